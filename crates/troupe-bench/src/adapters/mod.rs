@@ -1,0 +1,100 @@
+//! One adapter per framework. Each implements every workload idiomatically for its framework,
+//! following the protocols written in [`crate::workloads`], and returns a [`RunResult`].
+
+use std::time::Duration;
+
+use crate::config::Sizes;
+use crate::harness::RunResult;
+use crate::workloads::Workload;
+
+pub mod actix;
+pub mod elfo;
+pub mod kameo;
+pub mod ractor;
+pub mod tokio_actors;
+pub mod tokio_raw;
+pub mod troupe;
+
+/// The frameworks compared. troupe is the reference of the ratios; raw Tokio is the floor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framework {
+    /// troupe, this workspace's framework.
+    Troupe,
+    /// Raw Tokio channels (mpsc + oneshot): the floor.
+    Tokio,
+    /// ractor.
+    Ractor,
+    /// kameo.
+    Kameo,
+    /// actix.
+    Actix,
+    /// tokio-actors.
+    TokioActors,
+    /// elfo.
+    Elfo,
+}
+
+impl Framework {
+    /// All frameworks in report order.
+    pub const ALL: [Framework; 7] = [
+        Framework::Troupe,
+        Framework::Tokio,
+        Framework::Ractor,
+        Framework::Kameo,
+        Framework::Actix,
+        Framework::TokioActors,
+        Framework::Elfo,
+    ];
+
+    /// Name shown in reports and accepted by `--frameworks`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Framework::Troupe => "troupe",
+            Framework::Tokio => "tokio",
+            Framework::Ractor => "ractor",
+            Framework::Kameo => "kameo",
+            Framework::Actix => "actix",
+            Framework::TokioActors => "tokio-actors",
+            Framework::Elfo => "elfo",
+        }
+    }
+
+    /// Name of the crate whose version is reported for this framework.
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Framework::Tokio => "tokio",
+            other => other.name(),
+        }
+    }
+
+    /// Finds a framework by name.
+    pub fn from_name(name: &str) -> Option<Framework> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// How the framework is set up for the benchmarks (shown in the report).
+    pub fn notes(self) -> &'static [&'static str] {
+        match self {
+            Framework::Troupe => troupe::NOTES,
+            Framework::Tokio => tokio_raw::NOTES,
+            Framework::Ractor => ractor::NOTES,
+            Framework::Kameo => kameo::NOTES,
+            Framework::Actix => actix::NOTES,
+            Framework::TokioActors => tokio_actors::NOTES,
+            Framework::Elfo => elfo::NOTES,
+        }
+    }
+
+    /// Runs one workload once. Blocks the calling thread; bounded by `limit`.
+    pub fn run(self, workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
+        match self {
+            Framework::Troupe => troupe::run(workload, sizes, limit),
+            Framework::Tokio => tokio_raw::run(workload, sizes, limit),
+            Framework::Ractor => ractor::run(workload, sizes, limit),
+            Framework::Kameo => kameo::run(workload, sizes, limit),
+            Framework::Actix => actix::run(workload, sizes, limit),
+            Framework::TokioActors => tokio_actors::run(workload, sizes, limit),
+            Framework::Elfo => elfo::run(workload, sizes, limit),
+        }
+    }
+}

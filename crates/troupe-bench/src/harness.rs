@@ -1,0 +1,167 @@
+//! Running one (framework, workload) pair in isolation: its own thread, its own runtime, a time
+//! limit, and panics and failures turned into error cells instead of crashes.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::workloads::Sample;
+
+/// Why a run produced no sample.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BenchError {
+    /// The framework has no idiomatic way to run this workload (shown as "n/a").
+    #[error("n/a: {0}")]
+    Unsupported(&'static str),
+    /// The run did not finish within its time limit.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The run panicked outside of the framework's own supervision.
+    #[error("panicked: {0}")]
+    Panicked(String),
+    /// The framework returned an error, or a result check failed.
+    #[error("failed: {0}")]
+    Failed(String),
+}
+
+impl BenchError {
+    /// A failure with a message.
+    pub fn failed(msg: impl std::fmt::Display) -> Self {
+        BenchError::Failed(msg.to_string())
+    }
+}
+
+/// Result of one run.
+pub type RunResult = Result<Sample, BenchError>;
+
+/// Extension to turn any displayable error into a [`BenchError::Failed`] with context.
+pub trait Context<T> {
+    /// Maps the error to `Failed("{what}: {err}")`.
+    fn ctx(self, what: &str) -> Result<T, BenchError>;
+}
+
+impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
+    fn ctx(self, what: &str) -> Result<T, BenchError> {
+        self.map_err(|e| BenchError::Failed(format!("{what}: {e}")))
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn ctx(self, what: &str) -> Result<T, BenchError> {
+        self.ok_or_else(|| BenchError::Failed(what.to_string()))
+    }
+}
+
+/// Checks that a counted result matches what the workload sent.
+pub fn check_count(what: &str, got: u64, want: usize) -> Result<(), BenchError> {
+    if got == want as u64 {
+        Ok(())
+    } else {
+        Err(BenchError::Failed(format!(
+            "{what}: counted {got}, expected {want}"
+        )))
+    }
+}
+
+/// Runs `job` on a fresh thread and waits for it at most `limit` plus a grace period.
+///
+/// The job is expected to enforce `limit` itself (see [`run_tokio`]); the outer wait only
+/// catches a job so stuck that it cannot even time out, whose thread is then left behind.
+pub fn run_isolated<F>(name: String, limit: Duration, job: F) -> RunResult
+where
+    F: FnOnce() -> RunResult + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new().name(name).spawn(move || {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(job))
+            .unwrap_or_else(|payload| Err(BenchError::Panicked(panic_message(&*payload))));
+        let _ = tx.send(outcome);
+    });
+    if let Err(e) = spawned {
+        return Err(BenchError::failed(format!("cannot spawn run thread: {e}")));
+    }
+    match rx.recv_timeout(limit + Duration::from_secs(5)) {
+        Ok(outcome) => outcome,
+        Err(_) => Err(BenchError::Timeout(limit)),
+    }
+}
+
+/// Text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+/// Builds the runtime every Tokio-based framework runs on: multi-thread, 2 workers.
+pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .ctx("cannot build the Tokio runtime")
+}
+
+/// Runs a workload future as a task of a fresh 2-worker runtime (so that the driver, like the
+/// actors, runs on the workers), bounded by `limit`. The runtime is shut down afterwards
+/// without waiting more than a second for tasks that refuse to end.
+pub fn run_tokio<Fut>(limit: Duration, fut: Fut) -> RunResult
+where
+    Fut: Future<Output = RunResult> + Send + 'static,
+{
+    let rt = tokio_runtime()?;
+    let outcome = rt.block_on(async move {
+        let task = tokio::spawn(fut);
+        let abort = task.abort_handle();
+        match tokio::time::timeout(limit, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) if join.is_panic() => {
+                Err(BenchError::Panicked(panic_message(&*join.into_panic())))
+            }
+            Ok(Err(join)) => Err(BenchError::failed(format!("driver task ended: {join}"))),
+            Err(_) => {
+                abort.abort();
+                Err(BenchError::Timeout(limit))
+            }
+        }
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    outcome
+}
+
+/// Awaits `fut` for at most `limit`, naming `what` in the error.
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl Future<Output = T>,
+) -> Result<T, BenchError> {
+    tokio::time::timeout(limit, fut)
+        .await
+        .map_err(|_| BenchError::Failed(format!("{what}: no answer within {limit:?}")))
+}
+
+/// Installs a panic hook that stays silent for the supervision workload's deliberate panics
+/// and defers to the previous hook for every other panic.
+pub fn install_quiet_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let deliberate = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.contains(crate::util::CRASH_MARKER))
+            .or_else(|| {
+                payload
+                    .downcast_ref::<String>()
+                    .map(|s| s.contains(crate::util::CRASH_MARKER))
+            })
+            .unwrap_or(false);
+        if !deliberate {
+            previous(info);
+        }
+    }));
+}

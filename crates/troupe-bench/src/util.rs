@@ -1,0 +1,184 @@
+//! Small tools shared by the adapters: a countdown latch, a deterministic generator, memory
+//! readings and the marker of deliberate panics.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+/// Text carried by every deliberate panic of the supervision workload; the bench's panic hook
+/// stays quiet for panics whose message contains it.
+pub const CRASH_MARKER: &str = "troupe-bench: deliberate crash";
+
+/// Panics on purpose, with [`CRASH_MARKER`] as the message.
+pub fn crash() -> ! {
+    std::panic::panic_any(CRASH_MARKER)
+}
+
+/// A latch that fires a oneshot when it has been hit `n` times. Used by actors to signal the
+/// driver that a phase is over, in the same way for every framework.
+#[derive(Debug)]
+pub struct Countdown {
+    left: AtomicUsize,
+    done: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Countdown {
+    /// A latch expecting `n` hits, and the receiver that resolves after the last one.
+    pub fn new(n: usize) -> (Arc<Self>, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        let latch = Arc::new(Self {
+            left: AtomicUsize::new(n),
+            done: Mutex::new(Some(tx)),
+        });
+        if n == 0 {
+            latch.fire();
+        }
+        (latch, rx)
+    }
+
+    /// Counts one hit; the last one fires the receiver. Extra hits are ignored.
+    pub fn hit(&self) {
+        let prev = self
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(1)
+            });
+        if prev == Ok(1) {
+            self.fire();
+        }
+    }
+
+    fn fire(&self) {
+        let sender = match self.done.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(tx) = sender {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// xorshift64*: a tiny deterministic generator, so that every framework draws the same peers.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator seeded from `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Next value in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+
+    /// A peer index in `0..n` that differs from `me` (when `n` > 1).
+    pub fn peer(&mut self, me: usize, n: usize) -> usize {
+        if n <= 1 {
+            return 0;
+        }
+        let p = self.below(n - 1);
+        if p >= me {
+            p + 1
+        } else {
+            p
+        }
+    }
+}
+
+/// Memory readings from `/proc/self`.
+pub mod mem {
+    /// Resident set size in bytes, from `/proc/self/statm`; 0 when unreadable.
+    pub fn rss_bytes() -> u64 {
+        let page = page_size();
+        std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |pages| pages * page)
+    }
+
+    /// Peak resident set size in bytes (`VmHWM` of `/proc/self/status`); 0 when unreadable.
+    pub fn peak_rss_bytes() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map_or(0, |kib| kib * 1024)
+    }
+
+    /// Resets the peak RSS to the current RSS (`echo 5 > /proc/self/clear_refs`).
+    /// Returns whether the kernel accepted it.
+    pub fn reset_peak() -> bool {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
+
+    /// Gives freed heap back to the OS, so that the next RSS reading starts from live data.
+    pub fn trim() {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only walks glibc's own heap structures; it is safe to call at
+        // any time from any thread.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    fn page_size() -> u64 {
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if size > 0 {
+            size as u64
+        } else {
+            4096
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_fires_once_after_n_hits() {
+        let (latch, mut rx) = Countdown::new(3);
+        latch.hit();
+        latch.hit();
+        assert!(rx.try_recv().is_err());
+        latch.hit();
+        assert!(rx.try_recv().is_ok());
+        latch.hit();
+    }
+
+    #[test]
+    fn countdown_of_zero_is_already_done() {
+        let (_latch, mut rx) = Countdown::new(0);
+        assert!(rx.try_recv().is_ok());
+    }
+
+    #[test]
+    fn rng_peer_is_never_self() {
+        let mut rng = Rng::new(7);
+        for _ in 0..1000 {
+            let p = rng.peer(3, 10);
+            assert!(p < 10 && p != 3);
+        }
+    }
+
+    #[test]
+    fn rss_is_readable() {
+        assert!(mem::rss_bytes() > 0);
+    }
+}

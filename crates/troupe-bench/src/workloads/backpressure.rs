@@ -1,0 +1,39 @@
+//! 7. Backpressure: many producers, one actor with a small mailbox.
+//!
+//! Protocol: spawn one counting actor with a mailbox of capacity `bp_capacity` (where the
+//! framework lets a mailbox be bounded). `bp_producers` producer tasks each send
+//! `bp_n / bp_producers` increments, waiting whenever the mailbox is full; when all are done
+//! one request reads the count, which must equal `bp_n`. Peak memory is the highest RSS seen
+//! during the run (the kernel's high-water mark, reset just before) minus RSS at the start.
+
+use super::{mega_per_sec, millis, Metric, Sample, Spec, MMSG_PER_S, TOTAL_MS};
+use crate::config::Sizes;
+
+/// The workload's description.
+pub static SPEC: Spec = Spec {
+    id: "backpressure",
+    title: "7. Backpressure (8 producers, mailbox capacity 64)",
+    metrics: &[
+        TOTAL_MS,
+        MMSG_PER_S,
+        Metric {
+            name: "peak memory growth",
+            unit: "MiB",
+            higher_is_better: false,
+            decimals: 1,
+        },
+    ],
+    describe: |s: &Sizes| {
+        format!(
+            "{} producers send {} messages in total into one actor whose mailbox holds {}.",
+            s.bp_producers, s.bp_n, s.bp_capacity
+        )
+    },
+    compute: |sample: &Sample, s: &Sizes| {
+        vec![
+            millis(sample.elapsed),
+            mega_per_sec(s.bp_n, sample.elapsed),
+            sample.mem_bytes.map_or(f64::NAN, |b| b / (1024.0 * 1024.0)),
+        ]
+    },
+};
