@@ -476,7 +476,9 @@ async fn restarts(s: Sizes) -> RunResult {
     };
     let start = Instant::now();
     let sup = Supervisor::spawn(shared);
-    finished.await.ctx("supervisor ended before the last restart")?;
+    finished
+        .await
+        .ctx("supervisor ended before the last restart")?;
     let elapsed = start.elapsed();
     sup.kill();
     Ok(Sample::timed(elapsed))
@@ -497,10 +499,14 @@ impl Actor for TreeNode {
     type Args = (Arc<TreeShared>, usize);
     type Error = Infallible;
 
-    async fn on_start((shared, levels_below): Self::Args, me: ActorRef<Self>) -> Result<Self, Infallible> {
+    async fn on_start(
+        (shared, levels_below): Self::Args,
+        me: ActorRef<Self>,
+    ) -> Result<Self, Infallible> {
         if levels_below > 0 {
             for _ in 0..shared.breadth {
-                Box::pin(TreeNode::supervise(&me, (shared.clone(), levels_below - 1)).spawn()).await;
+                Box::pin(TreeNode::supervise(&me, (shared.clone(), levels_below - 1)).spawn())
+                    .await;
             }
         }
         shared.started.hit();

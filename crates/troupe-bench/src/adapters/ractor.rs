@@ -344,7 +344,9 @@ async fn ring(s: Sizes) -> RunResult {
         node.cast(RingMsg::SetNext(next)).ctx("cast SetNext")?;
     }
     let start = Instant::now();
-    nodes[0].cast(RingMsg::Token(s.ring_hops)).ctx("cast Token")?;
+    nodes[0]
+        .cast(RingMsg::Token(s.ring_hops))
+        .ctx("cast Token")?;
     finished.await.ctx("ring dropped the completion")?;
     let elapsed = start.elapsed();
     for n in &nodes {
@@ -467,7 +469,12 @@ impl Actor for Greeted {
         Ok(())
     }
 
-    async fn handle(&self, _: ActorRef<Hello>, _: Hello, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<Hello>,
+        _: Hello,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         self.done.hit();
         Ok(())
     }
@@ -518,7 +525,11 @@ impl Actor for Crasher {
         Ok(())
     }
 
-    async fn post_start(&self, me: ActorRef<CrashMsg>, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn post_start(
+        &self,
+        me: ActorRef<CrashMsg>,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         if self.0.starts.fetch_add(1, Ordering::Relaxed) >= self.0.restarts {
             self.0.done.hit();
         } else {
@@ -527,7 +538,12 @@ impl Actor for Crasher {
         Ok(())
     }
 
-    async fn handle(&self, _: ActorRef<CrashMsg>, _: CrashMsg, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<CrashMsg>,
+        _: CrashMsg,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         crash()
     }
 }
@@ -568,7 +584,9 @@ async fn restarts(s: Sizes) -> RunResult {
     let (sup, _) = Actor::spawn(None, Supervisor(shared), ())
         .await
         .map_err(failed("spawn supervisor"))?;
-    finished.await.ctx("supervisor ended before the last restart")?;
+    finished
+        .await
+        .ctx("supervisor ended before the last restart")?;
     let elapsed = start.elapsed();
     sup.stop(None);
     Ok(Sample::timed(elapsed))
@@ -590,11 +608,21 @@ impl Actor for TreeNode {
     type State = ();
     type Arguments = usize;
 
-    async fn pre_start(&self, me: ActorRef<()>, levels_below: usize) -> Result<(), ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        me: ActorRef<()>,
+        levels_below: usize,
+    ) -> Result<(), ActorProcessingErr> {
         if levels_below > 0 {
             for _ in 0..self.0.breadth {
                 let child = TreeNode(self.0.clone());
-                Box::pin(Actor::spawn_linked(None, child, levels_below - 1, me.get_cell())).await?;
+                Box::pin(Actor::spawn_linked(
+                    None,
+                    child,
+                    levels_below - 1,
+                    me.get_cell(),
+                ))
+                .await?;
             }
         }
         self.0.started.hit();

@@ -58,7 +58,10 @@ where
     Fut: Future<Output = RunResult> + Send + 'static,
 {
     run_tokio(limit, async move {
-        let name = format!("troupe-bench-{}", SYSTEM_SEQ.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "troupe-bench-{}",
+            SYSTEM_SEQ.fetch_add(1, Ordering::Relaxed)
+        );
         let config = SystemConfig {
             shutdown_policy: ShutdownPolicy {
                 timeout: Duration::from_secs(10),
@@ -277,7 +280,9 @@ async fn pingpong(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     .on_system(&sys)
     .await
     .ctx("spawn ping")?;
-    pong.send(PongMsg::Init(ping.clone())).await.ctx("init pong")?;
+    pong.send(PongMsg::Init(ping.clone()))
+        .await
+        .ctx("init pong")?;
     let start = Instant::now();
     let (done, finished) = oneshot::channel();
     ping.notify(PingMsg::Start(s.pingpong_n, done))
@@ -334,7 +339,9 @@ async fn ring(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     }
     for (i, node) in nodes.iter().enumerate() {
         let next = nodes[(i + 1) % nodes.len()].clone();
-        node.send(RingMsg::SetNext(next)).await.ctx("send SetNext")?;
+        node.send(RingMsg::SetNext(next))
+            .await
+            .ctx("send SetNext")?;
     }
     let start = Instant::now();
     nodes[0]
@@ -415,7 +422,9 @@ async fn big(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     }
     let peers = Arc::new(nodes);
     for p in peers.iter() {
-        p.send(BigMsg::Peers(peers.clone())).await.ctx("send Peers")?;
+        p.send(BigMsg::Peers(peers.clone()))
+            .await
+            .ctx("send Peers")?;
     }
     let start = Instant::now();
     for p in peers.iter() {
@@ -526,7 +535,9 @@ async fn restarts(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
         )
         .await
         .ctx("spawn supervisor")?;
-    finished.await.ctx("supervisor ended before the last restart")?;
+    finished
+        .await
+        .ctx("supervisor ended before the last restart")?;
     Ok(Sample::timed(start.elapsed()))
 }
 
