@@ -59,7 +59,7 @@ impl Sizes {
             bp_producers: 8,
             bp_n: 1_000_000,
             bp_capacity: 64,
-            restarts: 2_000,
+            restarts: 20_000,
             tree_depth: 4,
             tree_breadth: 5,
         }

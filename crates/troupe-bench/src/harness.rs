@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -134,34 +135,31 @@ where
     outcome
 }
 
-/// Awaits `fut` for at most `limit`, naming `what` in the error.
-pub async fn within<T>(
-    limit: Duration,
-    what: &str,
-    fut: impl Future<Output = T>,
-) -> Result<T, BenchError> {
-    tokio::time::timeout(limit, fut)
-        .await
-        .map_err(|_| BenchError::Failed(format!("{what}: no answer within {limit:?}")))
+/// Panics seen so far that were not the supervision workload's deliberate ones.
+static OTHER_PANICS: AtomicUsize = AtomicUsize::new(0);
+
+/// Number of panics so far that were not deliberate (see [`install_quiet_panic_hook`]).
+pub fn other_panics() -> usize {
+    OTHER_PANICS.load(Ordering::SeqCst)
 }
 
-/// Installs a panic hook that stays silent for the supervision workload's deliberate panics
-/// and defers to the previous hook for every other panic.
+/// Installs a panic hook that stays silent for the supervision workload's deliberate panics,
+/// and prints any other panic as one line (thread, location, message), without a backtrace,
+/// counting it so that the report can say which runs had one.
 pub fn install_quiet_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let deliberate = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.contains(crate::util::CRASH_MARKER))
-            .or_else(|| {
-                payload
-                    .downcast_ref::<String>()
-                    .map(|s| s.contains(crate::util::CRASH_MARKER))
-            })
-            .unwrap_or(false);
-        if !deliberate {
-            previous(info);
+    std::panic::set_hook(Box::new(|info| {
+        let message = panic_message(info.payload());
+        if message.contains(crate::util::CRASH_MARKER) {
+            return;
         }
+        OTHER_PANICS.fetch_add(1, Ordering::SeqCst);
+        let thread = std::thread::current();
+        let location = info
+            .location()
+            .map_or_else(|| "?".to_string(), |l| format!("{}:{}", l.file(), l.line()));
+        eprintln!(
+            "panic in thread '{}' at {location}: {message}",
+            thread.name().unwrap_or("?")
+        );
     }));
 }

@@ -22,6 +22,9 @@ use harness::{install_quiet_panic_hook, run_isolated};
 use report::{Environment, ReportInput, Results};
 use workloads::Workload;
 
+#[global_allocator]
+static ALLOC: util::mem::CountingAlloc = util::mem::CountingAlloc;
+
 const USAGE: &str = "\
 troupe-bench: benchmarks of troupe against ractor, kameo, actix, tokio-actors, elfo and raw Tokio
 
@@ -141,6 +144,7 @@ fn main() {
                 util::mem::trim();
                 let sizes = cfg.sizes.clone();
                 let limit = cfg.run_limit;
+                let panics_before = harness::other_panics();
                 let t = Instant::now();
                 let outcome = run_isolated(
                     format!("{}-{}", spec.id, framework.name()),
@@ -148,6 +152,16 @@ fn main() {
                     move || framework.run(workload, &sizes, limit),
                 );
                 let took = t.elapsed();
+                let panics = harness::other_panics() - panics_before;
+                if panics > 0 {
+                    results.warn(format!(
+                        "{} / {}: {panics} panic(s) other than the workload's deliberate ones \
+                         during repeat {} (printed on stderr)",
+                        spec.id,
+                        framework.name(),
+                        repeat + 1
+                    ));
+                }
                 match &outcome {
                     Ok(sample) => {
                         let values = (spec.compute)(sample, &cfg.sizes);

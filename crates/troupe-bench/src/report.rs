@@ -21,6 +21,7 @@ pub struct Cell {
 #[derive(Debug, Default)]
 pub struct Results {
     cells: HashMap<(usize, usize), Cell>,
+    warnings: Vec<String>,
 }
 
 impl Results {
@@ -39,6 +40,11 @@ impl Results {
                 .push((workload.spec().compute)(sample, &cfg.sizes)),
             Err(e) => cell.error = Some(e.clone()),
         }
+    }
+
+    /// Notes something odd about a run that still produced a result.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
     }
 
     /// Whether this pair has failed (or is unsupported) and should not be run again.
@@ -300,9 +306,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
         let _ = writeln!(out);
     }
 
-    if !errors.is_empty() {
-        let _ = writeln!(out, "## Errors and n/a cells\n");
-        for e in &errors {
+    if !errors.is_empty() || !input.results.warnings.is_empty() {
+        let _ = writeln!(out, "## Errors, n/a cells and warnings\n");
+        for e in errors.iter().chain(&input.results.warnings) {
             let _ = writeln!(out, "- {e}");
         }
         let _ = writeln!(out);

@@ -94,8 +94,128 @@ impl Rng {
     }
 }
 
-/// Memory readings from `/proc/self`.
+/// Memory readings: resident set size from `/proc/self`, and live heap bytes from a counting
+/// global allocator that counts only while a [`mem::Probe`] is running.
 pub mod mem {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+
+    /// The system allocator, plus live-byte counting while a probe runs. When no probe runs the
+    /// only extra work per allocation is one relaxed load of a flag.
+    pub struct CountingAlloc;
+
+    const SHARDS: usize = 16;
+
+    /// One counter per cache line, so that threads counting at once do not contend.
+    #[repr(align(64))]
+    struct Shard(AtomicIsize);
+
+    static COUNTING: AtomicBool = AtomicBool::new(false);
+    static LIVE: [Shard; SHARDS] = [const { Shard(AtomicIsize::new(0)) }; SHARDS];
+    static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+    thread_local! {
+        static MY_SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+
+    fn count(delta: isize) {
+        let shard = MY_SHARD
+            .try_with(|s| {
+                if s.get() == usize::MAX {
+                    s.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS);
+                }
+                s.get()
+            })
+            .unwrap_or(0);
+        LIVE[shard].0.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    // SAFETY: every call is forwarded unchanged to the system allocator; the counting around it
+    // allocates nothing.
+    unsafe impl GlobalAlloc for CountingAlloc {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: same contract as the caller's.
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+                count(layout.size() as isize);
+            }
+            p
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: same contract as the caller's.
+            let p = unsafe { System.alloc_zeroed(layout) };
+            if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+                count(layout.size() as isize);
+            }
+            p
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            if COUNTING.load(Ordering::Relaxed) {
+                count(-(layout.size() as isize));
+            }
+            // SAFETY: same contract as the caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: same contract as the caller's.
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
+                count(new_size as isize - layout.size() as isize);
+            }
+            p
+        }
+    }
+
+    fn live_heap() -> isize {
+        LIVE.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Measures memory growth between its start and its end: RSS (after giving freed heap
+    /// back to the OS at the start) and live heap bytes counted by [`CountingAlloc`].
+    #[derive(Debug)]
+    pub struct Probe {
+        rss: u64,
+        heap: isize,
+    }
+
+    /// What a probe measured, per unit (e.g. per actor).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Growth {
+        /// RSS growth per unit, in bytes.
+        pub rss: f64,
+        /// Live heap growth per unit, in bytes.
+        pub heap: f64,
+    }
+
+    impl Probe {
+        /// Trims the heap, reads the baseline and starts counting allocations.
+        pub fn start() -> Self {
+            trim();
+            let rss = rss_bytes();
+            COUNTING.store(true, std::sync::atomic::Ordering::SeqCst);
+            Self {
+                rss,
+                heap: live_heap(),
+            }
+        }
+
+        /// Stops counting; returns the growth divided by `units`.
+        pub fn finish(self, units: usize) -> Growth {
+            let heap = live_heap() - self.heap;
+            COUNTING.store(false, std::sync::atomic::Ordering::SeqCst);
+            let rss = rss_bytes().saturating_sub(self.rss);
+            let units = units.max(1) as f64;
+            Growth {
+                rss: rss as f64 / units,
+                heap: heap as f64 / units,
+            }
+        }
+    }
+
     /// Resident set size in bytes, from `/proc/self/statm`; 0 when unreadable.
     pub fn rss_bytes() -> u64 {
         let page = page_size();
@@ -180,5 +300,14 @@ mod tests {
     #[test]
     fn rss_is_readable() {
         assert!(mem::rss_bytes() > 0);
+    }
+
+    #[test]
+    fn probe_counts_live_heap() {
+        let probe = mem::Probe::start();
+        let kept: Vec<Box<[u8; 1000]>> = (0..100).map(|_| Box::new([0u8; 1000])).collect();
+        let growth = probe.finish(100);
+        assert!(growth.heap >= 1000.0, "heap growth {}", growth.heap);
+        drop(kept);
     }
 }

@@ -91,11 +91,7 @@ async fn ask(s: Sizes) -> RunResult {
         get(&actor).await?;
         latencies.push(t.elapsed());
     }
-    Ok(Sample {
-        elapsed: start.elapsed(),
-        latencies,
-        mem_bytes: None,
-    })
+    Ok(Sample::with_latencies(start.elapsed(), latencies))
 }
 
 async fn tell(s: Sizes) -> RunResult {
@@ -398,8 +394,7 @@ impl Message<Hello> for Greeted {
 
 async fn spawn(s: Sizes) -> RunResult {
     let (done, finished) = Countdown::new(s.spawn_n);
-    mem::trim();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start();
     let start = Instant::now();
     let mut actors = Vec::with_capacity(s.spawn_n);
     for _ in 0..s.spawn_n {
@@ -409,11 +404,11 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
-    let per_actor = mem::rss_bytes().saturating_sub(base) as f64 / s.spawn_n as f64;
+    let growth = probe.finish(s.spawn_n);
     for a in &actors {
         a.kill();
     }
-    Ok(Sample::timed(elapsed).with_mem(per_actor))
+    Ok(Sample::timed(elapsed).with_growth(growth))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,11 +104,7 @@ async fn ask(s: Sizes) -> RunResult {
     }
     let elapsed = start.elapsed();
     actor.stop(None);
-    Ok(Sample {
-        elapsed,
-        latencies,
-        mem_bytes: None,
-    })
+    Ok(Sample::with_latencies(elapsed, latencies))
 }
 
 async fn tell(s: Sizes) -> RunResult {
@@ -482,8 +478,7 @@ impl Actor for Greeted {
 
 async fn spawn(s: Sizes) -> RunResult {
     let (done, finished) = Countdown::new(s.spawn_n);
-    mem::trim();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start();
     let start = Instant::now();
     let mut actors = Vec::with_capacity(s.spawn_n);
     for _ in 0..s.spawn_n {
@@ -495,11 +490,11 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
-    let per_actor = mem::rss_bytes().saturating_sub(base) as f64 / s.spawn_n as f64;
+    let growth = probe.finish(s.spawn_n);
     for a in &actors {
         a.stop(None);
     }
-    Ok(Sample::timed(elapsed).with_mem(per_actor))
+    Ok(Sample::timed(elapsed).with_growth(growth))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -132,11 +132,7 @@ async fn ask(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
         get(&actor).await?;
         latencies.push(t.elapsed());
     }
-    Ok(Sample {
-        elapsed: start.elapsed(),
-        latencies,
-        mem_bytes: None,
-    })
+    Ok(Sample::with_latencies(start.elapsed(), latencies))
 }
 
 async fn tell(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
@@ -453,8 +449,7 @@ impl Actor for Greeted {
 
 async fn spawn(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     let (done, finished) = Countdown::new(s.spawn_n);
-    mem::trim();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start();
     let start = Instant::now();
     let mut actors = Vec::with_capacity(s.spawn_n);
     for _ in 0..s.spawn_n {
@@ -468,8 +463,8 @@ async fn spawn(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
-    let per_actor = mem::rss_bytes().saturating_sub(base) as f64 / s.spawn_n as f64;
-    Ok(Sample::timed(elapsed).with_mem(per_actor))
+    let growth = probe.finish(s.spawn_n);
+    Ok(Sample::timed(elapsed).with_growth(growth))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -86,11 +86,7 @@ async fn ask(s: Sizes) -> RunResult {
         get(&counter).await?;
         latencies.push(t.elapsed());
     }
-    Ok(Sample {
-        elapsed: start.elapsed(),
-        latencies,
-        mem_bytes: None,
-    })
+    Ok(Sample::with_latencies(start.elapsed(), latencies))
 }
 
 async fn tell(s: Sizes) -> RunResult {
@@ -238,8 +234,7 @@ async fn big(s: Sizes) -> RunResult {
 
 async fn spawn(s: Sizes) -> RunResult {
     let (done, finished) = Countdown::new(s.spawn_n);
-    mem::trim();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start();
     let start = Instant::now();
     let mut handles = Vec::with_capacity(s.spawn_n);
     for _ in 0..s.spawn_n {
@@ -255,9 +250,9 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("spawned tasks dropped the completion")?;
     let elapsed = start.elapsed();
-    let per_actor = mem::rss_bytes().saturating_sub(base) as f64 / s.spawn_n as f64;
+    let growth = probe.finish(s.spawn_n);
     drop(handles);
-    Ok(Sample::timed(elapsed).with_mem(per_actor))
+    Ok(Sample::timed(elapsed).with_growth(growth))
 }
 
 async fn backpressure(s: Sizes) -> RunResult {

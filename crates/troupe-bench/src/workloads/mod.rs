@@ -23,8 +23,10 @@ pub struct Sample {
     pub elapsed: Duration,
     /// Per-request latencies (ask latency only).
     pub latencies: Vec<Duration>,
-    /// A memory figure in bytes: per idle actor (spawn) or peak growth (backpressure).
+    /// An RSS figure in bytes: per idle actor (spawn) or peak growth (backpressure).
     pub mem_bytes: Option<f64>,
+    /// Live heap bytes per idle actor (spawn), from the counting allocator.
+    pub heap_bytes: Option<f64>,
 }
 
 impl Sample {
@@ -36,9 +38,25 @@ impl Sample {
         }
     }
 
-    /// Adds a memory figure.
+    /// A sample with per-request latencies.
+    pub fn with_latencies(elapsed: Duration, latencies: Vec<Duration>) -> Self {
+        Self {
+            elapsed,
+            latencies,
+            ..Self::default()
+        }
+    }
+
+    /// Adds an RSS figure.
     pub fn with_mem(mut self, bytes: f64) -> Self {
         self.mem_bytes = Some(bytes);
+        self
+    }
+
+    /// Adds the per-unit growth measured by a [`crate::util::mem::Probe`].
+    pub fn with_growth(mut self, growth: crate::util::mem::Growth) -> Self {
+        self.mem_bytes = Some(growth.rss);
+        self.heap_bytes = Some(growth.heap);
         self
     }
 }
