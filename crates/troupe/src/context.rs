@@ -8,7 +8,7 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::addr::{ActorMeta, Addr};
 use crate::envelope::TraceId;
-use crate::process::{ExitReason, Shared};
+use crate::process::Shared;
 use crate::status::Lifecycle;
 use crate::system::ActorSystem;
 
@@ -50,7 +50,7 @@ pub struct ActorContext<A: Actor> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
-    pub(crate) stop_requested: Option<ExitReason>,
+    pub(crate) stop_requested: bool,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -60,7 +60,7 @@ impl<A: Actor> ActorContext<A> {
             shared,
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
-            stop_requested: None,
+            stop_requested: false,
             _actor: PhantomData,
         }
     }
@@ -112,9 +112,9 @@ impl<A: Actor> ActorContext<A> {
     }
 
     /// Stops this actor once the current handler returns, with
-    /// [`ExitReason::Normal`]; `on_stopped` runs, `pre_stop` does not (an
+    /// [`ExitReason::Normal`](crate::ExitReason::Normal); `on_stopped` runs, `pre_stop` does not (an
     /// actor does not veto itself).
     pub fn stop(&mut self) {
-        self.stop_requested = Some(ExitReason::Normal);
+        self.stop_requested = true;
     }
 }

@@ -296,14 +296,13 @@ impl Shared {
 /// Finishes the process when its task ends in any way, including abort:
 /// created before the task is spawned and moved into it, so it runs even if
 /// the task is killed before its first poll.
-pub(crate) struct ExitGuard {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) reason: Option<ExitReason>,
-}
+///
+/// Ending normally, the run loop calls `Shared::finish` with its reason
+/// first; the guard's own `finish(Killed)` is then a no-op.
+pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        let reason = self.reason.take().unwrap_or(ExitReason::Killed);
-        self.shared.finish(reason);
+        self.0.finish(ExitReason::Killed);
     }
 }

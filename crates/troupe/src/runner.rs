@@ -30,6 +30,9 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
+/// Resolves once `pre_start` has run: `Err` carries its error.
+pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
+
 /// Registers and spawns a struct actor; the receiver resolves once
 /// `pre_start` has run.
 pub(crate) fn start<A: Actor>(
@@ -37,7 +40,7 @@ pub(crate) fn start<A: Actor>(
     system: ActorSystem,
     name: Option<String>,
     config: ActorConfig,
-) -> Result<(ActorRef<A>, oneshot::Receiver<Result<(), String>>), SpawnError> {
+) -> Result<(ActorRef<A>, Started), SpawnError> {
     let key = match &name {
         Some(n) => Cow::Owned(n.clone()),
         None => Cow::Borrowed("_"),
@@ -48,10 +51,7 @@ pub(crate) fn start<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let guard = ExitGuard {
-        shared: shared.clone(),
-        reason: None,
-    };
+    let guard = ExitGuard(shared.clone());
     let ctx = ActorContext::new(shared.clone());
     let current = Cell::new(Current {
         addr: shared.addr,
@@ -94,7 +94,7 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
 async fn run<A: Actor>(
     mut actor: A,
     mut ctx: ActorContext<A>,
-    mut guard: ExitGuard,
+    guard: ExitGuard,
     started: oneshot::Sender<Result<(), String>>,
 ) {
     let shared = ctx.shared.clone();
@@ -113,7 +113,7 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
-        guard.reason = Some(ExitReason::StartFailed(e.clone()));
+        shared.finish(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
         return;
@@ -127,8 +127,8 @@ async fn run<A: Actor>(
     };
     let mut stop_reply = None;
     let reason = loop {
-        if let Some(r) = ctx.stop_requested.take() {
-            break r;
+        if ctx.stop_requested {
+            break ExitReason::Normal;
         }
         let Some(item) = shared.mailbox.recv().await else {
             break ExitReason::Shutdown;
@@ -160,7 +160,6 @@ async fn run<A: Actor>(
                     break ExitReason::Shutdown;
                 }
                 StopReason::Kill => {
-                    guard.reason = Some(ExitReason::Killed);
                     drop(guard);
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));
@@ -177,7 +176,7 @@ async fn run<A: Actor>(
         set_current_trace(env.trace_id);
         let Some(handler) = env
             .dispatcher
-            .and_then(|d| d.downcast_ref::<HandlerFn<A>>())
+            .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
         else {
             shared
                 .system
@@ -217,7 +216,7 @@ async fn run<A: Actor>(
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }
-    guard.reason = Some(reason);
+    shared.finish(reason);
     drop(guard);
     if let Some(r) = stop_reply {
         let _ = r.send(Ok(()));
