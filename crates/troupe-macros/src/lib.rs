@@ -66,6 +66,12 @@ pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
         impl #impl_generics ::troupe::Message for #ident #ty_generics #where_clause {
             const NAME: &'static str = #name;
             type Response = #ret;
+
+            fn __try_clone(&self) -> ::core::option::Option<Self> {
+                #[allow(unused_imports)]
+                use ::troupe::__private::{ViaClone as _, ViaNothing as _};
+                (&&::troupe::__private::CloneProbe(self)).__troupe_clone()
+            }
         }
     }
     .into()

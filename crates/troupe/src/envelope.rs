@@ -159,6 +159,31 @@ impl Envelope {
         any.is::<M>() || any.is::<Requested<M>>()
     }
 
+    /// The regular (non-request) message inside, if it is an `M`.
+    pub fn message<M: Message>(&self) -> Option<&M> {
+        (&*self.payload as &dyn Any).downcast_ref::<M>()
+    }
+
+    /// The request inside and its token, if it is a request of type `M`.
+    pub fn request_ref<M: Message>(&self) -> Option<(&M, &ResponseToken<M::Response>)> {
+        (&*self.payload as &dyn Any)
+            .downcast_ref::<Requested<M>>()
+            .map(|r| (&r.msg, &r.token))
+    }
+
+    /// Tries to duplicate the envelope (for multicast routing): possible for
+    /// a regular message whose type implements `Clone`, never for a request.
+    pub fn try_clone(&self) -> Option<Envelope> {
+        let payload = self.payload.try_clone()?;
+        Some(Envelope {
+            sender: self.sender,
+            sent_at_ns: self.sent_at_ns,
+            trace_id: self.trace_id,
+            payload,
+            dispatcher: self.dispatcher,
+        })
+    }
+
     /// Takes a regular message of type `M` out, or gives the envelope back.
     pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
         if !(&*self.payload as &dyn Any).is::<M>() {

@@ -263,12 +263,6 @@ impl Mailbox {
         self.space.notify_waiters();
         (queued, sys)
     }
-
-    /// Reopens a mailbox (for a restarted incarnation that keeps it).
-    pub(crate) fn reopen(&self) {
-        let mut st = self.state.lock();
-        st.phase = Phase::Open;
-    }
 }
 
 /// Decrements the waiting-sender count when a waiting push ends or is cancelled.

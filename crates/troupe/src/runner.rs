@@ -3,7 +3,6 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -13,12 +12,11 @@ use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, ActorContext, Current, CURRENT};
-use crate::dead_letter::DeadLetterReason;
+use crate::context::{set_current_trace, unhandled, ActorContext, Current, CURRENT};
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
 use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
-use crate::request::{drop_failed, RequestError};
+use crate::request::drop_failed;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
 use crate::system::ActorSystem;
@@ -53,10 +51,7 @@ pub(crate) fn start<A: Actor>(
     let (started_tx, started_rx) = oneshot::channel();
     let guard = ExitGuard(shared.clone());
     let ctx = ActorContext::new(shared.clone());
-    let current = Cell::new(Current {
-        addr: shared.addr,
-        trace_id: ctx.trace_id,
-    });
+    let current = Current::new(&shared, ctx.trace_id);
     let span = tracing::info_span!(
         "actor",
         group = %shared.meta.group,
@@ -178,11 +173,7 @@ async fn run<A: Actor>(
             .dispatcher
             .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
         else {
-            shared
-                .system
-                .dead_letter(shared.addr, &env, DeadLetterReason::Unhandled);
-            let name = env.message_name();
-            env.fail(RequestError::Unhandled(name));
+            unhandled(env);
             continue;
         };
         let is_request = env.payload.is_request();
