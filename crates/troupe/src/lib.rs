@@ -104,7 +104,8 @@ pub use troupe_macros::message;
 ///
 /// Without a fallback, an envelope no arm matches is reported as a dead
 /// letter (and a request resolves with [`RequestError::Unhandled`]). It also
-/// matches a borrowed `&Envelope` (in routers), binding references.
+/// matches a borrowed `&Envelope` (in routers and route filters), binding
+/// references; there a plain pattern matches requests of its type too.
 ///
 /// ```
 /// use troupe::prelude::*;

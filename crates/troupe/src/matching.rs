@@ -1,5 +1,10 @@
 //! What `msg!` expands to: matching envelopes (owned, or borrowed in
 //! routers) against message types inferred from patterns.
+//!
+//! On an owned envelope, a plain pattern matches a regular message only and
+//! `(Pattern, token)` a request: a request no arm takes with its token is
+//! unhandled (the requester learns it with `RequestError::Unhandled`), never
+//! silently dropped.
 
 use crate::context::unhandled;
 use crate::envelope::Envelope;
@@ -68,16 +73,19 @@ impl MatchEnvelope for Envelope {
     }
 }
 
+/// Borrowed envelopes are matched by type in routers and route filters: a
+/// plain pattern matches both a regular message and a request of its type
+/// (so `GetValue => true` routes `GetValue` requests too).
 impl<'a> MatchEnvelope for &'a Envelope {
     type Msg<M: Message> = &'a M;
     type Token<M: Message> = &'a ResponseToken<M::Response>;
 
     fn peek<M: Message>(&self, f: impl FnOnce(&M) -> bool) -> bool {
-        self.message::<M>().is_some_and(f)
+        any_kind::<M>(self).is_some_and(f)
     }
 
     fn take<M: Message>(self, _f: impl FnOnce(&M) -> bool) -> &'a M {
-        match self.message::<M>() {
+        match any_kind::<M>(self) {
             Some(m) => m,
             None => unreachable!("msg!: peeked before taking"),
         }
@@ -100,4 +108,9 @@ impl<'a> MatchEnvelope for &'a Envelope {
     fn ignore(self) {}
 
     fn unhandled(self) {}
+}
+
+fn any_kind<M: Message>(env: &Envelope) -> Option<&M> {
+    env.message::<M>()
+        .or_else(|| env.request_ref::<M>().map(|(m, _)| m))
 }

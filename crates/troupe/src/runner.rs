@@ -53,6 +53,7 @@ pub(crate) fn start<A: Actor>(
     let ctx = ActorContext::new(shared.clone());
     let current = Current::new(&shared, ctx.trace_id);
     let span = tracing::info_span!(
+        parent: None,
         "actor",
         group = %shared.meta.group,
         key = %shared.meta.key,

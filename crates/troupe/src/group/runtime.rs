@@ -206,6 +206,7 @@ impl GroupRuntime {
 
         let guard = ExitGuard(shared.clone());
         let span = tracing::info_span!(
+            parent: None,
             "actor",
             group = %shared.meta.group,
             key = %shared.meta.key,
