@@ -211,6 +211,15 @@ impl Envelope {
         }
     }
 
+    /// The message of an envelope built from an `M` by the caller (a failed
+    /// send hands it back).
+    pub(crate) fn into_sent<M: Message>(self) -> M {
+        match self.downcast::<M>() {
+            Ok(m) => m,
+            Err(_) => unreachable!("the envelope was built from this message type"),
+        }
+    }
+
     /// Resolves the request inside (if any) with `err`, consuming the envelope.
     pub(crate) fn fail(self, err: RequestError) {
         self.payload.fail(err);

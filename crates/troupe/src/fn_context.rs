@@ -141,7 +141,7 @@ impl Context {
         self.group
             .send_routed(Envelope::new(msg, sender, trace))
             .await
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Like [`Context::send`] without waiting: fails with `Full` if a
@@ -150,7 +150,7 @@ impl Context {
         let (sender, trace) = current();
         self.group
             .try_send_routed(Envelope::new(msg, sender, trace))
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a message to one process by address.
@@ -158,9 +158,12 @@ impl Context {
         let (sender, trace) = current();
         let env = Envelope::new(msg, sender, trace);
         let Some(target) = self.shared.system.lookup(to) else {
-            return Err(SendError::Closed(unwrap_message(env)));
+            return Err(SendError::Closed(env.into_sent()));
         };
-        target.deliver(env).await.map_err(|e| e.map(unwrap_message))
+        target
+            .deliver(env)
+            .await
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// A request through the topology; `.resolve().await` gives the response.
@@ -251,12 +254,5 @@ impl<M: Message> RequestBuilder<'_, M> {
             Err(SendError::Full(_)) => Err(RequestError::Full),
             Err(_) => Err(RequestError::Gone),
         }
-    }
-}
-
-fn unwrap_message<M: Message>(env: Envelope) -> M {
-    match env.downcast::<M>() {
-        Ok(m) => m,
-        Err(_) => unreachable!("envelope built from this message type"),
     }
 }

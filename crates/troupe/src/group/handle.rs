@@ -30,7 +30,7 @@ impl GroupRef {
         self.runtime
             .deliver(Envelope::new(msg, sender, trace))
             .await
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends without waiting: `Full` if the target's mailbox is full.
@@ -38,7 +38,7 @@ impl GroupRef {
         let (sender, trace) = current();
         self.runtime
             .try_deliver(Envelope::new(msg, sender, trace))
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a request and waits for the response, within 5 s (as
@@ -73,12 +73,5 @@ impl std::fmt::Debug for GroupRef {
         f.debug_struct("GroupRef")
             .field("name", &self.runtime.name)
             .finish()
-    }
-}
-
-fn unwrap_message<M: Message>(env: Envelope) -> M {
-    match env.downcast::<M>() {
-        Ok(m) => m,
-        Err(_) => unreachable!("envelope built from this message type"),
     }
 }
