@@ -6,16 +6,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, unhandled, ActorContext, Current, CURRENT};
+use crate::context::{set_current_trace, unhandled, ActorContext};
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::request::drop_failed;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
@@ -49,21 +48,10 @@ pub(crate) fn start<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let guard = ExitGuard(shared.clone());
     let ctx = ActorContext::new(shared.clone());
-    let current = Current::new(&shared, ctx.trace_id);
-    let span = tracing::info_span!(
-        parent: None,
-        "actor",
-        group = %shared.meta.group,
-        key = %shared.meta.key,
-        addr = %shared.addr
-    );
-    let task = CURRENT
-        .scope(current, run(actor, ctx, guard, started_tx))
-        .instrument(span);
-    let join = runtime.spawn(task);
-    shared.set_abort(join.abort_handle());
+    launch(&shared, &runtime, ctx.trace_id, |guard| {
+        run(actor, ctx, guard, started_tx)
+    });
     Ok((ActorRef::from_shared(shared), started_rx))
 }
 

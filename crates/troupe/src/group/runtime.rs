@@ -7,17 +7,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
-use tracing::Instrument;
 
 use super::{Key, Outcome, Schema};
 use crate::addr::ActorMeta;
 use crate::catch::catch;
-use crate::context::{Current, CURRENT};
 use crate::dead_letter::DeadLetterReason;
 use crate::envelope::{Envelope, TraceId};
 use crate::error::SendError;
 use crate::fn_context::{Context, StopState};
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason};
 use crate::request::RequestError;
 use crate::system::ActorSystem;
 
@@ -204,20 +202,11 @@ impl GroupRuntime {
         actors.insert(key, shared.clone());
         drop(actors);
 
-        let guard = ExitGuard(shared.clone());
-        let span = tracing::info_span!(
-            parent: None,
-            "actor",
-            group = %shared.meta.group,
-            key = %shared.meta.key,
-            addr = %shared.addr
-        );
-        let current = Current::new(&shared, TraceId::generate());
-        let task = CURRENT
-            .scope(current, run(self.clone(), shared.clone(), guard))
-            .instrument(span);
-        let join = runtime.spawn(task);
-        shared.set_abort(join.abort_handle());
+        let group = self.clone();
+        let process = shared.clone();
+        launch(&shared, &runtime, TraceId::generate(), |guard| {
+            run(group, process, guard)
+        });
         Some(shared)
     }
 
