@@ -335,7 +335,9 @@ impl<T> Reader<T> {
             // Acquire: the ring swap of every item below `head` happens-before
             // what follows, so the swap below gets an item with seq >= next.
             let head = self.shared.head.load(Acquire);
-            if head == self.next {
+            // `next` can be ahead of the published `head`: after a lap we may
+            // have taken an item whose `head` store is still to come.
+            if head <= self.next {
                 return None;
             }
             if head - self.next > cap {
@@ -438,14 +440,14 @@ impl<T> Reader<T> {
     /// Number of unread items that can still be read (at most the capacity).
     pub fn len(&self) -> usize {
         let head = self.shared.head.load(Acquire);
-        usize::try_from(head - self.next)
+        usize::try_from(head.saturating_sub(self.next))
             .unwrap_or(usize::MAX)
             .min(self.capacity())
     }
 
     /// `true` if there is nothing to read now.
     pub fn is_empty(&self) -> bool {
-        self.shared.head.load(Acquire) == self.next
+        self.shared.head.load(Acquire) <= self.next
     }
 
     /// Maximum number of unread items.
