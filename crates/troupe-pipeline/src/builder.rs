@@ -40,7 +40,9 @@ impl<T> Copy for Channel<T> {}
 
 impl<T> fmt::Debug for Channel<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Channel").field("index", &self.index).finish()
+        f.debug_struct("Channel")
+            .field("index", &self.index)
+            .finish()
     }
 }
 

@@ -223,7 +223,9 @@ fn run_round(slots: &mut [Slot], control: &Control) -> Round {
             round.ran_other = true;
         }
         let result = catch_unwind(AssertUnwindSafe(|| runner.run()));
-        slot.state.runs.store(slot.state.runs.load(Relaxed) + 1, Relaxed);
+        slot.state
+            .runs
+            .store(slot.state.runs.load(Relaxed) + 1, Relaxed);
         match result {
             Ok(Flow::Continue) => {
                 if slot.rule == Rule::OnMessage && runner.has_input() {

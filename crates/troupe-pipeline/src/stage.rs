@@ -134,8 +134,12 @@ where
 /// A stage with one input and two outputs of (possibly) different types.
 pub trait Split<I, L, R>: Send + 'static {
     /// Does one bounded, non-blocking piece of work.
-    fn process(&mut self, input: &mut Reader<I>, left: &mut Writer<L>, right: &mut Writer<R>)
-        -> Flow;
+    fn process(
+        &mut self,
+        input: &mut Reader<I>,
+        left: &mut Writer<L>,
+        right: &mut Writer<R>,
+    ) -> Flow;
 }
 
 impl<I, L, R, F> Split<I, L, R> for F
@@ -155,8 +159,12 @@ where
 /// A stage with two inputs of (possibly) different types and one output.
 pub trait Merge<L, R, O>: Send + 'static {
     /// Does one bounded, non-blocking piece of work.
-    fn process(&mut self, left: &mut Reader<L>, right: &mut Reader<R>, output: &mut Writer<O>)
-        -> Flow;
+    fn process(
+        &mut self,
+        left: &mut Reader<L>,
+        right: &mut Reader<R>,
+        output: &mut Writer<O>,
+    ) -> Flow;
 }
 
 impl<L, R, O, F> Merge<L, R, O> for F

@@ -134,7 +134,9 @@ fn other_wiring_mistakes_are_all_reported() {
     for e in &expect {
         assert!(errors.contains(e), "missing {e:?} in {errors:?}");
     }
-    assert!(errors.iter().any(|e| matches!(e, WiringError::Queue { channel, .. } if channel == "zero")));
+    assert!(errors
+        .iter()
+        .any(|e| matches!(e, WiringError::Queue { channel, .. } if channel == "zero")));
     // The message lists them all.
     let message = BuildError::Wiring(errors).to_string();
     assert!(message.contains("two stages are named `dup`"), "{message}");
@@ -149,13 +151,14 @@ fn lagging_reader_is_told_how_much_it_lost() {
     let ch = b.channel::<u32>("ch", 4);
     let (done_tx, done_rx) = mpsc::channel();
     // Writes 10 items at once into a queue of 4, then finishes.
-    b.add("burst", Rule::Loop).source(ch, move |out: &mut Writer<u32>| {
-        for i in 0..10 {
-            out.push(i);
-        }
-        let _ = done_tx.send(());
-        Flow::Done
-    });
+    b.add("burst", Rule::Loop)
+        .source(ch, move |out: &mut Writer<u32>| {
+            for i in 0..10 {
+                out.push(i);
+            }
+            let _ = done_tx.send(());
+            Flow::Done
+        });
     // Runs only when told to, i.e. after the burst.
     let (tx, rx) = mpsc::channel();
     let sink = b
@@ -185,11 +188,12 @@ fn stop_joins_threads_and_reports_every_stage() {
     let ch = b.channel::<u64>("ch", 16);
     let (tx, rx) = mpsc::channel();
     let mut n = 0;
-    b.add("source", Rule::Loop).source(ch, move |out: &mut Writer<u64>| {
-        n += 1;
-        out.push(n);
-        Flow::Continue
-    });
+    b.add("source", Rule::Loop)
+        .source(ch, move |out: &mut Writer<u64>| {
+            n += 1;
+            out.push(n);
+            Flow::Continue
+        });
     let mut seen = 0;
     b.add("sink", Rule::OnMessage)
         .sink(ch, move |input: &mut Reader<u64>| {
@@ -217,15 +221,19 @@ fn panicking_stage_is_reported_and_its_thread_goes_on() {
     let mut b = PipelineBuilder::new("panics");
     let ch = b.channel::<u32>("ch", 16);
     let out = b.channel::<u32>("out", 16);
-    b.add("source", Rule::Loop).source(ch, emit((0..10).collect()));
-    b.add("fragile", Rule::OnMessage)
-        .filter(ch, out, |input: &mut Reader<u32>, out: &mut Writer<u32>| {
+    b.add("source", Rule::Loop)
+        .source(ch, emit((0..10).collect()));
+    b.add("fragile", Rule::OnMessage).filter(
+        ch,
+        out,
+        |input: &mut Reader<u32>, out: &mut Writer<u32>| {
             for n in input.drain() {
                 assert!(n != 3, "boom at {n}");
                 out.push(n);
             }
             Flow::Continue
-        });
+        },
+    );
     // Downstream of the panicked stage: its input closes, so it finishes.
     let (tx, rx) = mpsc::channel();
     b.add("after", Rule::OnMessage).sink(out, collect(tx));
@@ -310,11 +318,15 @@ fn dropping_a_pipeline_stops_it() {
     let ch = b.channel::<u32>("ch", 4);
     let (tx, rx) = mpsc::channel::<()>();
     b.add("source", Rule::Loop).source(ch, nop_source());
-    b.add("sink", Rule::OnMessage).sink(ch, move |_: &mut Reader<u32>| {
-        let _keep = &tx; // dropped with the stage
-        Flow::Continue
-    });
+    b.add("sink", Rule::OnMessage)
+        .sink(ch, move |_: &mut Reader<u32>| {
+            let _keep = &tx; // dropped with the stage
+            Flow::Continue
+        });
     drop(b.build().unwrap());
     // The stage (and its sender) was dropped when its thread stopped.
-    assert_eq!(rx.recv_timeout(WAIT), Err(mpsc::RecvTimeoutError::Disconnected));
+    assert_eq!(
+        rx.recv_timeout(WAIT),
+        Err(mpsc::RecvTimeoutError::Disconnected)
+    );
 }

@@ -46,7 +46,10 @@ fn loop_runs_as_often_as_possible() {
     assert!(pipeline.wait_finished(WAIT));
     let report = pipeline.stop(WAIT);
     assert_eq!(report.stage("spin").map(|s| s.runs), Some(10_000));
-    assert_eq!(report.stage("spin").map(|s| s.outcome.clone()), Some(StageOutcome::Finished));
+    assert_eq!(
+        report.stage("spin").map(|s| s.outcome.clone()),
+        Some(StageOutcome::Finished)
+    );
 }
 
 #[test]
@@ -56,14 +59,14 @@ fn on_message_runs_only_when_data_arrives() {
     // The source pushes one item per external event, so the test controls
     // exactly when data arrives.
     let mut n = 0;
-    let source = b
-        .add("source", Rule::OnExternalEvent)
-        .on_thread(0)
-        .source(ch, move |out: &mut Writer<u32>| {
+    let source = b.add("source", Rule::OnExternalEvent).on_thread(0).source(
+        ch,
+        move |out: &mut Writer<u32>| {
             n += 1;
             out.push(n);
             Flow::Continue
-        });
+        },
+    );
     let notifier = b.notifier(source).unwrap();
     let (tx, rx) = mpsc::channel();
     b.add("sink", Rule::OnMessage)

@@ -13,7 +13,8 @@ fn source_filter_sink() {
     let mut b = PipelineBuilder::new("sfs").threads(2);
     let input = b.channel::<u64>("in", 4);
     let output = b.channel::<u64>("out", 4);
-    b.add("source", Rule::Loop).source(input, emit((0..100).collect()));
+    b.add("source", Rule::Loop)
+        .source(input, emit((0..100).collect()));
     b.add("double", Rule::OnMessage).filter(
         input,
         output,
@@ -36,7 +37,10 @@ fn source_filter_sink() {
     assert!(pipeline.wait_finished(WAIT));
     let report = pipeline.stop(WAIT);
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!(report.channel("in").map(|c| (c.written, c.lost)), Some((100, 0)));
+    assert_eq!(
+        report.channel("in").map(|c| (c.written, c.lost)),
+        Some((100, 0))
+    );
 }
 
 #[test]
@@ -48,7 +52,8 @@ fn scatter_round_robin_to_three_sinks() {
         b.channel::<u32>("out1", 64),
         b.channel::<u32>("out2", 64),
     ];
-    b.add("source", Rule::Loop).source(input, emit((0..30).collect()));
+    b.add("source", Rule::Loop)
+        .source(input, emit((0..30).collect()));
     let mut next = 0;
     b.add("scatter", Rule::OnMessage).scatter(
         input,
@@ -123,7 +128,8 @@ fn split_into_two_types_and_merge_back() {
     let evens = b.channel::<u32>("evens", 64);
     let odds = b.channel::<String>("odds", 64);
     let out = b.channel::<String>("out", 128);
-    b.add("source", Rule::Loop).source(input, emit((0..20).collect()));
+    b.add("source", Rule::Loop)
+        .source(input, emit((0..20).collect()));
     b.add("split", Rule::OnMessage).split(
         input,
         evens,
@@ -199,7 +205,8 @@ impl troupe_pipeline::Sink<u64> for Running {
 fn struct_stage() {
     let mut b = PipelineBuilder::new("struct");
     let ch = b.channel::<u64>("ch", 4);
-    b.add("source", Rule::Loop).source(ch, emit((1..=10).collect()));
+    b.add("source", Rule::Loop)
+        .source(ch, emit((1..=10).collect()));
     let (tx, rx) = mpsc::channel();
     b.add("sum", Rule::OnMessage)
         .sink(ch, Running { total: 0, tx });

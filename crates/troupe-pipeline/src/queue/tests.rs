@@ -54,7 +54,10 @@ fn fifo_without_loss() {
 fn lagging_reader_loses_the_oldest_and_is_told() {
     let (mut tx, mut rx) = channel(3).unwrap();
     let overwrote: Vec<bool> = (0..8).map(|i| tx.push(i)).collect();
-    assert_eq!(overwrote, [false, false, false, true, true, true, true, true]);
+    assert_eq!(
+        overwrote,
+        [false, false, false, true, true, true, true, true]
+    );
     assert_eq!(tx.overwritten(), 5);
     assert!(tx.is_full());
     let mut buf = Vec::new();
