@@ -1,1 +1,98 @@
-pub fn x(){}
+//! # troupe
+//!
+//! An actor framework for Tokio, in the Erlang/OTP tradition: actors with
+//! bounded mailboxes of envelopes, fire-and-forget and request/response
+//! messaging with single-use reply tokens, typed struct actors with lifecycle
+//! hooks, a system with a registry and coordinated shutdown.
+//!
+//! ```
+//! use troupe::prelude::*;
+//!
+//! #[message]
+//! struct Increment { delta: u32 }
+//!
+//! #[message(ret = u32)]
+//! struct GetValue;
+//!
+//! #[derive(Default)]
+//! struct Counter { value: u32 }
+//!
+//! impl Actor for Counter {}
+//!
+//! impl Handler<Increment> for Counter {
+//!     async fn handle(&mut self, msg: Increment, _: &mut ActorContext<Self>) -> HandlerResult {
+//!         self.value += msg.delta;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl Handler<GetValue> for Counter {
+//!     async fn handle(&mut self, _: GetValue, _: &mut ActorContext<Self>) -> HandlerResult<u32> {
+//!         Ok(self.value)
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let counter = Counter::default().spawn().named("counter").await?;
+//! counter.notify(Increment { delta: 3 }).await?;
+//! assert_eq!(counter.send(GetValue).await?, 3);
+//! counter.stop(StopReason::Graceful).await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod actor;
+mod actor_ref;
+mod addr;
+mod catch;
+mod context;
+mod dead_letter;
+mod envelope;
+mod error;
+mod mailbox;
+mod message;
+mod process;
+mod request;
+mod runner;
+mod runtime;
+mod spawn;
+mod status;
+mod system;
+
+pub use actor::{Actor, Failure, FailureCause, Handler};
+pub use actor_ref::ActorRef;
+pub use addr::{ActorMeta, Addr, NodeNo};
+pub use context::ActorContext;
+pub use dead_letter::{DeadLetter, DeadLetterReason};
+pub use envelope::{Envelope, EnvelopeKind, TraceId};
+pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
+pub use mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
+pub use message::Message;
+pub use process::{ExitReason, StopReason};
+pub use request::{RequestError, ResponseToken};
+pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
+pub use status::{ActorStatus, Lifecycle};
+pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+
+/// Marks a type as a [`Message`] with a stable name.
+///
+/// - `#[message]`: a fire-and-forget message (its response type is `()`).
+/// - `#[message(ret = T)]`: a request answered with a `T`.
+/// - `#[message(name = "proto::Name")]`: overrides the stable name
+///   (default: `crate_name::TypeName`).
+pub use troupe_macros::message;
+
+/// The items most programs need.
+pub mod prelude {
+    pub use crate::{
+        message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, Addr, Envelope,
+        ExitReason, Handler, HandlerResult, Message, RequestError, ResponseToken, SendError, Spawn,
+        StopReason,
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! What the macros expand to; not a public API.
+}

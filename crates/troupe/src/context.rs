@@ -1,0 +1,120 @@
+//! What a running struct actor sees: [`ActorContext`].
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::actor::Actor;
+use crate::actor_ref::ActorRef;
+use crate::addr::{ActorMeta, Addr};
+use crate::envelope::TraceId;
+use crate::process::Shared;
+use crate::status::Lifecycle;
+use crate::system::ActorSystem;
+
+/// The process and trace a piece of code runs in.
+#[derive(Clone, Copy)]
+pub(crate) struct Current {
+    pub(crate) addr: Addr,
+    pub(crate) trace_id: TraceId,
+}
+
+tokio::task_local! {
+    pub(crate) static CURRENT: Cell<Current>;
+}
+
+/// The sender address and trace id for a message sent now: the running
+/// actor's address and the trace of the envelope it handles, or the null
+/// address and a new trace outside actors.
+pub(crate) fn current() -> (Addr, TraceId) {
+    CURRENT
+        .try_with(|c| {
+            let c = c.get();
+            (c.addr, c.trace_id)
+        })
+        .unwrap_or_else(|_| (Addr::NULL, TraceId::generate()))
+}
+
+/// Sets the trace id of the envelope being handled.
+pub(crate) fn set_current_trace(trace_id: TraceId) {
+    let _ = CURRENT.try_with(|c| {
+        let mut cur = c.get();
+        cur.trace_id = trace_id;
+        c.set(cur);
+    });
+}
+
+/// What a struct actor sees while it runs: its identity, the envelope being
+/// handled, its system, and the means to stop itself.
+pub struct ActorContext<A: Actor> {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) sender: Addr,
+    pub(crate) trace_id: TraceId,
+    pub(crate) stop_requested: bool,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> ActorContext<A> {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            sender: Addr::NULL,
+            trace_id: TraceId::generate(),
+            stop_requested: false,
+            _actor: PhantomData,
+        }
+    }
+
+    /// A typed handle to this actor.
+    pub fn self_handle(&self) -> ActorRef<A> {
+        ActorRef::from_shared(self.shared.clone())
+    }
+
+    /// This actor's address (its id).
+    pub fn addr(&self) -> Addr {
+        self.shared.addr
+    }
+
+    /// This actor's id; the same as [`ActorContext::addr`].
+    pub fn actor_id(&self) -> Addr {
+        self.shared.addr
+    }
+
+    /// The name this actor is registered under, if any.
+    pub fn actor_name(&self) -> Option<&str> {
+        self.shared.name.as_deref()
+    }
+
+    /// This actor's group and key.
+    pub fn meta(&self) -> &ActorMeta {
+        &self.shared.meta
+    }
+
+    /// The sender of the message being handled ([`Addr::NULL`] if it came
+    /// from outside any actor).
+    pub fn sender(&self) -> Addr {
+        self.sender
+    }
+
+    /// The trace id of the message being handled.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// The system this actor belongs to.
+    pub fn system(&self) -> &ActorSystem {
+        &self.shared.system
+    }
+
+    /// Where this actor is in its life.
+    pub fn status(&self) -> Lifecycle {
+        self.shared.lifecycle()
+    }
+
+    /// Stops this actor once the current handler returns, with
+    /// [`ExitReason::Normal`](crate::ExitReason::Normal); `on_stopped` runs, `pre_stop` does not (an
+    /// actor does not veto itself).
+    pub fn stop(&mut self) {
+        self.stop_requested = true;
+    }
+}
