@@ -19,7 +19,8 @@
 //!   reported there (and by [`Pipeline::panics`]) while the other stages of
 //!   its thread go on.
 //! * **Bridges** ([`DeliverSink`], [`SourceFeeder`]) connect a pipeline to
-//!   actors or any other code without blocking a scheduler thread.
+//!   actors or any other code without blocking a scheduler thread; with the
+//!   feature `actors`, `actors::actor_sink` plugs in a troupe `ActorRef`.
 //!
 //! # Example
 //! ```
@@ -69,6 +70,8 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+#[cfg(feature = "actors")]
+pub mod actors;
 mod bridge;
 mod builder;
 mod error;
