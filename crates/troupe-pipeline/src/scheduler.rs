@@ -7,7 +7,8 @@
 //!   itself when the stage left input unread);
 //! * `Periodic` stages run when their deadline has passed.
 //!
-//! After a round in which nothing ran, a thread without `Loop` stages parks
+//! After a round in which nothing ran, a thread without `Loop` stages watches
+//! its signals for a few microseconds (spinning, then yielding), then parks
 //! until the earliest periodic deadline or until a signal unparks it; a thread
 //! with `Loop` stages yields to the OS instead. A panic in `process` is caught:
 //! the stage is dropped and reported, and the thread goes on with its others.
@@ -172,11 +173,45 @@ fn run_thread(index: usize, tasks: Vec<Task>, parker: &Parker, control: &Control
             if !round.ran_other {
                 std::thread::yield_now();
             }
-        } else if !round.ran_other {
+        } else if !round.ran_other && !wait_briefly(&guard.slots) {
             parker.park_until(round.next_deadline);
         }
     }
 }
+
+/// Before parking, watches the signals for a few microseconds: under load the
+/// next write usually comes within that time, and catching it here saves the
+/// writer a futex wake and this thread a sleep. Returns `true` if a signal was
+/// raised (run a round instead of parking).
+fn wait_briefly(slots: &[Slot]) -> bool {
+    let pending = || {
+        slots.iter().any(|slot| {
+            slot.runner.is_some()
+                && matches!(slot.rule, Rule::OnMessage | Rule::OnExternalEvent)
+                && slot.signal.is_pending()
+        })
+    };
+    for step in 0..SPIN_STEPS {
+        for _ in 0..1u32 << step {
+            std::hint::spin_loop();
+        }
+        if pending() {
+            return true;
+        }
+    }
+    for _ in 0..YIELDS {
+        std::thread::yield_now();
+        if pending() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Exponential spin steps before parking (1 + 2 + ... + 64 pauses).
+const SPIN_STEPS: u32 = 7;
+/// Yields to the OS after spinning, before parking.
+const YIELDS: u32 = 2;
 
 #[derive(Default)]
 struct Round {

@@ -137,6 +137,11 @@ impl Signal {
         was
     }
 
+    /// `true` if a run is pending (a cheap peek, for spinning before parking).
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pending.load(Relaxed)
+    }
+
     /// Sets the flag without waking anybody (the caller is the thread).
     pub(crate) fn set_local(&self) {
         self.pending.store(true, Relaxed);
