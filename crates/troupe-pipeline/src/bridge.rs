@@ -16,10 +16,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 
-use crate::builder::{Channel, StageId, StageSpec};
+use crate::builder::{Channel, StageId};
 use crate::error::FeedError;
 use crate::queue::{Reader, Writer};
 use crate::signal::{Notifier, Signal};
+use crate::spec::StageSpec;
 use crate::stage::{Flow, Sink, Source};
 
 /// Items a bridge stage moves per run at most, so that it does not hog its

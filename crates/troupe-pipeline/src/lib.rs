@@ -79,13 +79,15 @@ mod pipeline;
 pub mod queue;
 mod scheduler;
 mod signal;
+mod spec;
 mod stage;
 mod sync;
 
 pub use bridge::{Deliver, DeliverSink, DeliveryStats, SourceFeeder, DEFAULT_BATCH};
-pub use builder::{Channel, PipelineBuilder, StageId, StageSpec};
+pub use builder::{Channel, PipelineBuilder, StageId};
 pub use error::{BuildError, FeedError, QueueError, StagePanic, StopError, WiringError};
 pub use pipeline::{ChannelReport, Pipeline, StageOutcome, StageReport, StopReport};
 pub use queue::{ReadStats, Reader, Writer};
 pub use signal::Notifier;
+pub use spec::StageSpec;
 pub use stage::{Filter, Flow, Gather, Merge, Rule, Scatter, Sink, Source, Split};
