@@ -169,6 +169,36 @@ impl Wake for Signal {
 ///
 /// Several notifications before the stage runs are merged into one run.
 /// Notifying a stage of a stopped pipeline does nothing.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use troupe_pipeline::{Flow, PipelineBuilder, Reader, Rule, Writer};
+///
+/// let mut builder = PipelineBuilder::new("io");
+/// let events = builder.channel::<u32>("events", 8);
+/// let mut polls = 0;
+/// // Stands in for a stage that polls a socket when the I/O loop says so.
+/// let poll = builder.add("poll", Rule::OnExternalEvent).source(
+///     events,
+///     move |out: &mut Writer<u32>| {
+///         polls += 1;
+///         out.push(polls);
+///         Flow::Continue
+///     },
+/// );
+/// let (tx, rx) = std::sync::mpsc::channel();
+/// builder.add("log", Rule::OnMessage).sink(events, move |input: &mut Reader<u32>| {
+///     input.drain().for_each(|n| { let _ = tx.send(n); });
+///     Flow::Continue
+/// });
+/// let notifier = builder.notifier(poll).expect("same builder");
+/// let pipeline = builder.build()?;
+/// std::thread::spawn(move || notifier.notify()); // e.g. the I/O thread
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5)).ok(), Some(1));
+/// assert!(pipeline.stop(Duration::from_secs(5)).is_clean());
+/// # Ok::<(), troupe_pipeline::BuildError>(())
+/// ```
 #[derive(Clone)]
 pub struct Notifier {
     signal: Arc<Signal>,
