@@ -43,7 +43,9 @@ pub enum Rule {
     /// rounds in which nothing else ran.
     Loop,
     /// When one of its inputs has data (or was closed). Writers wake the
-    /// stage's thread; an idle thread sleeps.
+    /// stage's thread; an idle thread sleeps. A run that leaves input unread
+    /// (e.g. because its output is full) is followed by another run, so such
+    /// a stage is polled like `Loop` until its inputs are drained.
     OnMessage,
     /// Every period, first one period after the pipeline starts. Runs that
     /// were missed (the thread was busy) are skipped, not caught up.
