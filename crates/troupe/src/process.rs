@@ -187,7 +187,13 @@ impl Shared {
 
     /// Delivers an envelope, waiting for space if the policy says so.
     pub(crate) async fn deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let res = self.mailbox.push(env).await;
+        // Fast path without an async state machine: there is space.
+        let res = match self.mailbox.try_push(env) {
+            Err(Refused::Full(env)) if self.mailbox.waits_when_full() => {
+                self.mailbox.push(env).await
+            }
+            other => other,
+        };
         self.settle(res)
     }
 
