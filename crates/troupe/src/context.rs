@@ -10,7 +10,9 @@ use crate::addr::{ActorMeta, Addr};
 use crate::envelope::TraceId;
 use crate::process::{ExitReason, Shared};
 use crate::status::Lifecycle;
+use crate::stream::Streams;
 use crate::system::ActorSystem;
+use crate::timer::Timers;
 
 /// The process and trace a piece of code runs in.
 #[derive(Clone, Copy)]
@@ -51,18 +53,29 @@ pub struct ActorContext<A: Actor> {
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
     pub(crate) stop_requested: Option<ExitReason>,
+    /// This incarnation's timers and streams (see `timer.rs`, `stream.rs`).
+    pub(crate) timers: Timers,
+    pub(crate) streams: Streams,
     _actor: PhantomData<fn() -> A>,
 }
 
 impl<A: Actor> ActorContext<A> {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self {
+            timers: Timers::new(&shared),
+            streams: Streams::new(&shared),
             shared,
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
             stop_requested: None,
             _actor: PhantomData,
         }
+    }
+
+    /// Aborts this incarnation's timers and streams (its run loop ended).
+    pub(crate) fn end_attached(&mut self) {
+        self.timers.abort_all();
+        self.streams.abort_all();
     }
 
     /// A typed handle to this actor.

@@ -45,6 +45,7 @@
 mod actor;
 mod actor_ref;
 mod addr;
+mod attached;
 mod catch;
 mod context;
 mod dead_letter;
@@ -58,7 +59,9 @@ mod runner;
 mod runtime;
 mod spawn;
 mod status;
+pub mod stream;
 mod system;
+pub mod timer;
 
 pub use actor::{Actor, Failure, FailureCause, Handler};
 pub use actor_ref::ActorRef;
@@ -73,7 +76,9 @@ pub use process::{ExitReason, StopReason};
 pub use request::{RequestError, ResponseToken};
 pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
 pub use status::{ActorStatus, Lifecycle};
+pub use stream::{StreamEvent, StreamId};
 pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+pub use timer::{MissPolicy, TimerError, TimerId};
 
 /// Marks a type as a [`Message`] with a stable name.
 ///

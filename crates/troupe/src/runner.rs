@@ -113,6 +113,7 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
+        ctx.end_attached();
         guard.reason = Some(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
@@ -160,6 +161,7 @@ async fn run<A: Actor>(
                     break ExitReason::Shutdown;
                 }
                 StopReason::Kill => {
+                    ctx.end_attached();
                     guard.reason = Some(ExitReason::Killed);
                     drop(guard);
                     if let Some(r) = reply {
@@ -214,6 +216,7 @@ async fn run<A: Actor>(
     };
 
     shared.set_stopping();
+    ctx.end_attached();
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }
