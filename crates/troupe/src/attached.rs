@@ -150,7 +150,7 @@ pub(crate) fn try_deliver(shared: &Shared, env: Envelope) -> Sent {
     settle(shared.try_deliver(env))
 }
 
-fn settle(res: Result<(), SendError<Envelope>>) -> Sent {
+pub(crate) fn settle(res: Result<(), SendError<Envelope>>) -> Sent {
     match res {
         Ok(()) => Sent::Queued,
         Err(SendError::Full(env)) => Sent::Full(env),

@@ -45,7 +45,7 @@
 //!
 //! # Semantics
 //! - [`ActorContext::add_stream`] attaches any
-//!   [`Stream`](futures_core::Stream) (the `futures-core` trait, which
+//!   [`Stream`] (the `futures-core` trait, which
 //!   `futures` and `tokio-stream` build on) whose items are messages the
 //!   actor handles. Each item is sent to the actor by the actor itself, in
 //!   stream order, as a new trace.

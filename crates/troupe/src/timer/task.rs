@@ -27,7 +27,8 @@ struct Gone;
 impl Target {
     /// Delivers a tick, waiting for space under the `Wait` policy.
     async fn send(&self, env: Envelope) -> Result<(), Gone> {
-        match attached::deliver(&self.shared, env).await {
+        let shared = self.shared.upgrade().ok_or(Gone)?;
+        match attached::settle(shared.deliver(env).await) {
             Sent::Queued => Ok(()),
             Sent::Full(env) => {
                 self.drop_ticks(&env, 1);
@@ -104,25 +105,27 @@ pub(super) async fn recurring(
     loop {
         sleep_until(next).await;
         let res = match policy {
-            MissPolicy::Skip => target.send(make()).await.map(|()| {
-                // The first grid instant strictly after the delivery.
-                let now = Instant::now();
-                next = advance(next, interval, ticks_due(next, now, interval).max(1));
-            }),
-            MissPolicy::Delay => target.send(make()).await.map(|()| {
-                next = deadline_after(Instant::now(), interval);
-            }),
             MissPolicy::CatchUp => {
                 let due = ticks_due(next, Instant::now(), interval).max(1);
-                target.burst(&make, due).map(|()| {
-                    next = advance(next, interval, due);
-                })
+                target.burst(&make, due).map(|()| due)
             }
+            MissPolicy::Skip | MissPolicy::Delay => target.send(make()).await.map(|()| 1),
         };
-        if res.is_err() {
+        let Ok(sent) = res else {
             live.retire();
             return;
-        }
+        };
+        next = match policy {
+            // The grid instant after the burst.
+            MissPolicy::CatchUp => advance(next, interval, sent),
+            // The first grid instant strictly after the delivery.
+            MissPolicy::Skip => {
+                let now = Instant::now();
+                advance(next, interval, ticks_due(next, now, interval).max(1))
+            }
+            // One interval after the delivery.
+            MissPolicy::Delay => deadline_after(Instant::now(), interval),
+        };
     }
 }
 
@@ -191,6 +194,8 @@ mod tests {
         );
         let size = std::mem::size_of_val(&fut);
         println!("recurring timer future: {size} bytes");
+        let sleep = std::mem::size_of::<tokio::time::Sleep>();
+        println!("of which a tokio Sleep: {sleep} bytes");
         assert!(size <= 1024, "timer future grew to {size} bytes");
     }
 }
