@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::time::{advance, sleep, sleep_until, Instant};
 use troupe::prelude::*;
-use troupe::{DeadLetterReason, MissPolicy, TimerError, TimerId};
+use troupe::{DeadLetterReason, MissPolicy, OverflowPolicy, TimerError, TimerId};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -161,6 +161,10 @@ struct Setup {
 }
 
 async fn setup(name: &str, capacity: usize) -> Setup {
+    setup_with(name, ActorConfig::default().with_mailbox_capacity(capacity)).await
+}
+
+async fn setup_with(name: &str, config: ActorConfig) -> Setup {
     let system = ActorSystem::create(name).unwrap();
     let (tx, events) = mpsc::unbounded_channel();
     let gate = Arc::new(Semaphore::new(0));
@@ -174,7 +178,7 @@ async fn setup(name: &str, capacity: usize) -> Setup {
     }
     .spawn()
     .on_system(&system)
-    .with_config(ActorConfig::default().with_mailbox_capacity(capacity))
+    .with_config(config)
     .await
     .unwrap();
     Setup {
@@ -258,6 +262,31 @@ async fn catch_up_never_waits_and_reports_the_ticks_that_do_not_fit() {
     assert_eq!(drain(&mut s.events), ticks(&[55, 55, 60, 70]));
     assert_eq!(s.clock.send(Counts).await.unwrap(), (1, 3));
     assert_eq!(s.system.dead_letter_count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_a_fail_fast_mailbox_a_tick_that_finds_it_full_is_dropped() {
+    let config = ActorConfig::default()
+        .with_mailbox_capacity(1)
+        .with_overflow(OverflowPolicy::FailFast);
+    let mut s = setup_with("timers-fail-fast", config).await;
+    let mut dead = s.system.dead_letters();
+    s.clock
+        .send(Every(10 * MS, MissPolicy::Skip))
+        .await
+        .unwrap()
+        .unwrap();
+    s.clock.notify(Stall).await.unwrap();
+    assert_eq!(s.events.recv().await, Some(Ev::Stalled));
+    sleep_until(s.t0 + 55 * MS).await;
+    // 10 is queued; 20, 30, 40 and 50 could not wait.
+    for _ in 0..4 {
+        assert_eq!(dead.try_recv().unwrap().reason, DeadLetterReason::Overflow);
+    }
+    s.gate.add_permits(1);
+    sleep_until(s.t0 + 77 * MS).await;
+    assert_eq!(drain(&mut s.events), ticks(&[55, 60, 70]));
+    assert_eq!(s.clock.send(Counts).await.unwrap(), (1, 4));
 }
 
 #[tokio::test(start_paused = true)]
