@@ -154,7 +154,8 @@ pub(crate) fn settle(res: Result<(), SendError<Envelope>>) -> Sent {
     match res {
         Ok(()) => Sent::Queued,
         Err(SendError::Full(env)) => Sent::Full(env),
-        Err(SendError::Closed(_)) => Sent::Gone,
+        // Direct deliveries are not routed: `NoRecipient` means gone too.
+        Err(SendError::Closed(_) | SendError::NoRecipient(_)) => Sent::Gone,
     }
 }
 

@@ -4,17 +4,21 @@
 //! handle and an exit reason. Struct actors, functional actors and (later)
 //! supervised plain processes and pipeline bridges all run as processes.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::addr::{ActorMeta, Addr};
+use crate::context::{Current, CURRENT};
 use crate::dead_letter::DeadLetterReason;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, TraceId};
 use crate::error::{SendError, StopError};
 use crate::mailbox::{Mailbox, Refused};
 use crate::request::RequestError;
@@ -293,17 +297,44 @@ impl Shared {
     }
 }
 
+/// Spawns a process's task on `runtime`: inside a root `actor` span that
+/// carries its group, key and address, with the task-local current process
+/// set (sender address and trace of what it sends), and with its abort handle
+/// recorded for kills. `body` gets the guard that finishes the process
+/// however its task ends.
+pub(crate) fn launch<F: Future<Output = ()> + Send + 'static>(
+    shared: &Arc<Shared>,
+    runtime: &Handle,
+    trace_id: TraceId,
+    body: impl FnOnce(ExitGuard) -> F,
+) {
+    let span = tracing::info_span!(
+        parent: None,
+        "actor",
+        group = %shared.meta.group,
+        key = %shared.meta.key,
+        addr = %shared.addr
+    );
+    let task = CURRENT
+        .scope(
+            Current::new(shared, trace_id),
+            body(ExitGuard(shared.clone())),
+        )
+        .instrument(span);
+    let join = runtime.spawn(task);
+    shared.set_abort(join.abort_handle());
+}
+
 /// Finishes the process when its task ends in any way, including abort:
 /// created before the task is spawned and moved into it, so it runs even if
 /// the task is killed before its first poll.
-pub(crate) struct ExitGuard {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) reason: Option<ExitReason>,
-}
+///
+/// Ending normally, the run loop calls `Shared::finish` with its reason
+/// first; the guard's own `finish(Killed)` is then a no-op.
+pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        let reason = self.reason.take().unwrap_or(ExitReason::Killed);
-        self.shared.finish(reason);
+        self.0.finish(ExitReason::Killed);
     }
 }

@@ -3,22 +3,19 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, ActorContext, Current, CURRENT};
-use crate::dead_letter::DeadLetterReason;
+use crate::context::{set_current_trace, unhandled, ActorContext};
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
-use crate::request::{drop_failed, RequestError};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::request::drop_failed;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
 use crate::system::ActorSystem;
@@ -30,6 +27,9 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
+/// Resolves once `pre_start` has run: `Err` carries its error.
+pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
+
 /// Registers and spawns a struct actor; the receiver resolves once
 /// `pre_start` has run.
 pub(crate) fn start<A: Actor>(
@@ -37,7 +37,7 @@ pub(crate) fn start<A: Actor>(
     system: ActorSystem,
     name: Option<String>,
     config: ActorConfig,
-) -> Result<(ActorRef<A>, oneshot::Receiver<Result<(), String>>), SpawnError> {
+) -> Result<(ActorRef<A>, Started), SpawnError> {
     let key = match &name {
         Some(n) => Cow::Owned(n.clone()),
         None => Cow::Borrowed("_"),
@@ -48,26 +48,10 @@ pub(crate) fn start<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let guard = ExitGuard {
-        shared: shared.clone(),
-        reason: None,
-    };
     let ctx = ActorContext::new(shared.clone());
-    let current = Cell::new(Current {
-        addr: shared.addr,
-        trace_id: ctx.trace_id,
+    launch(&shared, &runtime, ctx.trace_id, |guard| {
+        run(actor, ctx, guard, started_tx)
     });
-    let span = tracing::info_span!(
-        "actor",
-        group = %shared.meta.group,
-        key = %shared.meta.key,
-        addr = %shared.addr
-    );
-    let task = CURRENT
-        .scope(current, run(actor, ctx, guard, started_tx))
-        .instrument(span);
-    let join = runtime.spawn(task);
-    shared.set_abort(join.abort_handle());
     Ok((ActorRef::from_shared(shared), started_rx))
 }
 
@@ -94,7 +78,7 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
 async fn run<A: Actor>(
     mut actor: A,
     mut ctx: ActorContext<A>,
-    mut guard: ExitGuard,
+    guard: ExitGuard,
     started: oneshot::Sender<Result<(), String>>,
 ) {
     let shared = ctx.shared.clone();
@@ -114,7 +98,7 @@ async fn run<A: Actor>(
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
         ctx.end_attached();
-        guard.reason = Some(ExitReason::StartFailed(e.clone()));
+        shared.finish(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
         return;
@@ -128,8 +112,8 @@ async fn run<A: Actor>(
     };
     let mut stop_reply = None;
     let reason = loop {
-        if let Some(r) = ctx.stop_requested.take() {
-            break r;
+        if ctx.stop_requested {
+            break ExitReason::Normal;
         }
         let Some(item) = shared.mailbox.recv().await else {
             break ExitReason::Shutdown;
@@ -162,7 +146,6 @@ async fn run<A: Actor>(
                 }
                 StopReason::Kill => {
                     ctx.end_attached();
-                    guard.reason = Some(ExitReason::Killed);
                     drop(guard);
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));
@@ -179,13 +162,9 @@ async fn run<A: Actor>(
         set_current_trace(env.trace_id);
         let Some(handler) = env
             .dispatcher
-            .and_then(|d| d.downcast_ref::<HandlerFn<A>>())
+            .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
         else {
-            shared
-                .system
-                .dead_letter(shared.addr, &env, DeadLetterReason::Unhandled);
-            let name = env.message_name();
-            env.fail(RequestError::Unhandled(name));
+            unhandled(env);
             continue;
         };
         let is_request = env.payload.is_request();
@@ -220,7 +199,7 @@ async fn run<A: Actor>(
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }
-    guard.reason = Some(reason);
+    shared.finish(reason);
     drop(guard);
     if let Some(r) = stop_reply {
         let _ = r.send(Ok(()));

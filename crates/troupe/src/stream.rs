@@ -75,19 +75,19 @@
 //!   actor attaches its streams again in its own code.
 //!
 //! # Functional actors
-//! As for timers, the core (`Streams`) is front-end agnostic. A functional
-//! `Context` holding `streams: Streams` (created with
-//! `Streams::new(&shared)`; dropping it drops the streams) exposes the same
-//! API with:
+//! As for timers, the core (`Streams`) is front-end agnostic and costs one
+//! null pointer until the first stream. A functional `Context` holding
+//! `streams: Streams` (`Streams::default()`; dropping it drops the streams)
+//! and its process's `shared: Arc<Shared>` exposes the same API with:
 //!
 //! ```ignore
 //! pub fn add_stream<S>(&mut self, stream: S) -> StreamId
 //! where S: Stream + Send + 'static, S::Item: Message {
-//!     self.streams.add(stream, None, None)
+//!     self.streams.add(&self.shared, stream, None, None)
 //! }
 //! pub fn add_try_stream<S, T, E>(&mut self, stream: S) -> StreamId
 //! where S: Stream<Item = Result<T, E>> + Send + 'static, T: Message, E: Into<BoxError> + Send + 'static {
-//!     self.streams.add_try(stream, None, None)
+//!     self.streams.add_try(&self.shared, stream, None, None)
 //! }
 //! pub fn cancel_stream(&mut self, id: StreamId) -> bool { self.streams.cancel(id) }
 //! pub fn cancel_all_streams(&mut self) -> usize { self.streams.cancel_all() }
@@ -177,27 +177,25 @@ fn envelope<M: Message>(msg: M, from: Addr, dispatcher: Option<Dispatcher>) -> E
 }
 
 /// The streams of one incarnation of a process (front-end agnostic).
-/// Dropping it drops every stream.
-pub(crate) struct Streams {
+/// Empty (one null pointer) until the first stream is attached. Dropping it
+/// drops every stream.
+#[derive(Default)]
+pub(crate) struct Streams(Option<Box<StreamSet>>);
+
+/// The streams themselves, once there is one.
+struct StreamSet {
     target: Weak<Shared>,
     addr: Addr,
     set: Attached,
 }
 
 impl Streams {
-    pub(crate) fn new(shared: &Arc<Shared>) -> Self {
-        Self {
-            target: Arc::downgrade(shared),
-            addr: shared.addr,
-            set: Attached::default(),
-        }
-    }
-
-    /// Attaches a stream of messages; envelopes carry `item` (items) and
-    /// `event` ([`StreamEvent`]s) as dispatchers (`None` for functional
-    /// actors).
+    /// Attaches a stream of messages to the process `shared`; envelopes
+    /// carry `item` (items) and `event` ([`StreamEvent`]s) as dispatchers
+    /// (`None` for functional actors).
     pub(crate) fn add<S>(
         &mut self,
+        shared: &Arc<Shared>,
         stream: S,
         item: Option<Dispatcher>,
         event: Option<Dispatcher>,
@@ -206,14 +204,20 @@ impl Streams {
         S: Stream + Send + 'static,
         S::Item: Message,
     {
-        let addr = self.addr;
-        self.attach(stream, move |_, msg| envelope(msg, addr, item), event)
+        let addr = shared.addr;
+        self.attach(
+            shared,
+            stream,
+            move |_, msg| envelope(msg, addr, item),
+            event,
+        )
     }
 
     /// Attaches a stream of results: `Ok` items as messages, `Err` ones as
     /// [`StreamEvent::Error`].
     pub(crate) fn add_try<S, T, E>(
         &mut self,
+        shared: &Arc<Shared>,
         stream: S,
         item: Option<Dispatcher>,
         event: Option<Dispatcher>,
@@ -223,38 +227,51 @@ impl Streams {
         T: Message,
         E: Into<BoxError> + Send + 'static,
     {
-        let addr = self.addr;
+        let addr = shared.addr;
         let wrap = move |id, res: Result<T, E>| match res {
             Ok(msg) => envelope(msg, addr, item),
             Err(e) => envelope(StreamEvent::Error(id, e.into()), addr, event),
         };
-        self.attach(stream, wrap, event)
+        self.attach(shared, stream, wrap, event)
     }
 
     /// Attaches a stream whose items `wrap` turns into envelopes.
-    pub(crate) fn attach<S, F>(&mut self, stream: S, wrap: F, event: Option<Dispatcher>) -> StreamId
+    pub(crate) fn attach<S, F>(
+        &mut self,
+        shared: &Arc<Shared>,
+        stream: S,
+        wrap: F,
+        event: Option<Dispatcher>,
+    ) -> StreamId
     where
         S: Stream + Send + 'static,
         S::Item: Send,
         F: FnMut(StreamId, S::Item) -> Envelope + Send + 'static,
     {
+        let streams = self.0.get_or_insert_with(|| {
+            Box::new(StreamSet {
+                target: Arc::downgrade(shared),
+                addr: shared.addr,
+                set: Attached::default(),
+            })
+        });
         let id = StreamId::next();
         let live = Live::new();
         let fwd = Forward {
-            target: self.target.clone(),
-            addr: self.addr,
+            target: streams.target.clone(),
+            addr: streams.addr,
             id,
             event,
         };
         let task = fwd.run(stream, wrap, live.clone());
-        match attached::spawn(&self.target, task) {
-            Some(abort) => self.set.insert(id.0, abort, live),
+        match attached::spawn(&streams.target, task) {
+            Some(abort) => streams.set.insert(id.0, abort, live),
             None => {
                 // Only outside any Tokio runtime, which an actor never is.
-                tracing::error!(addr = %self.addr, %id, "no Tokio runtime to poll the stream");
+                tracing::error!(addr = %streams.addr, %id, "no Tokio runtime to poll the stream");
                 let fwd = Forward {
-                    target: self.target.clone(),
-                    addr: self.addr,
+                    target: streams.target.clone(),
+                    addr: streams.addr,
                     id,
                     event,
                 };
@@ -269,20 +286,22 @@ impl Streams {
     }
 
     pub(crate) fn cancel(&mut self, id: StreamId) -> bool {
-        self.set.cancel(id.0)
+        self.0.as_mut().is_some_and(|s| s.set.cancel(id.0))
     }
 
     pub(crate) fn cancel_all(&mut self) -> usize {
-        self.set.cancel_all()
+        self.0.as_mut().map_or(0, |s| s.set.cancel_all())
     }
 
     pub(crate) fn active(&self) -> usize {
-        self.set.active()
+        self.0.as_ref().map_or(0, |s| s.set.active())
     }
 
     /// Drops every stream: the incarnation ends.
     pub(crate) fn abort_all(&mut self) {
-        self.set.abort_all();
+        if let Some(s) = &mut self.0 {
+            s.set.abort_all();
+        }
     }
 }
 
@@ -382,7 +401,8 @@ impl<A: Actor> ActorContext<A> {
     {
         let item = dispatcher::<A, S::Item>();
         let event = dispatcher::<A, StreamEvent>();
-        self.streams.add(stream, Some(item), Some(event))
+        self.streams
+            .add(&self.shared, stream, Some(item), Some(event))
     }
 
     /// Attaches a stream of results: `Ok(t)` arrives as the message `t`,
@@ -397,7 +417,8 @@ impl<A: Actor> ActorContext<A> {
     {
         let item = dispatcher::<A, T>();
         let event = dispatcher::<A, StreamEvent>();
-        self.streams.add_try(stream, Some(item), Some(event))
+        self.streams
+            .add_try(&self.shared, stream, Some(item), Some(event))
     }
 
     /// Cancels a stream: its task is aborted (dropping the stream) and it

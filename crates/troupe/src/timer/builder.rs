@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{MakeEnvelope, MissPolicy, TimerError, TimerId, Timers};
+use super::{MakeEnvelope, MissPolicy, TimerError, TimerId, TimerSet};
 
 /// Roughly 30 years: where a deadline that cannot be represented goes (as
 /// Tokio does for its own far-future sleeps).
@@ -23,12 +23,12 @@ pub(super) fn deadline_after(from: Instant, delay: Duration) -> Instant {
 /// [`ActorContext::schedule`](crate::ActorContext::schedule).
 #[must_use = "a schedule builder does nothing until `.at`, `.after` or `.every`, then `.await`"]
 pub struct ScheduleBuilder<'a> {
-    timers: &'a mut Timers,
+    timers: &'a mut TimerSet,
     make: MakeEnvelope,
 }
 
 impl<'a> ScheduleBuilder<'a> {
-    pub(super) fn new(timers: &'a mut Timers, make: MakeEnvelope) -> Self {
+    pub(super) fn new(timers: &'a mut TimerSet, make: MakeEnvelope) -> Self {
         Self { timers, make }
     }
 
@@ -71,7 +71,7 @@ impl<'a> ScheduleBuilder<'a> {
 /// call [`start`](Self::start).
 #[must_use = "a timer does nothing until awaited or started"]
 pub struct OneShotBuilder<'a> {
-    timers: &'a mut Timers,
+    timers: &'a mut TimerSet,
     make: MakeEnvelope,
     at: Instant,
 }
@@ -98,7 +98,7 @@ impl IntoFuture for OneShotBuilder<'_> {
 /// call [`start`](Self::start).
 #[must_use = "a timer does nothing until awaited or started"]
 pub struct RecurringBuilder<'a> {
-    timers: &'a mut Timers,
+    timers: &'a mut TimerSet,
     make: MakeEnvelope,
     interval: Duration,
     policy: MissPolicy,

@@ -111,17 +111,17 @@
 //! test) is a few hundred bytes, plus the message and the task header.
 //!
 //! # Functional actors
-//! The core here is front-end agnostic: a private `Timers` registry,
-//! created per incarnation with `Timers::new(&shared)`, schedules envelopes
-//! built by a closure into the process's mailbox. A struct actor's
-//! envelopes carry the `Handler<M>` dispatcher; a functional actor's carry
-//! none. A functional `Context` holding `timers: Timers` (created with
-//! `Timers::new(&shared)`; dropping it aborts the timers) exposes the same
-//! API with:
+//! The core here is front-end agnostic: a private `Timers` registry, one
+//! per incarnation, schedules envelopes built by a closure into the
+//! process's mailbox. It costs one null pointer until the first timer. A
+//! struct actor's envelopes carry the `Handler<M>` dispatcher; a functional
+//! actor's carry none. A functional `Context` holding `timers: Timers`
+//! (`Timers::default()`; dropping it aborts the timers) and its process's
+//! `shared: Arc<Shared>` exposes the same API with:
 //!
 //! ```ignore
 //! pub fn schedule<M: Message + Clone + Sync>(&mut self, msg: M) -> ScheduleBuilder<'_> {
-//!     self.timers.schedule(msg, None)
+//!     self.timers.schedule(&self.shared, msg, None)
 //! }
 //! pub fn cancel_timer(&mut self, id: TimerId) -> bool { self.timers.cancel(id) }
 //! pub fn cancel_all_timers(&mut self) -> usize { self.timers.cancel_all() }
@@ -208,69 +208,82 @@ pub(crate) type MakeEnvelope = Box<dyn Fn() -> Envelope + Send + Sync>;
 
 /// The timers of one incarnation of a process (front-end agnostic).
 ///
-/// Dropping it aborts every timer: it is owned by the incarnation's
-/// context, so timers die with the incarnation whatever ends it.
-pub(crate) struct Timers {
-    target: Weak<Shared>,
-    addr: Addr,
-    set: Attached,
-    dropped: Arc<AtomicU64>,
-}
+/// Empty (one null pointer) until the first timer is scheduled. Dropping it
+/// aborts every timer: it is owned by the incarnation's context, so timers
+/// die with the incarnation whatever ends it.
+#[derive(Default)]
+pub(crate) struct Timers(Option<Box<TimerSet>>);
 
 impl Timers {
-    pub(crate) fn new(shared: &Arc<Shared>) -> Self {
-        Self {
-            target: Arc::downgrade(shared),
-            addr: shared.addr,
-            set: Attached::default(),
-            dropped: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    /// Schedules `msg` to this process; its envelopes carry `dispatcher`
-    /// (a struct actor's `Handler<M>`, or `None` for a functional actor).
+    /// Schedules `msg` to the process `shared`; its envelopes carry
+    /// `dispatcher` (a struct actor's `Handler<M>`, or `None` for a
+    /// functional actor).
     pub(crate) fn schedule<M: Message + Clone + Sync>(
         &mut self,
+        shared: &Arc<Shared>,
         msg: M,
         dispatcher: Option<Dispatcher>,
     ) -> ScheduleBuilder<'_> {
-        let addr = self.addr;
-        self.schedule_with(move || {
+        let addr = shared.addr;
+        self.schedule_with(shared, move || {
             let mut env = Envelope::new(msg.clone(), addr, TraceId::generate());
             env.dispatcher = dispatcher;
             env
         })
     }
 
-    /// Schedules envelopes built by `make`.
+    /// Schedules envelopes built by `make` to the process `shared`.
     pub(crate) fn schedule_with(
         &mut self,
+        shared: &Arc<Shared>,
         make: impl Fn() -> Envelope + Send + Sync + 'static,
     ) -> ScheduleBuilder<'_> {
-        ScheduleBuilder::new(self, Box::new(make))
+        let set = self.0.get_or_insert_with(|| {
+            Box::new(TimerSet {
+                target: Arc::downgrade(shared),
+                addr: shared.addr,
+                set: Attached::default(),
+                dropped: Arc::new(AtomicU64::new(0)),
+            })
+        });
+        ScheduleBuilder::new(set, Box::new(make))
     }
 
     pub(crate) fn cancel(&mut self, id: TimerId) -> bool {
-        self.set.cancel(id.0)
+        self.0.as_mut().is_some_and(|t| t.set.cancel(id.0))
     }
 
     pub(crate) fn cancel_all(&mut self) -> usize {
-        self.set.cancel_all()
+        self.0.as_mut().map_or(0, |t| t.set.cancel_all())
     }
 
     pub(crate) fn active(&self) -> usize {
-        self.set.active()
+        self.0.as_ref().map_or(0, |t| t.set.active())
     }
 
     pub(crate) fn dropped_ticks(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.0
+            .as_ref()
+            .map_or(0, |t| t.dropped.load(Ordering::Relaxed))
     }
 
     /// Aborts every timer: the incarnation ends.
     pub(crate) fn abort_all(&mut self) {
-        self.set.abort_all();
+        if let Some(t) = &mut self.0 {
+            t.set.abort_all();
+        }
     }
+}
 
+/// The timers themselves, once there is one.
+pub(crate) struct TimerSet {
+    target: Weak<Shared>,
+    addr: Addr,
+    set: Attached,
+    dropped: Arc<AtomicU64>,
+}
+
+impl TimerSet {
     fn target(&self) -> task::Target {
         task::Target {
             shared: self.target.clone(),
@@ -347,7 +360,8 @@ impl<A: Actor> ActorContext<A> {
         M: Message + Clone + Sync,
         A: Handler<M>,
     {
-        self.timers.schedule(msg, Some(dispatcher::<A, M>()))
+        self.timers
+            .schedule(&self.shared, msg, Some(dispatcher::<A, M>()))
     }
 
     /// Cancels a timer; returns whether it was active (a fired one-shot
