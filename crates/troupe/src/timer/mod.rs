@@ -107,8 +107,11 @@
 //!   starts a new incarnation with no timers: the new incarnation's own code
 //!   (typically `pre_start`) schedules them again.
 //!
-//! Memory: one timer is one Tokio task; its future (see the `footprint`
-//! test) is a few hundred bytes, plus the message and the task header.
+//! Memory: one timer is one Tokio task (so a tick waiting for space never
+//! holds up another timer). A recurring timer costs about 870 bytes of heap
+//! in all (task, its 664-byte future, the boxed message, bookkeeping;
+//! measured by `tests/timer_memory.rs`), and an actor without timers pays one
+//! null pointer.
 //!
 //! # Functional actors
 //! The core here is front-end agnostic: a private `Timers` registry, one
