@@ -71,7 +71,7 @@ pub struct ActorContext<A: Actor> {
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
     pub(crate) stop_requested: bool,
-    /// This incarnation's timers and streams (see `timer.rs`, `stream.rs`).
+    /// This incarnation's timers and streams (see `timer/`, `stream.rs`).
     pub(crate) timers: Timers,
     pub(crate) streams: Streams,
     _actor: PhantomData<fn() -> A>,
