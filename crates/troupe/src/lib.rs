@@ -45,6 +45,7 @@
 mod actor;
 mod actor_ref;
 mod addr;
+mod attached;
 mod catch;
 mod context;
 mod dead_letter;
@@ -62,7 +63,9 @@ mod runner;
 mod runtime;
 mod spawn;
 mod status;
+pub mod stream;
 mod system;
+pub mod timer;
 mod topology;
 
 pub use actor::{Actor, Failure, FailureCause, Handler};
@@ -80,7 +83,9 @@ pub use process::{ExitReason, StopReason};
 pub use request::{RequestError, ResponseToken};
 pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
 pub use status::{ActorStatus, Lifecycle};
+pub use stream::{StreamEvent, StreamId};
 pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
 /// Marks a type as a [`Message`] with a stable name.

@@ -97,6 +97,7 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
+        ctx.end_attached();
         shared.finish(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
@@ -144,6 +145,7 @@ async fn run<A: Actor>(
                     break ExitReason::Shutdown;
                 }
                 StopReason::Kill => {
+                    ctx.end_attached();
                     drop(guard);
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));
@@ -193,6 +195,7 @@ async fn run<A: Actor>(
     };
 
     shared.set_stopping();
+    ctx.end_attached();
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }
