@@ -1,0 +1,118 @@
+//! Addresses and identities of processes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Number of a node in a (future) distributed system.
+///
+/// A single-process system is node `0` unless configured otherwise. The node
+/// number is part of every [`Addr`], so that addresses stay meaningful when
+/// messages cross the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct NodeNo(pub u16);
+
+const ID_BITS: u32 = 48;
+const ID_MASK: u64 = (1 << ID_BITS) - 1;
+
+/// The untyped, copyable address of a process: a node number and a process id.
+///
+/// Addresses are cheap to copy, compare and hash (one `u64`). The null
+/// address ([`Addr::NULL`]) stands for "no process", for example the sender
+/// of a message sent from outside any actor.
+///
+/// ```
+/// use troupe::{Addr, NodeNo};
+/// let a = Addr::new(NodeNo(2), 42);
+/// assert_eq!(a.node(), NodeNo(2));
+/// assert_eq!(a.id(), 42);
+/// assert_eq!(a.to_string(), "2/42");
+/// assert!(Addr::NULL.is_null());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Addr(u64);
+
+impl Addr {
+    /// The address of no process.
+    pub const NULL: Addr = Addr(0);
+
+    /// Builds an address from a node number and a process id (48 bits are kept).
+    pub const fn new(node: NodeNo, id: u64) -> Self {
+        Addr(((node.0 as u64) << ID_BITS) | (id & ID_MASK))
+    }
+
+    /// The node this process lives on.
+    pub const fn node(self) -> NodeNo {
+        NodeNo((self.0 >> ID_BITS) as u16)
+    }
+
+    /// The process id, unique within its node.
+    pub const fn id(self) -> u64 {
+        self.0 & ID_MASK
+    }
+
+    /// Whether this is [`Addr::NULL`].
+    pub const fn is_null(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The raw 64-bit form (for wire formats).
+    pub const fn into_bits(self) -> u64 {
+        self.0
+    }
+
+    /// Rebuilds an address from [`Addr::into_bits`].
+    pub const fn from_bits(bits: u64) -> Self {
+        Addr(bits)
+    }
+
+    pub(crate) fn next(node: NodeNo) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Addr::new(node, NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_null() {
+            f.write_str("null")
+        } else {
+            write!(f, "{}/{}", self.node().0, self.id())
+        }
+    }
+}
+
+impl fmt::Debug for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr({self})")
+    }
+}
+
+/// The identity of a process in logs, metrics and runtime filters.
+///
+/// For a struct actor, `group` is the actor's type name and `key` its
+/// registered name (or `_`). For a functional actor, `group` is its group's
+/// name and `key` the routing key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ActorMeta {
+    /// The group (or type) the process belongs to.
+    pub group: Cow<'static, str>,
+    /// The key of the process within its group.
+    pub key: Cow<'static, str>,
+}
+
+impl ActorMeta {
+    /// Builds a meta from a group and a key.
+    pub fn new(group: impl Into<Cow<'static, str>>, key: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            group: group.into(),
+            key: key.into(),
+        }
+    }
+}
+
+impl fmt::Display for ActorMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.group, self.key)
+    }
+}

@@ -1,0 +1,238 @@
+//! Envelopes: a message with its sender, send time and trace id.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+use std::time::Instant;
+
+use crate::addr::Addr;
+use crate::message::{AnyMessage, Message, Requested};
+use crate::request::{RequestError, ResponseToken};
+
+/// Identifies a chain of messages caused by one another, for tracing.
+///
+/// A message sent while an actor handles an envelope inherits that
+/// envelope's trace id; a message sent from outside any actor starts a new
+/// trace.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraceId(NonZeroU64);
+
+impl TraceId {
+    /// A fresh trace id, unique within this process.
+    pub fn generate() -> Self {
+        // One global counter hands out blocks of ids; each thread then counts
+        // within its block, so the hot path never touches a shared cache line.
+        const BLOCK: u64 = 1 << 20;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        thread_local! {
+            static LOCAL: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        LOCAL.with(|local| {
+            let (mut next, mut end) = local.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(1, Ordering::Relaxed) * BLOCK;
+                end = next + BLOCK;
+            }
+            local.set((next + 1, end));
+            TraceId(NonZeroU64::new(next).unwrap_or(NonZeroU64::MIN))
+        })
+    }
+
+    /// The raw value.
+    pub fn get(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({})", self.0)
+    }
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Whether an envelope is a plain message or a request waiting for an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvelopeKind {
+    /// Fire-and-forget.
+    Regular,
+    /// A request: exactly one response (or error) goes back to the sender.
+    Request,
+}
+
+/// The function a struct actor runs for one message type, erased so that
+/// envelopes stay untyped (see `actor::dispatcher`). A thin pointer to a
+/// `'static` trait object keeps envelopes small.
+pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
+
+/// Send times are stored as nanoseconds since this instant (8 bytes instead
+/// of an `Instant`'s 16).
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// A message with its metadata, as it travels through mailboxes.
+///
+/// Envelopes are type-erased so that topologies can route any message to
+/// any actor; the receiver matches them by type (the `msg!` macro for
+/// functional actors, `Handler<M>` impls for struct actors).
+pub struct Envelope {
+    pub(crate) sender: Addr,
+    sent_at_ns: u64,
+    pub(crate) trace_id: TraceId,
+    pub(crate) payload: Box<dyn AnyMessage>,
+    pub(crate) dispatcher: Option<Dispatcher>,
+}
+
+impl Envelope {
+    /// Wraps a fire-and-forget message.
+    pub fn new<M: Message>(msg: M, sender: Addr, trace_id: TraceId) -> Self {
+        Self::from_payload(Box::new(msg), sender, trace_id)
+    }
+
+    pub(crate) fn request<M: Message>(
+        msg: M,
+        token: ResponseToken<M::Response>,
+        sender: Addr,
+        trace_id: TraceId,
+    ) -> Self {
+        Self::from_payload(Box::new(Requested { msg, token }), sender, trace_id)
+    }
+
+    pub(crate) fn from_payload(
+        payload: Box<dyn AnyMessage>,
+        sender: Addr,
+        trace_id: TraceId,
+    ) -> Self {
+        Self {
+            sender,
+            sent_at_ns: u64::try_from(Instant::now().duration_since(epoch()).as_nanos())
+                .unwrap_or(u64::MAX),
+            trace_id,
+            payload,
+            dispatcher: None,
+        }
+    }
+
+    /// The address of the sender ([`Addr::NULL`] if sent from outside actors).
+    pub fn sender(&self) -> Addr {
+        self.sender
+    }
+
+    /// When the message was sent.
+    pub fn sent_at(&self) -> Instant {
+        epoch() + Duration::from_nanos(self.sent_at_ns)
+    }
+
+    /// The trace this message belongs to.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// The stable name of the message inside.
+    pub fn message_name(&self) -> &'static str {
+        self.payload.name()
+    }
+
+    /// Whether this is a request or a regular message.
+    pub fn kind(&self) -> EnvelopeKind {
+        if self.payload.is_request() {
+            EnvelopeKind::Request
+        } else {
+            EnvelopeKind::Regular
+        }
+    }
+
+    /// Whether the message inside is of type `M` (request or not).
+    pub fn is<M: Message>(&self) -> bool {
+        let any: &dyn Any = &*self.payload;
+        any.is::<M>() || any.is::<Requested<M>>()
+    }
+
+    /// The regular (non-request) message inside, if it is an `M`.
+    pub fn message<M: Message>(&self) -> Option<&M> {
+        (&*self.payload as &dyn Any).downcast_ref::<M>()
+    }
+
+    /// The request inside and its token, if it is a request of type `M`.
+    pub fn request_ref<M: Message>(&self) -> Option<(&M, &ResponseToken<M::Response>)> {
+        (&*self.payload as &dyn Any)
+            .downcast_ref::<Requested<M>>()
+            .map(|r| (&r.msg, &r.token))
+    }
+
+    /// Tries to duplicate the envelope (for multicast routing): possible for
+    /// a regular message whose type implements `Clone`, never for a request.
+    pub fn try_clone(&self) -> Option<Envelope> {
+        let payload = self.payload.try_clone()?;
+        Some(Envelope {
+            sender: self.sender,
+            sent_at_ns: self.sent_at_ns,
+            trace_id: self.trace_id,
+            payload,
+            dispatcher: self.dispatcher,
+        })
+    }
+
+    /// Takes a regular message of type `M` out, or gives the envelope back.
+    pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
+        if !(&*self.payload as &dyn Any).is::<M>() {
+            return Err(self);
+        }
+        let any: Box<dyn Any> = self.payload;
+        match any.downcast::<M>() {
+            Ok(m) => Ok(*m),
+            Err(_) => unreachable!("type checked above"),
+        }
+    }
+
+    /// Takes a request of type `M` and its token out, or gives the envelope back.
+    pub fn downcast_request<M: Message>(self) -> Result<(M, ResponseToken<M::Response>), Envelope> {
+        if !(&*self.payload as &dyn Any).is::<Requested<M>>() {
+            return Err(self);
+        }
+        let any: Box<dyn Any> = self.payload;
+        match any.downcast::<Requested<M>>() {
+            Ok(r) => {
+                let Requested { msg, token } = *r;
+                Ok((msg, token))
+            }
+            Err(_) => unreachable!("type checked above"),
+        }
+    }
+
+    /// The message of an envelope built from an `M` by the caller (a failed
+    /// send hands it back).
+    pub(crate) fn into_sent<M: Message>(self) -> M {
+        match self.downcast::<M>() {
+            Ok(m) => m,
+            Err(_) => unreachable!("the envelope was built from this message type"),
+        }
+    }
+
+    /// Resolves the request inside (if any) with `err`, consuming the envelope.
+    pub(crate) fn fail(self, err: RequestError) {
+        self.payload.fail(err);
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Envelope")
+            .field("message", &self.message_name())
+            .field("kind", &self.kind())
+            .field("sender", &self.sender)
+            .field("trace_id", &self.trace_id)
+            .finish()
+    }
+}

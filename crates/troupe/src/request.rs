@@ -1,0 +1,129 @@
+//! Requests: response tokens, request errors and the awaitable request.
+
+use std::cell::Cell;
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+/// Why a request did not get a response.
+///
+/// Every request resolves: with the response, or with exactly one of these.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The actor is not running (it stopped before or while the request
+    /// waited in its mailbox).
+    #[error("the actor is gone")]
+    Gone,
+    /// The actor's mailbox was full and its overflow policy refused or dropped
+    /// the request.
+    #[error("the actor's mailbox is full")]
+    Full,
+    /// The handler dropped the response token without answering.
+    #[error("the response token was dropped without an answer")]
+    Dropped,
+    /// No response came before the deadline. The request may still be
+    /// handled later; its response is then discarded.
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// The handler returned an error or panicked; the actor stops (its
+    /// supervisor, if any, decides what happens next).
+    #[error("the handler failed: {0}")]
+    Failed(String),
+    /// The actor does not handle this message type.
+    #[error("the actor does not handle {0}")]
+    Unhandled(&'static str),
+}
+
+thread_local! {
+    /// Set while the framework drops the state of a handler that panicked,
+    /// so that tokens dropped then answer `Failed` instead of `Dropped`.
+    static UNWINDING_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (which drops a failed handler's state) so that response tokens
+/// dropped inside report that the handler panicked.
+pub(crate) fn drop_failed<T>(value: T) {
+    UNWINDING_HANDLER.with(|f| f.set(true));
+    drop(value);
+    UNWINDING_HANDLER.with(|f| f.set(false));
+}
+
+/// The right to answer one request, exactly once.
+///
+/// Answer with [`ResponseToken::respond`] (or `Context::respond`). The token
+/// cannot be used twice: `respond` consumes it. Dropping it unanswered
+/// resolves the requester with [`RequestError::Dropped`] (or
+/// [`RequestError::Failed`] if the handler holding it panicked).
+#[must_use = "dropping a token answers the requester with RequestError::Dropped"]
+pub struct ResponseToken<R> {
+    tx: Option<oneshot::Sender<Result<R, RequestError>>>,
+}
+
+impl<R> ResponseToken<R> {
+    pub(crate) fn new() -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
+        let (tx, rx) = oneshot::channel();
+        (Self { tx: Some(tx) }, rx)
+    }
+
+    /// Sends the response. Returns `false` if the requester no longer waits
+    /// (it timed out or was cancelled); the response is then discarded.
+    pub fn respond(mut self, response: R) -> bool {
+        match self.tx.take() {
+            Some(tx) => tx.send(Ok(response)).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Whether the requester still waits for the answer.
+    pub fn is_waiting(&self) -> bool {
+        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+
+    pub(crate) fn fail(mut self, err: RequestError) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Err(err));
+        }
+    }
+}
+
+impl<R> Drop for ResponseToken<R> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let err = if UNWINDING_HANDLER.with(Cell::get) || std::thread::panicking() {
+                RequestError::Failed("the handler panicked".into())
+            } else {
+                RequestError::Dropped
+            };
+            let _ = tx.send(Err(err));
+        }
+    }
+}
+
+impl<R> fmt::Debug for ResponseToken<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseToken")
+            .field("waiting", &self.is_waiting())
+            .finish()
+    }
+}
+
+/// Awaits a response with an optional deadline.
+pub(crate) async fn await_response<R>(
+    rx: oneshot::Receiver<Result<R, RequestError>>,
+    timeout: Option<Duration>,
+) -> Result<R, RequestError> {
+    let flatten = |r: Result<Result<R, RequestError>, oneshot::error::RecvError>| match r {
+        Ok(r) => r,
+        // The token is answered in its `Drop`, so a closed channel means the
+        // whole envelope was dropped without the framework seeing it.
+        Err(_) => Err(RequestError::Gone),
+    };
+    match timeout {
+        Some(t) => match tokio::time::timeout(t, rx).await {
+            Ok(r) => flatten(r),
+            Err(_) => Err(RequestError::Timeout(t)),
+        },
+        None => flatten(rx.await),
+    }
+}

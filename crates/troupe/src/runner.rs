@@ -1,0 +1,207 @@
+//! The run loop of a struct actor: lifecycle hooks, the system channel
+//! first, then one message at a time through its `Handler`.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
+use crate::actor_ref::ActorRef;
+use crate::addr::ActorMeta;
+use crate::catch::{catch, CatchUnwind};
+use crate::context::{set_current_trace, unhandled, ActorContext};
+use crate::error::{SpawnError, StopError};
+use crate::mailbox::Item;
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::request::drop_failed;
+use crate::spawn::ActorConfig;
+use crate::status::ActorStatus;
+use crate::system::ActorSystem;
+
+/// The last path segment of a type name, without generics' paths.
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+/// Resolves once `pre_start` has run: `Err` carries its error.
+pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
+
+/// Registers and spawns a struct actor; the receiver resolves once
+/// `pre_start` has run.
+pub(crate) fn start<A: Actor>(
+    actor: A,
+    system: ActorSystem,
+    name: Option<String>,
+    config: ActorConfig,
+) -> Result<(ActorRef<A>, Started), SpawnError> {
+    let key = match &name {
+        Some(n) => Cow::Owned(n.clone()),
+        None => Cow::Borrowed("_"),
+    };
+    let meta = ActorMeta::new(short_type_name::<A>(), key);
+    let runtime = system.runtime_for(&meta).ok_or(SpawnError::NoRuntime)?;
+    let shared = Shared::new(system.clone(), meta, name.map(Arc::from), &config);
+    system.register(&shared, TypeId::of::<A>())?;
+
+    let (started_tx, started_rx) = oneshot::channel();
+    let ctx = ActorContext::new(shared.clone());
+    launch(&shared, &runtime, ctx.trace_id, |guard| {
+        run(actor, ctx, guard, started_tx)
+    });
+    Ok((ActorRef::from_shared(shared), started_rx))
+}
+
+struct Stats {
+    processed: u64,
+    failures: u64,
+}
+
+fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
+    ActorStatus {
+        addr: shared.addr,
+        meta: shared.meta.clone(),
+        name: shared.name.as_deref().map(str::to_owned),
+        lifecycle: shared.lifecycle(),
+        mailbox_len: shared.mailbox.len(),
+        mailbox_capacity: shared.mailbox.capacity(),
+        processed: stats.processed,
+        failures: stats.failures,
+        dropped: shared.mailbox.dropped(),
+        uptime: shared.started_at.elapsed(),
+    }
+}
+
+async fn run<A: Actor>(
+    mut actor: A,
+    mut ctx: ActorContext<A>,
+    guard: ExitGuard,
+    started: oneshot::Sender<Result<(), String>>,
+) {
+    let shared = ctx.shared.clone();
+    if shared.exit_reason().is_some() {
+        return; // killed before it ever ran
+    }
+    tracing::info!(
+        addr = %shared.addr,
+        thread = std::thread::current().name().unwrap_or("?"),
+        "started"
+    );
+    let start_error = match catch(actor.pre_start(&mut ctx)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(panic) => Some(format!("panic: {panic}")),
+    };
+    if let Some(e) = start_error {
+        tracing::warn!(error = %e, "pre_start failed");
+        ctx.end_attached();
+        shared.finish(ExitReason::StartFailed(e.clone()));
+        drop(guard);
+        let _ = started.send(Err(e));
+        return;
+    }
+    shared.set_running();
+    let _ = started.send(Ok(()));
+
+    let mut stats = Stats {
+        processed: 0,
+        failures: 0,
+    };
+    let mut stop_reply = None;
+    let reason = loop {
+        if ctx.stop_requested {
+            break ExitReason::Normal;
+        }
+        let Some(item) = shared.mailbox.recv().await else {
+            break ExitReason::Shutdown;
+        };
+        let env = match item {
+            Item::Sys(SysMsg::Status(tx)) => {
+                let _ = tx.send(status(&shared, &stats));
+                continue;
+            }
+            Item::Sys(SysMsg::Stop { reason, reply }) => match reason {
+                StopReason::Graceful => match catch(actor.pre_stop(&mut ctx, reason)).await {
+                    Ok(true) => {
+                        stop_reply = reply;
+                        break ExitReason::Normal;
+                    }
+                    Ok(false) => {
+                        if let Some(r) = reply {
+                            let _ = r.send(Err(StopError::Vetoed));
+                        }
+                        continue;
+                    }
+                    Err(panic) => {
+                        stop_reply = reply;
+                        break ExitReason::Failed(format!("pre_stop panicked: {panic}"));
+                    }
+                },
+                StopReason::Shutdown => {
+                    stop_reply = reply;
+                    break ExitReason::Shutdown;
+                }
+                StopReason::Kill => {
+                    ctx.end_attached();
+                    drop(guard);
+                    if let Some(r) = reply {
+                        let _ = r.send(Ok(()));
+                    }
+                    return;
+                }
+            },
+            Item::Msg(env) => env,
+        };
+
+        stats.processed += 1;
+        ctx.sender = env.sender;
+        ctx.trace_id = env.trace_id;
+        set_current_trace(env.trace_id);
+        let Some(handler) = env
+            .dispatcher
+            .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
+        else {
+            unhandled(env);
+            continue;
+        };
+        let is_request = env.payload.is_request();
+        let message = env.payload.name();
+        let mut fut = handler(&mut actor, &mut ctx, env.payload);
+        let cause = match CatchUnwind(fut.as_mut()).await {
+            Ok(Outcome::Done) => continue,
+            Ok(Outcome::NotifyFailed(e)) => {
+                drop(fut);
+                FailureCause::Error(e)
+            }
+            Ok(Outcome::RequestFailed(e)) => {
+                break ExitReason::Failed(format!("{message}: {e}"));
+            }
+            Err(panic) => {
+                drop_failed(fut);
+                FailureCause::Panic(panic)
+            }
+        };
+        stats.failures += 1;
+        if is_request {
+            break ExitReason::Failed(format!("{message}: {cause}"));
+        }
+        let failure = Failure { message, cause };
+        if let Err(panic) = catch(actor.handle_failure(&mut ctx, failure)).await {
+            break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
+        }
+    };
+
+    shared.set_stopping();
+    ctx.end_attached();
+    if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
+        tracing::error!(%panic, "on_stopped panicked");
+    }
+    shared.finish(reason);
+    drop(guard);
+    if let Some(r) = stop_reply {
+        let _ = r.send(Ok(()));
+    }
+}

@@ -1,0 +1,44 @@
+//! Status snapshots of running actors.
+
+use std::time::Duration;
+
+use crate::addr::{ActorMeta, Addr};
+
+/// Where an actor is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lifecycle {
+    /// Running `pre_start`.
+    Starting,
+    /// Handling messages.
+    Running,
+    /// Running its stop hooks.
+    Stopping,
+    /// Gone.
+    Stopped,
+}
+
+/// A snapshot of an actor, answered through the system channel (so it works
+/// even when the mailbox is full).
+#[derive(Clone, Debug)]
+pub struct ActorStatus {
+    /// The actor's address.
+    pub addr: Addr,
+    /// Its group and key.
+    pub meta: ActorMeta,
+    /// Its registered name, if any.
+    pub name: Option<String>,
+    /// Where it is in its life.
+    pub lifecycle: Lifecycle,
+    /// Messages waiting in the mailbox.
+    pub mailbox_len: usize,
+    /// The mailbox capacity.
+    pub mailbox_capacity: usize,
+    /// Messages handled so far.
+    pub processed: u64,
+    /// Handler failures so far (errors and panics).
+    pub failures: u64,
+    /// Messages dropped by a lossy overflow policy.
+    pub dropped: u64,
+    /// Time since the actor was spawned.
+    pub uptime: Duration,
+}
