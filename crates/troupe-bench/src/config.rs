@@ -35,6 +35,8 @@ pub struct Sizes {
     pub bp_capacity: usize,
     /// Restarts of the panicking child in the supervision churn workload.
     pub restarts: usize,
+    /// Longest time the churn workload runs; the rate is then taken over what was done.
+    pub restart_window: Duration,
     /// Depth of the supervision tree (levels below the root).
     pub tree_depth: usize,
     /// Children of every inner node of the supervision tree.
@@ -60,6 +62,7 @@ impl Sizes {
             bp_n: 1_000_000,
             bp_capacity: 64,
             restarts: 20_000,
+            restart_window: Duration::from_secs(3),
             tree_depth: 4,
             tree_breadth: 5,
         }
@@ -83,6 +86,7 @@ impl Sizes {
             bp_n: 8_000,
             bp_capacity: 64,
             restarts: 50,
+            restart_window: Duration::from_secs(1),
             tree_depth: 4,
             tree_breadth: 5,
         }

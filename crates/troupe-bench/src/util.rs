@@ -60,6 +60,74 @@ impl Countdown {
     }
 }
 
+/// State shared by the incarnations of the supervision workload's crashing child: counts its
+/// starts, and tells each incarnation whether to crash or to report completion.
+#[derive(Debug, Clone)]
+pub struct Churn {
+    starts: Arc<AtomicUsize>,
+    restarts: usize,
+    done: Arc<Countdown>,
+}
+
+impl Churn {
+    /// Shared state for `restarts` restarts, and the receiver that fires after the last one.
+    pub fn new(restarts: usize) -> (Self, oneshot::Receiver<()>) {
+        let (done, finished) = Countdown::new(1);
+        let churn = Self {
+            starts: Arc::new(AtomicUsize::new(0)),
+            restarts,
+            done,
+        };
+        (churn, finished)
+    }
+
+    /// Called by every incarnation as it starts: `true` if it must crash, `false` for the
+    /// incarnation after the last restart, which has just reported completion.
+    pub fn should_crash(&self) -> bool {
+        if self.starts.fetch_add(1, Ordering::Relaxed) >= self.restarts {
+            self.done.hit();
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Restarts so far.
+    pub fn restarts_so_far(&self) -> usize {
+        self.starts
+            .load(Ordering::Relaxed)
+            .saturating_sub(1)
+            .min(self.restarts)
+    }
+
+    /// Waits until all restarts are done or `window` has passed since `start`, and returns the
+    /// sample: the time taken and the number of restarts made in it.
+    pub async fn finish(
+        &self,
+        finished: oneshot::Receiver<()>,
+        start: std::time::Instant,
+        window: std::time::Duration,
+    ) -> Result<crate::workloads::Sample, crate::harness::BenchError> {
+        let left = window.saturating_sub(start.elapsed());
+        let restarts = match tokio::time::timeout(left, finished).await {
+            Ok(Ok(())) => self.restarts,
+            Ok(Err(_)) => {
+                return Err(crate::harness::BenchError::failed(
+                    "the supervisor ended before the last restart",
+                ))
+            }
+            Err(_) => self.restarts_so_far(),
+        };
+        let elapsed = start.elapsed();
+        if restarts == 0 {
+            return Err(crate::harness::BenchError::failed(format!(
+                "no restart within {window:?}"
+            )));
+        }
+        Ok(crate::workloads::Sample::timed(elapsed).with_events(restarts))
+    }
+}
+
 /// xorshift64*: a tiny deterministic generator, so that every framework draws the same peers.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);

@@ -2,7 +2,6 @@
 //! `Topology`; the driver of each workload is itself an actor group of the same system.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,7 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context as _, RunResult};
-use crate::util::{crash, mem, Countdown, Rng};
+use crate::util::{crash, mem, Churn, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
 
 /// Setup notes for the report.
@@ -136,19 +135,15 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
             sink.mount(sink_group(s.bp_capacity));
         }),
         Workload::Restarts => {
-            let (done, finished) = Countdown::new(1);
+            let (churn, finished) = Churn::new(s.restarts);
             let finished = Once::new(finished);
-            let shared = Shared {
-                starts: Arc::new(AtomicUsize::new(0)),
-                restarts: s.restarts,
-                done,
-            };
-            let driver = move |ctx, s| restarts(ctx, s, finished.clone());
+            let driver_churn = churn.clone();
+            let driver = move |ctx, s| restarts(ctx, s, driver_churn.clone(), finished.clone());
             run_system(limit, s, driver, move |t, driver, _| {
                 let (d, c) = (t.local("driver"), t.local("crasher"));
                 d.route_all_to(&c);
                 d.mount(driver);
-                c.mount(crasher_group(shared));
+                c.mount(crasher_group(churn));
             })
         }
         Workload::Tree => Err(BenchError::Unsupported(
@@ -651,14 +646,7 @@ struct CrashGo;
 #[message]
 struct CrashMsg;
 
-#[derive(Clone)]
-struct Shared {
-    starts: Arc<AtomicUsize>,
-    restarts: usize,
-    done: Arc<Countdown>,
-}
-
-fn crasher_group(shared: Shared) -> Blueprint {
+fn crasher_group(churn: Churn) -> Blueprint {
     ActorGroup::new()
         .router(MapRouter::new(|envelope| {
             msg!(match envelope {
@@ -671,11 +659,9 @@ fn crasher_group(shared: Shared) -> Blueprint {
             Duration::ZERO,
         )))
         .exec(move |mut ctx: Context<(), u8>| {
-            let shared = shared.clone();
+            let churn = churn.clone();
             async move {
-                if shared.starts.fetch_add(1, Ordering::Relaxed) >= shared.restarts {
-                    shared.done.hit();
-                } else {
+                if churn.should_crash() {
                     let _ = ctx.send_to(ctx.addr(), CrashMsg).await;
                 }
                 while let Some(envelope) = ctx.recv().await {
@@ -688,12 +674,14 @@ fn crasher_group(shared: Shared) -> Blueprint {
         })
 }
 
-async fn restarts(ctx: Context, _: Sizes, finished: Once<oneshot::Receiver<()>>) -> RunResult {
+async fn restarts(
+    ctx: Context,
+    s: Sizes,
+    churn: Churn,
+    finished: Once<oneshot::Receiver<()>>,
+) -> RunResult {
     let finished = finished.take().ctx("the restarts driver ran twice")?;
     let start = Instant::now();
     ctx.send(CrashGo).await.ctx("send Go")?;
-    finished
-        .await
-        .ctx("supervisor ended before the last restart")?;
-    Ok(Sample::timed(start.elapsed()))
+    churn.finish(finished, start, s.restart_window).await
 }

@@ -1,7 +1,6 @@
 //! kameo: `Actor` + one `Message<M>` impl per message type, `tell(..).await` and
 //! `ask(..).await`, default bounded mailboxes (capacity 64), `supervise(..)` for supervision.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use ::kameo::supervision::RestartPolicy;
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context, RunResult};
-use crate::util::{crash, mem, Countdown, Rng};
+use crate::util::{crash, mem, Churn, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
 
 /// Setup notes for the report.
@@ -414,24 +413,15 @@ async fn spawn(s: Sizes) -> RunResult {
 // ---------------------------------------------------------------------------------------------
 // Supervision: restarts
 
-#[derive(Clone)]
-struct Shared {
-    starts: Arc<AtomicUsize>,
-    restarts: usize,
-    done: Arc<Countdown>,
-}
-
 struct Crasher;
 struct CrashMsg;
 
 impl Actor for Crasher {
-    type Args = Shared;
+    type Args = Churn;
     type Error = Infallible;
 
-    async fn on_start(shared: Shared, me: ActorRef<Self>) -> Result<Self, Infallible> {
-        if shared.starts.fetch_add(1, Ordering::Relaxed) >= shared.restarts {
-            shared.done.hit();
-        } else {
+    async fn on_start(churn: Churn, me: ActorRef<Self>) -> Result<Self, Infallible> {
+        if churn.should_crash() {
             let _ = me.tell(CrashMsg).try_send();
         }
         Ok(Crasher)
@@ -449,11 +439,11 @@ impl Message<CrashMsg> for Crasher {
 struct Supervisor;
 
 impl Actor for Supervisor {
-    type Args = Shared;
+    type Args = Churn;
     type Error = Infallible;
 
-    async fn on_start(shared: Shared, me: ActorRef<Self>) -> Result<Self, Infallible> {
-        Crasher::supervise(&me, shared)
+    async fn on_start(churn: Churn, me: ActorRef<Self>) -> Result<Self, Infallible> {
+        Crasher::supervise(&me, churn)
             .restart_policy(RestartPolicy::Permanent)
             .restart_limit(u32::MAX, Duration::from_secs(3600))
             .spawn()
@@ -463,20 +453,12 @@ impl Actor for Supervisor {
 }
 
 async fn restarts(s: Sizes) -> RunResult {
-    let (done, finished) = Countdown::new(1);
-    let shared = Shared {
-        starts: Arc::new(AtomicUsize::new(0)),
-        restarts: s.restarts,
-        done,
-    };
+    let (churn, finished) = Churn::new(s.restarts);
     let start = Instant::now();
-    let sup = Supervisor::spawn(shared);
-    finished
-        .await
-        .ctx("supervisor ended before the last restart")?;
-    let elapsed = start.elapsed();
+    let sup = Supervisor::spawn(churn.clone());
+    let sample = churn.finish(finished, start, s.restart_window).await;
     sup.kill();
-    Ok(Sample::timed(elapsed))
+    sample
 }
 
 // ---------------------------------------------------------------------------------------------

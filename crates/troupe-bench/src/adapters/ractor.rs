@@ -1,7 +1,6 @@
 //! ractor: `Actor` impls with enum messages, `cast` for tells, `call!` with an `RpcReplyPort`
 //! for asks, `spawn_linked` + `handle_supervisor_evt` for supervision.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,7 +8,7 @@ use ::ractor::{call, Actor, ActorProcessingErr, ActorRef, RpcReplyPort, Supervis
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context, RunResult};
-use crate::util::{crash, mem, Countdown, Rng};
+use crate::util::{crash, mem, Churn, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
 
 /// Setup notes for the report.
@@ -502,14 +501,7 @@ async fn spawn(s: Sizes) -> RunResult {
 
 struct CrashMsg;
 
-#[derive(Clone)]
-struct Shared {
-    starts: Arc<AtomicUsize>,
-    restarts: usize,
-    done: Arc<Countdown>,
-}
-
-struct Crasher(Shared);
+struct Crasher(Churn);
 
 impl Actor for Crasher {
     type Msg = CrashMsg;
@@ -525,9 +517,7 @@ impl Actor for Crasher {
         me: ActorRef<CrashMsg>,
         _: &mut (),
     ) -> Result<(), ActorProcessingErr> {
-        if self.0.starts.fetch_add(1, Ordering::Relaxed) >= self.0.restarts {
-            self.0.done.hit();
-        } else {
+        if self.0.should_crash() {
             me.cast(CrashMsg)?;
         }
         Ok(())
@@ -543,7 +533,7 @@ impl Actor for Crasher {
     }
 }
 
-struct Supervisor(Shared);
+struct Supervisor(Churn);
 
 impl Actor for Supervisor {
     type Msg = ();
@@ -569,22 +559,14 @@ impl Actor for Supervisor {
 }
 
 async fn restarts(s: Sizes) -> RunResult {
-    let (done, finished) = Countdown::new(1);
-    let shared = Shared {
-        starts: Arc::new(AtomicUsize::new(0)),
-        restarts: s.restarts,
-        done,
-    };
+    let (churn, finished) = Churn::new(s.restarts);
     let start = Instant::now();
-    let (sup, _) = Actor::spawn(None, Supervisor(shared), ())
+    let (sup, _) = Actor::spawn(None, Supervisor(churn.clone()), ())
         .await
         .map_err(failed("spawn supervisor"))?;
-    finished
-        .await
-        .ctx("supervisor ended before the last restart")?;
-    let elapsed = start.elapsed();
+    let sample = churn.finish(finished, start, s.restart_window).await;
     sup.stop(None);
-    Ok(Sample::timed(elapsed))
+    sample
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context, RunResult};
-use crate::util::{crash, mem, Countdown, Rng};
+use crate::util::{crash, mem, Churn, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
 
 /// Setup notes for the report.
@@ -470,23 +470,14 @@ async fn spawn(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
 // ---------------------------------------------------------------------------------------------
 // Supervision: restarts
 
-#[derive(Clone)]
-struct Shared {
-    starts: Arc<AtomicUsize>,
-    restarts: usize,
-    done: Arc<Countdown>,
-}
-
-struct Crasher(Shared);
+struct Crasher(Churn);
 
 impl Actor for Crasher {
     type Message = ();
     type Response = ();
 
     async fn on_started(&mut self, ctx: &mut ActorContext<Self>) -> ActorResult<()> {
-        if self.0.starts.fetch_add(1, Ordering::Relaxed) >= self.0.restarts {
-            self.0.done.hit();
-        } else {
+        if self.0.should_crash() {
             let _ = ctx.self_handle().try_notify(());
         }
         Ok(())
@@ -497,15 +488,15 @@ impl Actor for Crasher {
     }
 }
 
-struct Supervisor(Shared);
+struct Supervisor(Churn);
 
 impl Actor for Supervisor {
     type Message = ();
     type Response = ();
 
     async fn on_started(&mut self, ctx: &mut ActorContext<Self>) -> ActorResult<()> {
-        let shared = self.0.clone();
-        ctx.spawn_child(move || Crasher(shared.clone())).await?;
+        let churn = self.0.clone();
+        ctx.spawn_child(move || Crasher(churn.clone())).await?;
         Ok(())
     }
 
@@ -515,14 +506,9 @@ impl Actor for Supervisor {
 }
 
 async fn restarts(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
-    let (done, finished) = Countdown::new(1);
-    let shared = Shared {
-        starts: Arc::new(AtomicUsize::new(0)),
-        restarts: s.restarts,
-        done,
-    };
+    let (churn, finished) = Churn::new(s.restarts);
     let start = Instant::now();
-    let _sup = Supervisor(shared)
+    let _sup = Supervisor(churn.clone())
         .spawn()
         .on_system(&sys)
         .with_supervision(
@@ -530,10 +516,7 @@ async fn restarts(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
         )
         .await
         .ctx("spawn supervisor")?;
-    finished
-        .await
-        .ctx("supervisor ended before the last restart")?;
-    Ok(Sample::timed(start.elapsed()))
+    churn.finish(finished, start, s.restart_window).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 //! The floor: every workload written with raw Tokio tasks and channels (bounded `mpsc` with
 //! capacity 64 as mailboxes, `oneshot` for replies), no framework.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context, RunResult};
-use crate::util::{crash, mem, Countdown, Rng};
+use crate::util::{crash, mem, Churn, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
 
 /// Setup notes for the report.
@@ -282,10 +281,9 @@ async fn backpressure(s: Sizes) -> RunResult {
     Ok(Sample::timed(elapsed).with_mem(peak))
 }
 
-async fn restart_child(starts: Arc<AtomicUsize>, restarts: usize, done: Arc<Countdown>) {
+async fn restart_child(churn: Churn) {
     let (tx, mut rx) = mpsc::channel::<()>(CAP);
-    if starts.fetch_add(1, Ordering::Relaxed) >= restarts {
-        done.hit();
+    if !churn.should_crash() {
         return;
     }
     if tx.send(()).await.is_err() {
@@ -297,23 +295,19 @@ async fn restart_child(starts: Arc<AtomicUsize>, restarts: usize, done: Arc<Coun
 }
 
 async fn restarts(s: Sizes) -> RunResult {
-    let (done, finished) = Countdown::new(1);
-    let starts = Arc::new(AtomicUsize::new(0));
-    let restarts = s.restarts;
+    let (churn, finished) = Churn::new(s.restarts);
     let start = Instant::now();
+    let sup_churn = churn.clone();
     tokio::spawn(async move {
         loop {
-            let child = tokio::spawn(restart_child(starts.clone(), restarts, done.clone()));
+            let child = tokio::spawn(restart_child(sup_churn.clone()));
             match child.await {
                 Err(e) if e.is_panic() => continue,
                 _ => break,
             }
         }
     });
-    finished
-        .await
-        .ctx("supervisor ended before the last restart")?;
-    Ok(Sample::timed(start.elapsed()))
+    churn.finish(finished, start, s.restart_window).await
 }
 
 struct TreeShared {

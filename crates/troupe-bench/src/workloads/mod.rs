@@ -27,6 +27,8 @@ pub struct Sample {
     pub mem_bytes: Option<f64>,
     /// Live heap bytes per idle actor (spawn), from the counting allocator.
     pub heap_bytes: Option<f64>,
+    /// Events achieved when the workload stops at a time limit (restarts).
+    pub events: Option<usize>,
 }
 
 impl Sample {
@@ -45,6 +47,12 @@ impl Sample {
             latencies,
             ..Self::default()
         }
+    }
+
+    /// Records how many events the run achieved.
+    pub fn with_events(mut self, events: usize) -> Self {
+        self.events = Some(events);
+        self
     }
 
     /// Adds an RSS figure.
