@@ -128,6 +128,7 @@ fn main() {
         }
     };
     install_quiet_panic_hook();
+    util::mem::release_freed_memory_promptly();
     let cfg = &args.cfg;
     let started = Instant::now();
     let mut results = Results::default();

@@ -168,6 +168,7 @@ pub mod mem {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
     use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     /// The system allocator, plus live-byte counting while a probe runs. When no probe runs the
     /// only extra work per allocation is one relaxed load of a flag.
@@ -243,11 +244,13 @@ pub mod mem {
     }
 
     /// Measures memory growth between its start and its end: RSS (after giving freed heap
-    /// back to the OS at the start) and live heap bytes counted by [`CountingAlloc`].
+    /// back to the OS at the start) and live heap bytes counted by [`CountingAlloc`]; with
+    /// [`Probe::start_with_peak`], also the highest live heap seen, sampled every millisecond.
     #[derive(Debug)]
     pub struct Probe {
         rss: u64,
         heap: isize,
+        sampler: Option<(Arc<AtomicBool>, std::thread::JoinHandle<isize>)>,
     }
 
     /// What a probe measured, per unit (e.g. per actor).
@@ -257,6 +260,11 @@ pub mod mem {
         pub rss: f64,
         /// Live heap growth per unit, in bytes.
         pub heap: f64,
+        /// Highest live heap growth seen, per unit, in bytes (0 without a sampler).
+        pub peak_heap: f64,
+        /// Highest RSS growth (kernel high-water mark), per unit, in bytes (0 without a
+        /// sampler).
+        pub peak_rss: f64,
     }
 
     impl Probe {
@@ -264,23 +272,72 @@ pub mod mem {
         pub fn start() -> Self {
             trim();
             let rss = rss_bytes();
-            COUNTING.store(true, std::sync::atomic::Ordering::SeqCst);
+            COUNTING.store(true, Ordering::SeqCst);
             Self {
                 rss,
                 heap: live_heap(),
+                sampler: None,
             }
+        }
+
+        /// Like [`Probe::start`], plus a thread that samples the live heap every millisecond
+        /// and keeps its highest value.
+        pub fn start_with_peak() -> Self {
+            reset_peak();
+            let mut probe = Self::start();
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            let spawned = std::thread::Builder::new()
+                .name("heap-sampler".into())
+                .spawn(move || {
+                    let mut peak = live_heap();
+                    while !flag.load(Ordering::Relaxed) {
+                        peak = peak.max(live_heap());
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    peak.max(live_heap())
+                });
+            probe.sampler = spawned.ok().map(|handle| (stop, handle));
+            probe
         }
 
         /// Stops counting; returns the growth divided by `units`.
         pub fn finish(self, units: usize) -> Growth {
-            let heap = live_heap() - self.heap;
-            COUNTING.store(false, std::sync::atomic::Ordering::SeqCst);
+            let live = live_heap();
+            let sampled = self.sampler.is_some();
+            let peak = match self.sampler {
+                Some((stop, handle)) => {
+                    stop.store(true, Ordering::Relaxed);
+                    handle.join().unwrap_or(live)
+                }
+                None => self.heap,
+            };
+            let peak_rss = if sampled {
+                peak_rss_bytes().saturating_sub(self.rss)
+            } else {
+                0
+            };
+            COUNTING.store(false, Ordering::SeqCst);
             let rss = rss_bytes().saturating_sub(self.rss);
             let units = units.max(1) as f64;
             Growth {
                 rss: rss as f64 / units,
-                heap: heap as f64 / units,
+                heap: (live - self.heap) as f64 / units,
+                peak_heap: (peak - self.heap).max(0) as f64 / units,
+                peak_rss: peak_rss as f64 / units,
             }
+        }
+    }
+
+    /// Makes freed memory go back to the OS promptly (fixed 1 MiB trim and mmap thresholds
+    /// instead of glibc's dynamic ones), so that RSS readings of one run are not hidden by
+    /// memory an earlier run freed but the allocator kept resident. Call once at start-up.
+    pub fn release_freed_memory_promptly() {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only sets glibc tuning parameters; valid at any time.
+        unsafe {
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         }
     }
 
@@ -335,6 +392,11 @@ pub mod mem {
     }
 }
 
+/// Serializes the tests that measure memory or run many actors, so that one's allocations do
+/// not show up in another's readings.
+#[cfg(test)]
+pub static TEST_LOCK: Mutex<()> = Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +434,7 @@ mod tests {
 
     #[test]
     fn probe_counts_live_heap() {
+        let _serial = TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let probe = mem::Probe::start();
         let kept: Vec<Box<[u8; 1000]>> = (0..100).map(|_| Box::new([0u8; 1000])).collect();
         let growth = probe.finish(100);

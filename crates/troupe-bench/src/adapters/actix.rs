@@ -153,8 +153,7 @@ async fn backpressure(s: Sizes) -> RunResult {
         ctx.set_mailbox_capacity(capacity);
         Counter::default()
     });
-    mem::reset_peak();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start_with_peak();
     let start = Instant::now();
     let producers: Vec<_> = (0..s.bp_producers)
         .map(|_| {
@@ -172,9 +171,9 @@ async fn backpressure(s: Sizes) -> RunResult {
     }
     let count = get(&actor).await?;
     let elapsed = start.elapsed();
-    let peak = mem::peak_rss_bytes().saturating_sub(base) as f64;
+    let growth = probe.finish(1);
     check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_mem(peak))
+    Ok(Sample::timed(elapsed).with_peaks(growth))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -98,3 +98,42 @@ impl Framework {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{run_isolated, BenchError};
+    use crate::workloads::Workload;
+
+    /// Every adapter runs every workload at the quick sizes, and each run either yields finite
+    /// figures or says why the framework cannot run it.
+    #[test]
+    fn every_framework_runs_every_workload_at_quick_size() {
+        let _serial = crate::util::TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        crate::harness::install_quiet_panic_hook();
+        let sizes = Sizes::quick();
+        let limit = Duration::from_secs(30);
+        let mut failures = Vec::new();
+        for workload in Workload::ALL {
+            for framework in Framework::ALL {
+                let s = sizes.clone();
+                let name = format!("{}-{}", workload.spec().id, framework.name());
+                match run_isolated(name.clone(), limit, move || {
+                    framework.run(workload, &s, limit)
+                }) {
+                    Ok(sample) => {
+                        let values = (workload.spec().compute)(&sample, &sizes);
+                        if values.iter().any(|v| !v.is_finite()) {
+                            failures.push(format!("{name}: non-finite figures {values:?}"));
+                        }
+                    }
+                    Err(BenchError::Unsupported(_)) => {}
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+}

@@ -257,8 +257,7 @@ async fn spawn(s: Sizes) -> RunResult {
 async fn backpressure(s: Sizes) -> RunResult {
     let per_producer = s.bp_n / s.bp_producers;
     let counter = spawn_counter(s.bp_capacity);
-    mem::reset_peak();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start_with_peak();
     let start = Instant::now();
     let producers: Vec<JoinHandle<Result<(), BenchError>>> = (0..s.bp_producers)
         .map(|_| {
@@ -276,9 +275,9 @@ async fn backpressure(s: Sizes) -> RunResult {
     }
     let count = get(&counter).await?;
     let elapsed = start.elapsed();
-    let peak = mem::peak_rss_bytes().saturating_sub(base) as f64;
+    let growth = probe.finish(1);
     check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_mem(peak))
+    Ok(Sample::timed(elapsed).with_peaks(growth))
 }
 
 async fn restart_child(churn: Churn) {

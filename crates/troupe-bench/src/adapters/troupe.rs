@@ -168,8 +168,7 @@ async fn backpressure(sys: ActorSystem, s: Sizes) -> RunResult {
         .with_config(ActorConfig::default().with_mailbox_capacity(s.bp_capacity))
         .await
         .ctx("spawn counter")?;
-    mem::reset_peak();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start_with_peak();
     let start = Instant::now();
     let producers: Vec<_> = (0..s.bp_producers)
         .map(|_| {
@@ -187,9 +186,9 @@ async fn backpressure(sys: ActorSystem, s: Sizes) -> RunResult {
     }
     let count = get(&actor).await?;
     let elapsed = start.elapsed();
-    let peak = mem::peak_rss_bytes().saturating_sub(base) as f64;
+    let growth = probe.finish(1);
     check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_mem(peak))
+    Ok(Sample::timed(elapsed).with_peaks(growth))
 }
 
 // ---------------------------------------------------------------------------------------------

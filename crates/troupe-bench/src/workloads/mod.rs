@@ -55,16 +55,18 @@ impl Sample {
         self
     }
 
-    /// Adds an RSS figure.
-    pub fn with_mem(mut self, bytes: f64) -> Self {
-        self.mem_bytes = Some(bytes);
-        self
-    }
-
     /// Adds the per-unit growth measured by a [`crate::util::mem::Probe`].
     pub fn with_growth(mut self, growth: crate::util::mem::Growth) -> Self {
         self.mem_bytes = Some(growth.rss);
         self.heap_bytes = Some(growth.heap);
+        self
+    }
+
+    /// Adds the peak growth measured by a [`crate::util::mem::Probe::start_with_peak`] probe:
+    /// peak live heap, and peak RSS (from the kernel's high-water mark).
+    pub fn with_peaks(mut self, growth: crate::util::mem::Growth) -> Self {
+        self.heap_bytes = Some(growth.peak_heap);
+        self.mem_bytes = Some(growth.peak_rss);
         self
     }
 }

@@ -9,14 +9,16 @@ use std::time::{Duration, Instant};
 
 use ::tokio_actors::{
     Actor, ActorConfig, ActorContext, ActorExt, ActorHandle, ActorResult, ActorSystem,
-    ShutdownPolicy, StopReason, SupervisionConfig, SystemConfig,
+    ShutdownPolicy, SystemConfig,
 };
 use tokio::sync::oneshot;
 
 use crate::config::Sizes;
 use crate::harness::{check_count, run_tokio, BenchError, Context, RunResult};
-use crate::util::{crash, mem, Churn, Countdown, Rng};
+use crate::util::{mem, Countdown, Rng};
 use crate::workloads::{Sample, Workload};
+
+mod supervision;
 
 /// Setup notes for the report.
 pub const NOTES: &[&str] = &[
@@ -43,8 +45,8 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Big => run_in_system(limit, |sys| big(sys, s)),
         Workload::Spawn => run_in_system(limit, |sys| spawn(sys, s)),
         Workload::Backpressure => run_in_system(limit, |sys| backpressure(sys, s)),
-        Workload::Restarts => run_in_system(limit, |sys| restarts(sys, s)),
-        Workload::Tree => run_in_system(limit, |sys| tree(sys, s)),
+        Workload::Restarts => run_in_system(limit, |sys| supervision::restarts(sys, s)),
+        Workload::Tree => run_in_system(limit, |sys| supervision::tree(sys, s)),
     }
 }
 
@@ -173,8 +175,7 @@ async fn backpressure(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
         .with_config(ActorConfig::default().with_mailbox_capacity(s.bp_capacity))
         .await
         .ctx("spawn counter")?;
-    mem::reset_peak();
-    let base = mem::rss_bytes();
+    let probe = mem::Probe::start_with_peak();
     let start = Instant::now();
     let producers: Vec<_> = (0..s.bp_producers)
         .map(|_| {
@@ -192,9 +193,9 @@ async fn backpressure(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     }
     let count = get(&actor).await?;
     let elapsed = start.elapsed();
-    let peak = mem::peak_rss_bytes().saturating_sub(base) as f64;
+    let growth = probe.finish(1);
     check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_mem(peak))
+    Ok(Sample::timed(elapsed).with_peaks(growth))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -465,133 +466,4 @@ async fn spawn(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
     let elapsed = start.elapsed();
     let growth = probe.finish(s.spawn_n);
     Ok(Sample::timed(elapsed).with_growth(growth))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Supervision: restarts
-
-struct Crasher(Churn);
-
-impl Actor for Crasher {
-    type Message = ();
-    type Response = ();
-
-    async fn on_started(&mut self, ctx: &mut ActorContext<Self>) -> ActorResult<()> {
-        if self.0.should_crash() {
-            let _ = ctx.self_handle().try_notify(());
-        }
-        Ok(())
-    }
-
-    async fn handle(&mut self, _: (), _: &mut ActorContext<Self>) -> ActorResult<()> {
-        crash()
-    }
-}
-
-struct Supervisor(Churn);
-
-impl Actor for Supervisor {
-    type Message = ();
-    type Response = ();
-
-    async fn on_started(&mut self, ctx: &mut ActorContext<Self>) -> ActorResult<()> {
-        let churn = self.0.clone();
-        ctx.spawn_child(move || Crasher(churn.clone())).await?;
-        Ok(())
-    }
-
-    async fn handle(&mut self, _: (), _: &mut ActorContext<Self>) -> ActorResult<()> {
-        Ok(())
-    }
-}
-
-async fn restarts(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
-    let (churn, finished) = Churn::new(s.restarts);
-    let start = Instant::now();
-    let _sup = Supervisor(churn.clone())
-        .spawn()
-        .on_system(&sys)
-        .with_supervision(
-            SupervisionConfig::one_for_one().max_restarts(u32::MAX, Duration::from_secs(3600)),
-        )
-        .await
-        .ctx("spawn supervisor")?;
-    churn.finish(finished, start, s.restart_window).await
-}
-
-// ---------------------------------------------------------------------------------------------
-// Supervision: tree shutdown
-
-struct TreeShared {
-    breadth: usize,
-    started: Arc<Countdown>,
-    stopped: Arc<Countdown>,
-}
-
-struct TreeNode {
-    shared: Arc<TreeShared>,
-    levels_below: usize,
-}
-
-impl Actor for TreeNode {
-    type Message = ();
-    type Response = ();
-
-    async fn on_started(&mut self, ctx: &mut ActorContext<Self>) -> ActorResult<()> {
-        if self.levels_below > 0 {
-            let below = self.levels_below - 1;
-            for _ in 0..self.shared.breadth {
-                let shared = self.shared.clone();
-                let factory = move || TreeNode {
-                    shared: shared.clone(),
-                    levels_below: below,
-                };
-                if below > 0 {
-                    ctx.spawn_child(factory)
-                        .with_config(ActorConfig::default().supervisor())
-                        .await?;
-                } else {
-                    ctx.spawn_child(factory).await?;
-                }
-            }
-        }
-        self.shared.started.hit();
-        Ok(())
-    }
-
-    async fn on_stopped(&mut self, _: &StopReason, _: &mut ActorContext<Self>) -> ActorResult<()> {
-        self.shared.stopped.hit();
-        Ok(())
-    }
-
-    async fn handle(&mut self, _: (), _: &mut ActorContext<Self>) -> ActorResult<()> {
-        Ok(())
-    }
-}
-
-async fn tree(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
-    let total = s.tree_size();
-    let (started, all_started) = Countdown::new(total);
-    let (stopped, all_stopped) = Countdown::new(total);
-    let shared = Arc::new(TreeShared {
-        breadth: s.tree_breadth,
-        started,
-        stopped,
-    });
-    let root = TreeNode {
-        shared,
-        levels_below: s.tree_depth,
-    }
-    .spawn()
-    .on_system(&sys)
-    .supervisor()
-    .await
-    .ctx("spawn tree")?;
-    all_started.await.ctx("tree did not start")?;
-    let start = Instant::now();
-    root.stop_within(StopReason::Graceful, Duration::from_secs(20))
-        .await
-        .ctx("stop root")?;
-    all_stopped.await.ctx("not every node stopped")?;
-    Ok(Sample::timed(start.elapsed()))
 }
