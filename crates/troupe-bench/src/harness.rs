@@ -79,11 +79,17 @@ where
             .unwrap_or_else(|payload| Err(BenchError::Panicked(panic_message(&*payload))));
         let _ = tx.send(outcome);
     });
-    if let Err(e) = spawned {
-        return Err(BenchError::failed(format!("cannot spawn run thread: {e}")));
-    }
-    match rx.recv_timeout(limit + Duration::from_secs(5)) {
-        Ok(outcome) => outcome,
+    let thread = match spawned {
+        Ok(thread) => thread,
+        Err(e) => return Err(BenchError::failed(format!("cannot spawn run thread: {e}"))),
+    };
+    match rx.recv_timeout(limit + TEARDOWN_LIMIT + Duration::from_secs(5)) {
+        Ok(outcome) => {
+            // The thread ends right after sending; wait for it so that nothing of this run
+            // is still being freed when the next one starts.
+            let _ = thread.join();
+            outcome
+        }
         Err(_) => Err(BenchError::Timeout(limit)),
     }
 }
@@ -108,15 +114,19 @@ pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
         .ctx("cannot build the Tokio runtime")
 }
 
+/// Longest wait for a runtime's tasks to be dropped after a run (it normally takes far less; a
+/// run's memory must be freed before the next run measures its own).
+const TEARDOWN_LIMIT: Duration = Duration::from_secs(10);
+
 /// Runs a workload future as a task of a fresh 2-worker runtime (so that the driver, like the
-/// actors, runs on the workers), bounded by `limit`. The runtime is shut down afterwards
-/// without waiting more than a second for tasks that refuse to end.
+/// actors, runs on the workers), bounded by `limit`. The runtime is then shut down, waiting up to
+/// [`TEARDOWN_LIMIT`] for its tasks to be dropped (one second after a timed-out run).
 pub fn run_tokio<Fut>(limit: Duration, fut: Fut) -> RunResult
 where
     Fut: Future<Output = RunResult> + Send + 'static,
 {
     let rt = tokio_runtime()?;
-    let outcome = rt.block_on(async move {
+    let outcome: RunResult = rt.block_on(async move {
         let task = tokio::spawn(fut);
         let abort = task.abort_handle();
         match tokio::time::timeout(limit, task).await {
@@ -131,7 +141,11 @@ where
             }
         }
     });
-    rt.shutdown_timeout(Duration::from_secs(1));
+    let teardown = match outcome {
+        Err(BenchError::Timeout(_)) => Duration::from_secs(1),
+        _ => TEARDOWN_LIMIT,
+    };
+    rt.shutdown_timeout(teardown);
     outcome
 }
 
