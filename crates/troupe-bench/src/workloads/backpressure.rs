@@ -33,7 +33,9 @@ pub static SPEC: Spec = Spec {
     ],
     describe: |s: &Sizes| {
         format!(
-            "{} producers send {} messages in total into one actor whose mailbox holds {}.",
+            "{} producers send {} messages in total into one actor whose mailbox holds {} \
+             (where the framework can bound it). Peak heap growth is sampled every millisecond \
+             from the bench's counting allocator; peak RSS growth is the kernel's high-water mark.",
             s.bp_producers, s.bp_n, s.bp_capacity
         )
     },

@@ -43,7 +43,9 @@ pub static SPEC: Spec = Spec {
     describe: |s: &Sizes| {
         format!(
             "Spawn {} actors and deliver one message to each; then live heap growth and RSS growth \
-             divided by {}, with all of them idle.",
+             divided by {}, with all of them idle. The heap figure is exact (bytes requested from \
+             the allocator, counted by the bench's global allocator); the RSS figure is \
+             page-granular and can be lowered by memory an earlier run freed.",
             s.spawn_n, s.spawn_n
         )
     },
