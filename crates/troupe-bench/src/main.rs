@@ -128,7 +128,6 @@ fn main() {
         }
     };
     install_quiet_panic_hook();
-    util::mem::release_freed_memory_promptly();
     let cfg = &args.cfg;
     let started = Instant::now();
     let mut results = Results::default();
@@ -142,7 +141,6 @@ fn main() {
                 if results.is_stopped(workload, framework) {
                     continue;
                 }
-                util::mem::trim();
                 let sizes = cfg.sizes.clone();
                 let limit = cfg.run_limit;
                 let panics_before = harness::other_panics();

@@ -162,8 +162,8 @@ impl Rng {
     }
 }
 
-/// Memory readings: resident set size from `/proc/self`, and live heap bytes from a counting
-/// global allocator that counts only while a [`mem::Probe`] is running.
+/// Memory readings: live heap bytes from a counting global allocator that counts only while a
+/// [`mem::Probe`] is running.
 pub mod mem {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
@@ -243,12 +243,11 @@ pub mod mem {
         LIVE.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
     }
 
-    /// Measures memory growth between its start and its end: RSS (after giving freed heap
-    /// back to the OS at the start) and live heap bytes counted by [`CountingAlloc`]; with
-    /// [`Probe::start_with_peak`], also the highest live heap seen, sampled every millisecond.
+    /// Measures live heap growth between its start and its end (bytes counted by
+    /// [`CountingAlloc`]); with [`Probe::start_with_peak`], also the highest live heap seen,
+    /// sampled every millisecond.
     #[derive(Debug)]
     pub struct Probe {
-        rss: u64,
         heap: isize,
         sampler: Option<(Arc<AtomicBool>, std::thread::JoinHandle<isize>)>,
     }
@@ -256,25 +255,17 @@ pub mod mem {
     /// What a probe measured, per unit (e.g. per actor).
     #[derive(Debug, Clone, Copy)]
     pub struct Growth {
-        /// RSS growth per unit, in bytes.
-        pub rss: f64,
         /// Live heap growth per unit, in bytes.
         pub heap: f64,
         /// Highest live heap growth seen, per unit, in bytes (0 without a sampler).
         pub peak_heap: f64,
-        /// Highest RSS growth (kernel high-water mark), per unit, in bytes (0 without a
-        /// sampler).
-        pub peak_rss: f64,
     }
 
     impl Probe {
-        /// Trims the heap, reads the baseline and starts counting allocations.
+        /// Reads the baseline and starts counting allocations.
         pub fn start() -> Self {
-            trim();
-            let rss = rss_bytes();
             COUNTING.store(true, Ordering::SeqCst);
             Self {
-                rss,
                 heap: live_heap(),
                 sampler: None,
             }
@@ -283,7 +274,6 @@ pub mod mem {
         /// Like [`Probe::start`], plus a thread that samples the live heap every millisecond
         /// and keeps its highest value.
         pub fn start_with_peak() -> Self {
-            reset_peak();
             let mut probe = Self::start();
             let stop = Arc::new(AtomicBool::new(false));
             let flag = stop.clone();
@@ -304,7 +294,6 @@ pub mod mem {
         /// Stops counting; returns the growth divided by `units`.
         pub fn finish(self, units: usize) -> Growth {
             let live = live_heap();
-            let sampled = self.sampler.is_some();
             let peak = match self.sampler {
                 Some((stop, handle)) => {
                     stop.store(true, Ordering::Relaxed);
@@ -312,88 +301,16 @@ pub mod mem {
                 }
                 None => self.heap,
             };
-            let peak_rss = if sampled {
-                peak_rss_bytes().saturating_sub(self.rss)
-            } else {
-                0
-            };
             COUNTING.store(false, Ordering::SeqCst);
-            let rss = rss_bytes().saturating_sub(self.rss);
             let units = units.max(1) as f64;
             Growth {
-                rss: rss as f64 / units,
                 heap: (live - self.heap) as f64 / units,
                 peak_heap: (peak - self.heap).max(0) as f64 / units,
-                peak_rss: peak_rss as f64 / units,
             }
-        }
-    }
-
-    /// Makes freed memory go back to the OS promptly (fixed 1 MiB trim and mmap thresholds
-    /// instead of glibc's dynamic ones), so that RSS readings of one run are not hidden by
-    /// memory an earlier run freed but the allocator kept resident. Call once at start-up.
-    pub fn release_freed_memory_promptly() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: mallopt only sets glibc tuning parameters; valid at any time.
-        unsafe {
-            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 20);
-            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        }
-    }
-
-    /// Resident set size in bytes, from `/proc/self/statm`; 0 when unreadable.
-    pub fn rss_bytes() -> u64 {
-        let page = page_size();
-        std::fs::read_to_string("/proc/self/statm")
-            .ok()
-            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .map_or(0, |pages| pages * page)
-    }
-
-    /// Peak resident set size in bytes (`VmHWM` of `/proc/self/status`); 0 when unreadable.
-    pub fn peak_rss_bytes() -> u64 {
-        std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))?
-                    .split_whitespace()
-                    .nth(1)?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kib| kib * 1024)
-    }
-
-    /// Resets the peak RSS to the current RSS (`echo 5 > /proc/self/clear_refs`).
-    /// Returns whether the kernel accepted it.
-    pub fn reset_peak() -> bool {
-        std::fs::write("/proc/self/clear_refs", "5").is_ok()
-    }
-
-    /// Gives freed heap back to the OS, so that the next RSS reading starts from live data.
-    pub fn trim() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: malloc_trim only walks glibc's own heap structures; it is safe to call at
-        // any time from any thread.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-    }
-
-    fn page_size() -> u64 {
-        // SAFETY: sysconf has no preconditions.
-        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if size > 0 {
-            size as u64
-        } else {
-            4096
         }
     }
 }
 
-/// Serializes the tests that measure memory or run many actors, so that one's allocations do
-/// not show up in another's readings.
 #[cfg(test)]
 pub static TEST_LOCK: Mutex<()> = Mutex::new(());
 
@@ -425,11 +342,6 @@ mod tests {
             let p = rng.peer(3, 10);
             assert!(p < 10 && p != 3);
         }
-    }
-
-    #[test]
-    fn rss_is_readable() {
-        assert!(mem::rss_bytes() > 0);
     }
 
     #[test]

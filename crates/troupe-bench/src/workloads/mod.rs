@@ -23,9 +23,8 @@ pub struct Sample {
     pub elapsed: Duration,
     /// Per-request latencies (ask latency only).
     pub latencies: Vec<Duration>,
-    /// An RSS figure in bytes: per idle actor (spawn) or peak growth (backpressure).
-    pub mem_bytes: Option<f64>,
-    /// Live heap bytes per idle actor (spawn), from the counting allocator.
+    /// Live heap bytes, from the bench's counting allocator: per idle actor (spawn) or peak
+    /// growth (backpressure).
     pub heap_bytes: Option<f64>,
     /// Events achieved when the workload stops at a time limit (restarts).
     pub events: Option<usize>,
@@ -55,18 +54,16 @@ impl Sample {
         self
     }
 
-    /// Adds the per-unit growth measured by a [`crate::util::mem::Probe`].
+    /// Adds the live heap growth per unit measured by a [`crate::util::mem::Probe`].
     pub fn with_growth(mut self, growth: crate::util::mem::Growth) -> Self {
-        self.mem_bytes = Some(growth.rss);
         self.heap_bytes = Some(growth.heap);
         self
     }
 
-    /// Adds the peak growth measured by a [`crate::util::mem::Probe::start_with_peak`] probe:
-    /// peak live heap, and peak RSS (from the kernel's high-water mark).
+    /// Adds the peak live heap growth measured by a
+    /// [`crate::util::mem::Probe::start_with_peak`] probe.
     pub fn with_peaks(mut self, growth: crate::util::mem::Growth) -> Self {
         self.heap_bytes = Some(growth.peak_heap);
-        self.mem_bytes = Some(growth.peak_rss);
         self
     }
 }

@@ -3,14 +3,16 @@
 //! Protocol: the driver spawns `spawn_n` actors one after the other, telling each a `Hello`
 //! right after spawning it; each actor counts down a shared [`crate::util::Countdown`] when it
 //! handles `Hello`. The time runs until the last actor has handled its message. Then, with all
-//! actors alive and idle, memory is read through a [`crate::util::mem::Probe`] started just
-//! before the first spawn, and divided by `spawn_n`:
-//! - RSS growth (`/proc/self/statm`; freed heap is returned to the OS with `malloc_trim` before
-//!   the baseline). In one long process the allocator reuses memory freed by earlier runs, so
-//!   this figure can understate; it is also rounded to pages.
-//! - live heap growth, counted by the bench's global allocator while the probe runs (exact
-//!   bytes requested from the allocator, without its own overhead). The counting costs two
-//!   uncontended atomic adds per allocation, in every framework alike.
+//! actors alive and idle, the live heap growth since just before the first spawn, counted by the
+//! bench's global allocator ([`crate::util::mem::Probe`]), is divided by `spawn_n`: the exact
+//! bytes the framework asked the allocator for, per actor (task, mailbox, state, handle), without
+//! the allocator's own overhead. The counting costs two uncontended atomic adds per allocation,
+//! in every framework alike.
+//!
+//! RSS growth (`/proc/self/statm`) was measured first and dropped: inside one long process the
+//! allocator refills memory that earlier runs freed (fragmented pages it cannot give back), so
+//! the RSS delta of a run ranged from 0 to the true figure depending on what ran before (8 bytes
+//! per actor for raw Tokio, whose heap count is 808).
 
 use super::{millis, Metric, Sample, Spec, TOTAL_MS};
 use crate::config::Sizes;
@@ -33,19 +35,12 @@ pub static SPEC: Spec = Spec {
             higher_is_better: false,
             decimals: 0,
         },
-        Metric {
-            name: "RSS per idle actor",
-            unit: "bytes",
-            higher_is_better: false,
-            decimals: 0,
-        },
     ],
     describe: |s: &Sizes| {
         format!(
-            "Spawn {} actors and deliver one message to each; then live heap growth and RSS growth \
-             divided by {}, with all of them idle. The heap figure is exact (bytes requested from \
-             the allocator, counted by the bench's global allocator); the RSS figure is \
-             page-granular and can be lowered by memory an earlier run freed.",
+            "Spawn {} actors and deliver one message to each; then the live heap growth divided \
+             by {}, with all of them idle: exact bytes requested from the allocator (counted by \
+             the bench's global allocator), without the allocator's own overhead.",
             s.spawn_n, s.spawn_n
         )
     },
@@ -55,7 +50,6 @@ pub static SPEC: Spec = Spec {
             millis(sample.elapsed),
             per,
             sample.heap_bytes.unwrap_or(f64::NAN),
-            sample.mem_bytes.unwrap_or(f64::NAN),
         ]
     },
 };
