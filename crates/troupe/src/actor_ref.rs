@@ -38,6 +38,10 @@ impl<A: Actor> ActorRef<A> {
         }
     }
 
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     fn envelope<M: Message>(msg: M) -> Envelope
     where
         A: Handler<M>,

@@ -51,6 +51,8 @@ pub struct ActorContext<A: Actor> {
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
     pub(crate) stop_requested: Option<ExitReason>,
+    /// Its children, if it is a supervisor (see `supervision::actor`).
+    pub(crate) supervision: Option<crate::supervision::Engine>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -61,6 +63,7 @@ impl<A: Actor> ActorContext<A> {
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
             stop_requested: None,
+            supervision: None,
             _actor: PhantomData,
         }
     }

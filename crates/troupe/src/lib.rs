@@ -58,6 +58,7 @@ mod runner;
 mod runtime;
 mod spawn;
 mod status;
+pub mod supervision;
 mod system;
 
 pub use actor::{Actor, Failure, FailureCause, Handler};

@@ -5,7 +5,7 @@
 //! supervised plain processes and pipeline bridges all run as processes.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -89,6 +89,8 @@ pub(crate) enum SysMsg {
         reply: Option<oneshot::Sender<Result<(), StopError>>>,
     },
     Status(oneshot::Sender<ActorStatus>),
+    /// Supervision traffic: a child's exit, a restart timer, introspection.
+    Supervision(crate::supervision::SupMsg),
 }
 
 const STARTING: u8 = 0;
@@ -106,9 +108,21 @@ pub(crate) struct Shared {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
-    exit: Mutex<Option<ExitReason>>,
+    exit: Mutex<ExitState>,
     exited: Notify,
     abort: Mutex<Option<AbortHandle>>,
+    /// The supervisor told (through its system channel) when this exits.
+    parent: Mutex<Option<Weak<Shared>>>,
+}
+
+/// How the current incarnation ended, under one lock with its number.
+#[derive(Default)]
+struct ExitState {
+    /// Bumped each time a supervisor restarts the process in place.
+    incarnation: u64,
+    reason: Option<ExitReason>,
+    /// How the incarnation before this one ended.
+    previous: Option<ExitReason>,
 }
 
 impl Shared {
@@ -127,9 +141,10 @@ impl Shared {
             request_timeout: config.request_timeout(),
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
-            exit: Mutex::new(None),
+            exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
             abort: Mutex::new(None),
+            parent: Mutex::new(None),
         })
     }
 
@@ -165,20 +180,60 @@ impl Shared {
     }
 
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        self.exit.lock().clone()
+        self.exit.lock().reason.clone()
     }
 
-    /// Waits until the process has exited and returns how.
+    /// Waits until the incarnation running now has exited (and is
+    /// unregistered) and returns how, even if a supervisor restarted the
+    /// process in place meanwhile.
     pub(crate) async fn wait_exit(&self) -> ExitReason {
+        let incarnation = self.incarnation();
         loop {
             let notified = self.exited.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(r) = self.exit_reason() {
-                return r;
+            {
+                let exit = self.exit.lock();
+                if exit.incarnation != incarnation {
+                    return exit.previous.clone().unwrap_or(ExitReason::Killed);
+                }
+                if let Some(r) = &exit.reason {
+                    if self.lifecycle() == Lifecycle::Stopped {
+                        return r.clone();
+                    }
+                }
             }
             notified.await;
         }
+    }
+
+    /// Links this process to its supervisor, which learns of its exit.
+    pub(crate) fn set_parent(&self, parent: Weak<Shared>) {
+        *self.parent.lock() = Some(parent);
+    }
+
+    /// The address of this process's supervisor, if it has a live one.
+    pub(crate) fn parent_addr(&self) -> Option<Addr> {
+        self.parent.lock().as_ref()?.upgrade().map(|p| p.addr)
+    }
+
+    /// Which incarnation of this process runs now (0 for the first).
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.exit.lock().incarnation
+    }
+
+    /// Prepares a finished process for a new incarnation that keeps its
+    /// address, name and mailbox (reopened): the supervisor calls it only
+    /// after [`Shared::wait_exit`] returned.
+    pub(crate) fn reset_for_restart(&self) {
+        {
+            let mut exit = self.exit.lock();
+            exit.previous = exit.reason.take();
+            exit.incarnation += 1;
+        }
+        *self.abort.lock() = None;
+        self.lifecycle.store(STARTING, Ordering::Release);
+        self.mailbox.reopen();
     }
 
     /// Delivers an envelope, waiting for space if the policy says so.
@@ -210,14 +265,20 @@ impl Shared {
     /// Records the exit: refuses further messages, reports what was still
     /// queued as dead letters, answers pending system requests, wakes waiters
     /// and unregisters the process. Idempotent.
+    ///
+    /// The supervisor (if any) is told once the process is unregistered,
+    /// through its system channel, so that it never restarts a process that
+    /// is still being torn down; and before waiters wake, so that once a
+    /// stop returned, the supervisor has been told.
     pub(crate) fn finish(&self, reason: ExitReason) {
-        {
+        let incarnation = {
             let mut exit = self.exit.lock();
-            if exit.is_some() {
+            if exit.reason.is_some() {
                 return;
             }
-            *exit = Some(reason.clone());
-        }
+            exit.reason = Some(reason.clone());
+            exit.incarnation
+        };
         let (queued, sys) = self.mailbox.finish();
         for env in queued {
             self.system
@@ -232,13 +293,22 @@ impl Shared {
                     }
                 }
                 // Dropping the reply sender answers the requester with `Gone`.
-                SysMsg::Status(_) => {}
+                SysMsg::Status(_) | SysMsg::Supervision(_) => {}
             }
         }
-        self.lifecycle.store(STOPPED, Ordering::Release);
         self.system.unregister(self);
-        self.exited.notify_waiters();
+        self.lifecycle.store(STOPPED, Ordering::Release);
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
+        let parent = self.parent.lock().as_ref().and_then(Weak::upgrade);
+        if let Some(parent) = parent {
+            let msg = crate::supervision::SupMsg::ChildExit {
+                addr: self.addr,
+                incarnation,
+                reason,
+            };
+            let _ = parent.mailbox.push_sys(SysMsg::Supervision(msg));
+        }
+        self.exited.notify_waiters();
     }
 
     /// Sends a stop request through the system channel and waits (bounded)

@@ -21,6 +21,7 @@ use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::request::{drop_failed, RequestError};
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
+use crate::supervision::{Engine, SupervisorConfig};
 use crate::system::ActorSystem;
 
 /// The last path segment of a type name, without generics' paths.
@@ -31,20 +32,44 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
 }
 
 /// Registers and spawns a struct actor; the receiver resolves once
-/// `pre_start` has run.
+/// `pre_start` has run. With `supervision`, the actor is a supervisor.
 pub(crate) fn start<A: Actor>(
     actor: A,
     system: ActorSystem,
     name: Option<String>,
     config: ActorConfig,
+    supervision: Option<SupervisorConfig>,
 ) -> Result<(ActorRef<A>, oneshot::Receiver<Result<(), String>>), SpawnError> {
+    let shared = prepare::<A>(&system, name, &config);
+    let started = launch(actor, shared.clone(), supervision)?;
+    Ok((ActorRef::from_shared(shared), started))
+}
+
+/// The process of a struct actor, not yet registered nor running.
+pub(crate) fn prepare<A: Actor>(
+    system: &ActorSystem,
+    name: Option<String>,
+    config: &ActorConfig,
+) -> Arc<Shared> {
     let key = match &name {
         Some(n) => Cow::Owned(n.clone()),
         None => Cow::Borrowed("_"),
     };
     let meta = ActorMeta::new(short_type_name::<A>(), key);
-    let runtime = system.runtime_for(&meta).ok_or(SpawnError::NoRuntime)?;
-    let shared = Shared::new(system.clone(), meta, name.map(Arc::from), &config);
+    Shared::new(system.clone(), meta, name.map(Arc::from), config)
+}
+
+/// Registers a prepared (or finished and reset) process and runs `actor`
+/// in it; the receiver resolves once `pre_start` has run.
+pub(crate) fn launch<A: Actor>(
+    actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+) -> Result<oneshot::Receiver<Result<(), String>>, SpawnError> {
+    let system = shared.system.clone();
+    let runtime = system
+        .runtime_for(&shared.meta)
+        .ok_or(SpawnError::NoRuntime)?;
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
@@ -52,7 +77,14 @@ pub(crate) fn start<A: Actor>(
         shared: shared.clone(),
         reason: None,
     };
-    let ctx = ActorContext::new(shared.clone());
+    let mut ctx = ActorContext::new(shared.clone());
+    if let Some(config) = supervision {
+        let name = match &shared.name {
+            Some(n) => n.clone(),
+            None => Arc::from(shared.meta.to_string()),
+        };
+        ctx.supervision = Some(Engine::new(config, &shared, name));
+    }
     let current = Cell::new(Current {
         addr: shared.addr,
         trace_id: ctx.trace_id,
@@ -68,7 +100,7 @@ pub(crate) fn start<A: Actor>(
         .instrument(span);
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
-    Ok((ActorRef::from_shared(shared), started_rx))
+    Ok(started_rx)
 }
 
 struct Stats {
@@ -113,6 +145,7 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
+        crate::supervision::stop_children(&mut ctx).await;
         guard.reason = Some(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
@@ -137,6 +170,12 @@ async fn run<A: Actor>(
             Item::Sys(SysMsg::Status(tx)) => {
                 let _ = tx.send(status(&shared, &stats));
                 continue;
+            }
+            Item::Sys(SysMsg::Supervision(msg)) => {
+                match crate::supervision::on_sys(&mut ctx, msg).await {
+                    Some(reason) => break reason,
+                    None => continue,
+                }
             }
             Item::Sys(SysMsg::Stop { reason, reply }) => match reason {
                 StopReason::Graceful => match catch(actor.pre_stop(&mut ctx, reason)).await {
@@ -214,6 +253,7 @@ async fn run<A: Actor>(
     };
 
     shared.set_stopping();
+    crate::supervision::stop_children(&mut ctx).await;
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }

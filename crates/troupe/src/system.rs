@@ -232,10 +232,13 @@ impl ActorSystem {
         self.inner.shutting_down.load(Ordering::Acquire)
     }
 
-    /// Stops every actor: each gets a tier-2 stop ([`StopReason::Shutdown`],
-    /// `on_stopped` runs), newest first; actors still running after the
-    /// system's `shutdown_timeout` are killed. Returns how each one ended.
-    /// New spawns are refused from the start of the shutdown.
+    /// Stops every actor: each root process (one without a live supervisor)
+    /// gets a tier-2 stop ([`StopReason::Shutdown`], `on_stopped` runs),
+    /// newest first; supervisors stop their children themselves, in reverse
+    /// start order, and restart nothing from the start of the shutdown.
+    /// Processes still running after the system's `shutdown_timeout` are
+    /// killed. Returns how each one ended. New spawns are refused from the
+    /// start of the shutdown.
     pub async fn shutdown(&self) -> ShutdownReport {
         self.shutdown_with(self.inner.config.shutdown_timeout).await
     }
@@ -254,8 +257,11 @@ impl ActorSystem {
             .collect();
         procs.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
 
+        let alive: std::collections::HashSet<Addr> = procs.iter().map(|(_, s)| s.addr).collect();
         for (_, shared) in &procs {
-            shared.request_shutdown();
+            if shared.parent_addr().is_none_or(|p| !alive.contains(&p)) {
+                shared.request_shutdown();
+            }
         }
         let deadline = started + timeout;
         let mut escalated = Vec::new();
