@@ -113,6 +113,8 @@ pub(crate) struct Shared {
     abort: Mutex<Option<AbortHandle>>,
     /// The supervisor told (through its system channel) when this exits.
     parent: Mutex<Option<Weak<Shared>>>,
+    /// The children linked to this process (it is their supervisor).
+    links: Mutex<Vec<Weak<Shared>>>,
 }
 
 /// How the current incarnation ended, under one lock with its number.
@@ -145,6 +147,7 @@ impl Shared {
             exited: Notify::new(),
             abort: Mutex::new(None),
             parent: Mutex::new(None),
+            links: Mutex::new(Vec::new()),
         })
     }
 
@@ -207,8 +210,15 @@ impl Shared {
         }
     }
 
-    /// Links this process to its supervisor, which learns of its exit.
-    pub(crate) fn set_parent(&self, parent: Weak<Shared>) {
+    /// Links this process to its supervisor, which learns of its exit, and
+    /// which kills it if the supervisor ends first (see [`Shared::finish`]).
+    pub(crate) fn set_parent(self: &Arc<Self>, parent: Weak<Shared>) {
+        if let Some(p) = parent.upgrade() {
+            let me = Arc::downgrade(self);
+            let mut links = p.links.lock();
+            links.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
+            links.push(me);
+        }
         *self.parent.lock() = Some(parent);
     }
 
@@ -279,6 +289,16 @@ impl Shared {
             exit.reason = Some(reason.clone());
             exit.incarnation
         };
+        // A supervisor stops its children before it ends; any still running
+        // now (it was killed) are killed with it, before anyone learns that
+        // it ended, so that a restarted supervisor finds their names free.
+        let linked = std::mem::take(&mut *self.links.lock());
+        for child in linked.iter().filter_map(Weak::upgrade) {
+            if child.is_alive() {
+                child.abort();
+                child.finish(ExitReason::Killed);
+            }
+        }
         let (queued, sys) = self.mailbox.finish();
         for env in queued {
             self.system

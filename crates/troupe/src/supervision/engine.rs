@@ -464,14 +464,3 @@ impl Engine {
         stuck
     }
 }
-
-impl Drop for Engine {
-    /// A supervisor that ends without stopping its children (it was killed)
-    /// takes them down with it, as linked Erlang processes are.
-    fn drop(&mut self) {
-        for c in self.children.iter().filter(|c| c.running()) {
-            tracing::debug!(supervisor = %self.name, child = %c.spec.name, "killed with its supervisor");
-            c.shared.abort();
-        }
-    }
-}

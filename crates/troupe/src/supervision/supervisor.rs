@@ -257,8 +257,7 @@ async fn run(
                     StopReason::Shutdown => break ExitReason::Shutdown,
                     StopReason::Kill => {
                         guard.reason = Some(ExitReason::Killed);
-                        drop(engine); // kills the children
-                        drop(guard);
+                        drop(guard); // kills the children too (see `Shared::finish`)
                         for r in replies {
                             let _ = r.send(Ok(()));
                         }

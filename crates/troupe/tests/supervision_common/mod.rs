@@ -23,14 +23,14 @@ pub fn system(prefix: &str) -> ActorSystem {
 }
 
 /// One line per supervision event: `start a`, `restart a`, `exit a failed: boom`,
-/// `stop a shutdown`, `start-failed a`, `gave up`. Nested supervisors'
-/// events are prefixed with their name when it is not `root`.
+/// `stop a shutdown`, `start-failed a`, `gave up`. Events of the nested
+/// supervisors of these tests (`sub`, `team`) are prefixed with their name.
 pub fn brief(ev: &SupervisionEvent) -> String {
     let prefix = |sup: &str| {
-        if sup == "root" {
-            String::new()
-        } else {
+        if matches!(sup, "sub" | "team") {
             format!("{sup}: ")
+        } else {
+            String::new()
         }
     };
     match ev {
