@@ -1,1 +1,2 @@
-
+//! Runnable examples of troupe: see the `[[example]]` entries of this
+//! package (`cargo run --example tour`).

@@ -10,7 +10,7 @@ use syn::{parse_macro_input, DeriveInput, LitStr, Token, Type};
 mod msg;
 
 enum MessageArg {
-    Ret(Type),
+    Ret(Box<Type>),
     Name(LitStr),
 }
 
@@ -19,7 +19,7 @@ impl Parse for MessageArg {
         let key: syn::Ident = input.parse()?;
         input.parse::<Token![=]>()?;
         match key.to_string().as_str() {
-            "ret" => Ok(MessageArg::Ret(input.parse()?)),
+            "ret" => Ok(MessageArg::Ret(Box::new(input.parse()?))),
             "name" => Ok(MessageArg::Name(input.parse()?)),
             other => Err(syn::Error::new(
                 key.span(),
@@ -41,7 +41,7 @@ pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut name: Option<LitStr> = None;
     for arg in args {
         match arg {
-            MessageArg::Ret(t) => ret = Some(t),
+            MessageArg::Ret(t) => ret = Some(*t),
             MessageArg::Name(n) => name = Some(n),
         }
     }
@@ -66,6 +66,12 @@ pub fn message(attr: TokenStream, item: TokenStream) -> TokenStream {
         impl #impl_generics ::troupe::Message for #ident #ty_generics #where_clause {
             const NAME: &'static str = #name;
             type Response = #ret;
+
+            fn __try_clone(&self) -> ::core::option::Option<Self> {
+                #[allow(unused_imports)]
+                use ::troupe::__private::{ViaClone as _, ViaNothing as _};
+                (&&::troupe::__private::CloneProbe(self)).__troupe_clone()
+            }
         }
     }
     .into()

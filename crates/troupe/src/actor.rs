@@ -170,12 +170,14 @@ struct Dispatch<A, M>(PhantomData<(A, M)>);
 impl<A: Handler<M>, M: Message> Dispatch<A, M> {
     const FN: HandlerFn<A> = dispatch::<A, M>;
     const REF: &'static HandlerFn<A> = &Self::FN;
+    const DYN: &'static (dyn Any + Send + Sync) = Self::REF;
+    const THIN: Dispatcher = &Self::DYN;
 }
 
 /// The dispatcher an envelope for `A`'s `Handler<M>` carries: a `'static`
 /// reference to a function pointer, checked by type when the actor runs it.
 pub(crate) fn dispatcher<A: Handler<M>, M: Message>() -> Dispatcher {
-    Dispatch::<A, M>::REF as &'static (dyn Any + Send + Sync)
+    Dispatch::<A, M>::THIN
 }
 
 fn dispatch<'a, A: Handler<M>, M: Message>(

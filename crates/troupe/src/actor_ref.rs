@@ -66,7 +66,7 @@ impl<A: Actor> ActorRef<A> {
         self.shared
             .deliver(Self::envelope(msg))
             .await
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a fire-and-forget message without waiting: fails with
@@ -78,7 +78,7 @@ impl<A: Actor> ActorRef<A> {
     {
         self.shared
             .try_deliver(Self::envelope(msg))
-            .map_err(|e| e.map(unwrap_message))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a request and waits for its response, within the actor's
@@ -230,14 +230,6 @@ impl<A: Actor> ActorRef<A> {
     /// The name the actor is registered under, if any.
     pub fn name(&self) -> Option<&str> {
         self.shared.name.as_deref()
-    }
-}
-
-fn unwrap_message<M: Message>(env: Envelope) -> M {
-    match env.downcast::<M>() {
-        Ok(m) => m,
-        // The envelope was built from an `M` just before; nothing else can be inside.
-        Err(_) => unreachable!("envelope built from this message type"),
     }
 }
 

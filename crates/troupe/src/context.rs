@@ -8,40 +8,58 @@ use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
 use crate::addr::{ActorMeta, Addr};
 use crate::envelope::TraceId;
-use crate::process::{ExitReason, Shared};
+use crate::process::Shared;
 use crate::status::Lifecycle;
 use crate::system::ActorSystem;
 
-/// The process and trace a piece of code runs in.
-#[derive(Clone, Copy)]
+/// The process and trace a piece of code runs in (a task-local of every
+/// process's task).
 pub(crate) struct Current {
     pub(crate) addr: Addr,
-    pub(crate) trace_id: TraceId,
+    pub(crate) trace_id: Cell<TraceId>,
+    pub(crate) system: ActorSystem,
 }
 
 tokio::task_local! {
-    pub(crate) static CURRENT: Cell<Current>;
+    pub(crate) static CURRENT: Current;
+}
+
+impl Current {
+    pub(crate) fn new(shared: &Shared, trace_id: TraceId) -> Self {
+        Self {
+            addr: shared.addr,
+            trace_id: Cell::new(trace_id),
+            system: shared.system.clone(),
+        }
+    }
 }
 
 /// The sender address and trace id for a message sent now: the running
-/// actor's address and the trace of the envelope it handles, or the null
-/// address and a new trace outside actors.
+/// process's address and the trace of the envelope it handles, or the null
+/// address and a new trace outside processes.
 pub(crate) fn current() -> (Addr, TraceId) {
     CURRENT
-        .try_with(|c| {
-            let c = c.get();
-            (c.addr, c.trace_id)
-        })
+        .try_with(|c| (c.addr, c.trace_id.get()))
         .unwrap_or_else(|_| (Addr::NULL, TraceId::generate()))
 }
 
 /// Sets the trace id of the envelope being handled.
 pub(crate) fn set_current_trace(trace_id: TraceId) {
+    let _ = CURRENT.try_with(|c| c.trace_id.set(trace_id));
+}
+
+/// Reports an envelope that the running process does not handle: a dead
+/// letter of its system, and `RequestError::Unhandled` for a request.
+pub(crate) fn unhandled(env: crate::envelope::Envelope) {
+    let name = env.message_name();
     let _ = CURRENT.try_with(|c| {
-        let mut cur = c.get();
-        cur.trace_id = trace_id;
-        c.set(cur);
+        c.system.dead_letter(
+            c.addr,
+            &env,
+            crate::dead_letter::DeadLetterReason::Unhandled,
+        )
     });
+    env.fail(crate::request::RequestError::Unhandled(name));
 }
 
 /// What a struct actor sees while it runs: its identity, the envelope being
@@ -50,9 +68,9 @@ pub struct ActorContext<A: Actor> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
-    pub(crate) stop_requested: Option<ExitReason>,
+    pub(crate) stop_requested: bool,
     /// Its children, if it is a supervisor (see `supervision::actor`).
-    pub(crate) supervision: Option<crate::supervision::Engine>,
+    pub(crate) supervision: Option<Box<crate::supervision::Engine>>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -62,7 +80,7 @@ impl<A: Actor> ActorContext<A> {
             shared,
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
-            stop_requested: None,
+            stop_requested: false,
             supervision: None,
             _actor: PhantomData,
         }
@@ -115,9 +133,9 @@ impl<A: Actor> ActorContext<A> {
     }
 
     /// Stops this actor once the current handler returns, with
-    /// [`ExitReason::Normal`]; `on_stopped` runs, `pre_stop` does not (an
+    /// [`ExitReason::Normal`](crate::ExitReason::Normal); `on_stopped` runs, `pre_stop` does not (an
     /// actor does not veto itself).
     pub fn stop(&mut self) {
-        self.stop_requested = Some(ExitReason::Normal);
+        self.stop_requested = true;
     }
 }

@@ -5,6 +5,8 @@ use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
 use std::time::Instant;
 
 use crate::addr::Addr;
@@ -68,8 +70,16 @@ pub enum EnvelopeKind {
 }
 
 /// The function a struct actor runs for one message type, erased so that
-/// envelopes stay untyped (see `actor::dispatch`).
-pub(crate) type Dispatcher = &'static (dyn Any + Send + Sync);
+/// envelopes stay untyped (see `actor::dispatcher`). A thin pointer to a
+/// `'static` trait object keeps envelopes small.
+pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
+
+/// Send times are stored as nanoseconds since this instant (8 bytes instead
+/// of an `Instant`'s 16).
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
 
 /// A message with its metadata, as it travels through mailboxes.
 ///
@@ -78,7 +88,7 @@ pub(crate) type Dispatcher = &'static (dyn Any + Send + Sync);
 /// functional actors, `Handler<M>` impls for struct actors).
 pub struct Envelope {
     pub(crate) sender: Addr,
-    pub(crate) sent_at: Instant,
+    sent_at_ns: u64,
     pub(crate) trace_id: TraceId,
     pub(crate) payload: Box<dyn AnyMessage>,
     pub(crate) dispatcher: Option<Dispatcher>,
@@ -106,7 +116,8 @@ impl Envelope {
     ) -> Self {
         Self {
             sender,
-            sent_at: Instant::now(),
+            sent_at_ns: u64::try_from(Instant::now().duration_since(epoch()).as_nanos())
+                .unwrap_or(u64::MAX),
             trace_id,
             payload,
             dispatcher: None,
@@ -120,7 +131,7 @@ impl Envelope {
 
     /// When the message was sent.
     pub fn sent_at(&self) -> Instant {
-        self.sent_at
+        epoch() + Duration::from_nanos(self.sent_at_ns)
     }
 
     /// The trace this message belongs to.
@@ -148,6 +159,31 @@ impl Envelope {
         any.is::<M>() || any.is::<Requested<M>>()
     }
 
+    /// The regular (non-request) message inside, if it is an `M`.
+    pub fn message<M: Message>(&self) -> Option<&M> {
+        (&*self.payload as &dyn Any).downcast_ref::<M>()
+    }
+
+    /// The request inside and its token, if it is a request of type `M`.
+    pub fn request_ref<M: Message>(&self) -> Option<(&M, &ResponseToken<M::Response>)> {
+        (&*self.payload as &dyn Any)
+            .downcast_ref::<Requested<M>>()
+            .map(|r| (&r.msg, &r.token))
+    }
+
+    /// Tries to duplicate the envelope (for multicast routing): possible for
+    /// a regular message whose type implements `Clone`, never for a request.
+    pub fn try_clone(&self) -> Option<Envelope> {
+        let payload = self.payload.try_clone()?;
+        Some(Envelope {
+            sender: self.sender,
+            sent_at_ns: self.sent_at_ns,
+            trace_id: self.trace_id,
+            payload,
+            dispatcher: self.dispatcher,
+        })
+    }
+
     /// Takes a regular message of type `M` out, or gives the envelope back.
     pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
         if !(&*self.payload as &dyn Any).is::<M>() {
@@ -172,6 +208,15 @@ impl Envelope {
                 Ok((msg, token))
             }
             Err(_) => unreachable!("type checked above"),
+        }
+    }
+
+    /// The message of an envelope built from an `M` by the caller (a failed
+    /// send hands it back).
+    pub(crate) fn into_sent<M: Message>(self) -> M {
+        match self.downcast::<M>() {
+            Ok(m) => m,
+            Err(_) => unreachable!("the envelope was built from this message type"),
         }
     }
 

@@ -18,13 +18,16 @@ pub enum SendError<M> {
     /// The actor is gone: its mailbox no longer accepts messages.
     #[error("the actor is gone")]
     Closed(M),
+    /// No route of the topology accepts the message.
+    #[error("no recipient accepts the message")]
+    NoRecipient(M),
 }
 
 impl<M> SendError<M> {
     /// The message that was not sent.
     pub fn into_inner(self) -> M {
         match self {
-            SendError::Full(m) | SendError::Closed(m) => m,
+            SendError::Full(m) | SendError::Closed(m) | SendError::NoRecipient(m) => m,
         }
     }
 
@@ -37,6 +40,7 @@ impl<M> SendError<M> {
         match self {
             SendError::Full(m) => SendError::Full(f(m)),
             SendError::Closed(m) => SendError::Closed(f(m)),
+            SendError::NoRecipient(m) => SendError::NoRecipient(f(m)),
         }
     }
 }
@@ -46,6 +50,7 @@ impl<M> fmt::Debug for SendError<M> {
         match self {
             SendError::Full(_) => f.write_str("Full(..)"),
             SendError::Closed(_) => f.write_str("Closed(..)"),
+            SendError::NoRecipient(_) => f.write_str("NoRecipient(..)"),
         }
     }
 }

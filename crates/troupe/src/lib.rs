@@ -50,7 +50,11 @@ mod context;
 mod dead_letter;
 mod envelope;
 mod error;
+mod fn_context;
+mod group;
+pub mod init;
 mod mailbox;
+mod matching;
 mod message;
 mod process;
 mod request;
@@ -60,6 +64,7 @@ mod spawn;
 mod status;
 pub mod supervision;
 mod system;
+mod topology;
 
 pub use actor::{Actor, Failure, FailureCause, Handler};
 pub use actor_ref::ActorRef;
@@ -68,6 +73,8 @@ pub use context::ActorContext;
 pub use dead_letter::{DeadLetter, DeadLetterReason};
 pub use envelope::{Envelope, EnvelopeKind, TraceId};
 pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
+pub use fn_context::{Context, RequestBuilder, TryRecvError};
+pub use group::{ActorGroup, ExecResult, GroupRef, Key, Outcome, RestartPolicy, Schema};
 pub use mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use message::Message;
 pub use process::{ExitReason, StopReason};
@@ -75,6 +82,7 @@ pub use request::{RequestError, ResponseToken};
 pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
 pub use status::{ActorStatus, Lifecycle};
 pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+pub use topology::{Local, Topology};
 
 /// Marks a type as a [`Message`] with a stable name.
 ///
@@ -84,16 +92,53 @@ pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 ///   (default: `crate_name::TypeName`).
 pub use troupe_macros::message;
 
+/// Matches an [`Envelope`] against message types, like `match`.
+///
+/// - `Increment { delta } => ..`: a regular message of type `Increment`
+///   (the type is inferred from the pattern: structs, tuple structs, unit
+///   structs and enum variants work, with destructuring);
+/// - `(GetValue, token) => ..`: a request and its [`ResponseToken`], which
+///   can answer once (`ctx.respond(token, value)`); dropping it answers the
+///   requester with [`RequestError::Dropped`];
+/// - `A | B => ..`: alternatives, each of any message type;
+/// - `_ => ..` or `other => ..`: the fallback (binding the envelope).
+///
+/// Without a fallback, an envelope no arm matches is reported as a dead
+/// letter (and a request resolves with [`RequestError::Unhandled`]). It also
+/// matches a borrowed `&Envelope` (in routers and route filters), binding
+/// references; there a plain pattern matches requests of its type too.
+///
+/// ```
+/// use troupe::prelude::*;
+///
+/// #[message]
+/// struct Increment { delta: u32 }
+/// #[message(ret = u32)]
+/// struct GetValue;
+///
+/// fn route(envelope: &Envelope) -> bool {
+///     msg!(match envelope {
+///         Increment { delta } => *delta > 0,
+///         (GetValue, _token) => true,
+///         _ => false,
+///     })
+/// }
+/// # let _ = route;
+/// ```
+pub use troupe_macros::msg;
+
 /// The items most programs need.
 pub mod prelude {
     pub use crate::{
-        message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, Addr, Envelope,
-        ExitReason, Handler, HandlerResult, Message, RequestError, ResponseToken, SendError, Spawn,
-        StopReason,
+        message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
+        Context, Envelope, ExitReason, Handler, HandlerResult, Message, Outcome, RequestError,
+        ResponseToken, Schema, SendError, Spawn, StopReason, Topology,
     };
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! What the macros expand to; not a public API.
+    pub use crate::matching::MatchEnvelope;
+    pub use crate::message::{CloneProbe, ViaClone, ViaNothing};
 }

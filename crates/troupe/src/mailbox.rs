@@ -145,6 +145,11 @@ impl Mailbox {
                 }
             }
         }
+        if st.queue.capacity() == 0 {
+            // Most actors hold few messages at a time: start with one slot
+            // instead of the default four (an idle actor keeps its buffer).
+            st.queue.reserve_exact(1);
+        }
         st.queue.push_back(env);
         let waker = st.rx_waker.take();
         drop(st);
@@ -259,10 +264,10 @@ impl Mailbox {
         (queued, sys)
     }
 
-    /// Reopens a mailbox (for a restarted incarnation that keeps it).
+    /// Reopens a finished mailbox, empty, for a process a supervisor
+    /// restarts in place (same address, same handles).
     pub(crate) fn reopen(&self) {
-        let mut st = self.state.lock();
-        st.phase = Phase::Open;
+        self.state.lock().phase = Phase::Open;
     }
 }
 

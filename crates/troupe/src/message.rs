@@ -29,6 +29,16 @@ pub trait Message: Send + 'static {
     const NAME: &'static str;
     /// The type a handler answers a request of this message with.
     type Response: Send + 'static;
+
+    /// A copy of the message if its type implements `Clone` (filled in by
+    /// `#[message]`); used to multicast it to several actors.
+    #[doc(hidden)]
+    fn __try_clone(&self) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 /// A type-erased message, as carried by an [`Envelope`](crate::Envelope).
@@ -39,6 +49,8 @@ pub(crate) trait AnyMessage: Any + Send {
     fn is_request(&self) -> bool;
     /// Resolves the request (if it is one) with `err`.
     fn fail(self: Box<Self>, err: RequestError);
+    /// A copy, if the message can be cloned (requests cannot).
+    fn try_clone(&self) -> Option<Box<dyn AnyMessage>>;
 }
 
 impl<M: Message> AnyMessage for M {
@@ -49,6 +61,10 @@ impl<M: Message> AnyMessage for M {
         false
     }
     fn fail(self: Box<Self>, _err: RequestError) {}
+    fn try_clone(&self) -> Option<Box<dyn AnyMessage>> {
+        self.__try_clone()
+            .map(|m| Box::new(m) as Box<dyn AnyMessage>)
+    }
 }
 
 /// A request: the message and the token that answers it.
@@ -66,5 +82,35 @@ impl<M: Message> AnyMessage for Requested<M> {
     }
     fn fail(self: Box<Self>, err: RequestError) {
         self.token.fail(err);
+    }
+    fn try_clone(&self) -> Option<Box<dyn AnyMessage>> {
+        None
+    }
+}
+
+/// Autoref specialisation used by `#[message]`: `(&&Probe(x)).__troupe_clone()`
+/// clones when the type is `Clone` and answers `None` otherwise.
+#[doc(hidden)]
+pub struct CloneProbe<'a, T>(pub &'a T);
+
+#[doc(hidden)]
+pub trait ViaClone<T> {
+    fn __troupe_clone(&self) -> Option<T>;
+}
+
+impl<T: Clone> ViaClone<T> for &CloneProbe<'_, T> {
+    fn __troupe_clone(&self) -> Option<T> {
+        Some(self.0.clone())
+    }
+}
+
+#[doc(hidden)]
+pub trait ViaNothing<T> {
+    fn __troupe_clone(&self) -> Option<T>;
+}
+
+impl<T> ViaNothing<T> for CloneProbe<'_, T> {
+    fn __troupe_clone(&self) -> Option<T> {
+        None
     }
 }

@@ -4,17 +4,21 @@
 //! handle and an exit reason. Struct actors, functional actors and (later)
 //! supervised plain processes and pipeline bridges all run as processes.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use tokio::runtime::Handle;
 use tokio::sync::{oneshot, Notify};
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::addr::{ActorMeta, Addr};
+use crate::context::{Current, CURRENT};
 use crate::dead_letter::DeadLetterReason;
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, TraceId};
 use crate::error::{SendError, StopError};
 use crate::mailbox::{Mailbox, Refused};
 use crate::request::RequestError;
@@ -111,20 +115,38 @@ pub(crate) struct Shared {
     exit: Mutex<ExitState>,
     exited: Notify,
     abort: Mutex<Option<AbortHandle>>,
-    /// The supervisor told (through its system channel) when this exits.
-    parent: Mutex<Option<Weak<Shared>>>,
-    /// The children linked to this process (it is their supervisor).
-    links: Mutex<Vec<Weak<Shared>>>,
+    /// Supervision links, allocated only for supervised processes and
+    /// supervisors.
+    links: Mutex<Option<Box<Links>>>,
 }
 
-/// How the current incarnation ended, under one lock with its number.
+/// How the last incarnation ended, under one lock with the number of the
+/// current one.
 #[derive(Default)]
 struct ExitState {
     /// Bumped each time a supervisor restarts the process in place.
     incarnation: u64,
-    reason: Option<ExitReason>,
-    /// How the incarnation before this one ended.
-    previous: Option<ExitReason>,
+    /// How incarnation `.0` ended: the current one if the numbers match,
+    /// else the one before it (kept for `wait_exit`).
+    reason: Option<(u64, ExitReason)>,
+}
+
+impl ExitState {
+    fn current(&self) -> Option<&ExitReason> {
+        self.reason
+            .as_ref()
+            .filter(|(n, _)| *n == self.incarnation)
+            .map(|(_, r)| r)
+    }
+}
+
+/// A process's place in a supervision tree.
+#[derive(Default)]
+struct Links {
+    /// The supervisor told (through its system channel) when this exits.
+    parent: Option<Weak<Shared>>,
+    /// The children linked to this process (it is their supervisor).
+    children: Vec<Weak<Shared>>,
 }
 
 impl Shared {
@@ -146,8 +168,7 @@ impl Shared {
             exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
             abort: Mutex::new(None),
-            parent: Mutex::new(None),
-            links: Mutex::new(Vec::new()),
+            links: Mutex::new(None),
         })
     }
 
@@ -183,7 +204,7 @@ impl Shared {
     }
 
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        self.exit.lock().reason.clone()
+        self.exit.lock().current().cloned()
     }
 
     /// Waits until the incarnation running now has exited (and is
@@ -197,10 +218,12 @@ impl Shared {
             notified.as_mut().enable();
             {
                 let exit = self.exit.lock();
+                let ended = exit.reason.as_ref().filter(|(n, _)| *n == incarnation);
                 if exit.incarnation != incarnation {
-                    return exit.previous.clone().unwrap_or(ExitReason::Killed);
+                    // Restarted in place since: that incarnation ended.
+                    return ended.map_or(ExitReason::Killed, |(_, r)| r.clone());
                 }
-                if let Some(r) = &exit.reason {
+                if let Some((_, r)) = ended {
                     if self.lifecycle() == Lifecycle::Stopped {
                         return r.clone();
                     }
@@ -216,15 +239,20 @@ impl Shared {
         if let Some(p) = parent.upgrade() {
             let me = Arc::downgrade(self);
             let mut links = p.links.lock();
-            links.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
-            links.push(me);
+            let children = &mut links.get_or_insert_with(Box::default).children;
+            children.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
+            children.push(me);
         }
-        *self.parent.lock() = Some(parent);
+        self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
+    }
+
+    fn parent(&self) -> Option<Arc<Shared>> {
+        self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
     }
 
     /// The address of this process's supervisor, if it has a live one.
     pub(crate) fn parent_addr(&self) -> Option<Addr> {
-        self.parent.lock().as_ref()?.upgrade().map(|p| p.addr)
+        self.parent().map(|p| p.addr)
     }
 
     /// Which incarnation of this process runs now (0 for the first).
@@ -236,11 +264,7 @@ impl Shared {
     /// address, name and mailbox (reopened): the supervisor calls it only
     /// after [`Shared::wait_exit`] returned.
     pub(crate) fn reset_for_restart(&self) {
-        {
-            let mut exit = self.exit.lock();
-            exit.previous = exit.reason.take();
-            exit.incarnation += 1;
-        }
+        self.exit.lock().incarnation += 1;
         *self.abort.lock() = None;
         self.lifecycle.store(STARTING, Ordering::Release);
         self.mailbox.reopen();
@@ -283,16 +307,19 @@ impl Shared {
     pub(crate) fn finish(&self, reason: ExitReason) {
         let incarnation = {
             let mut exit = self.exit.lock();
-            if exit.reason.is_some() {
+            if exit.current().is_some() {
                 return;
             }
-            exit.reason = Some(reason.clone());
+            exit.reason = Some((exit.incarnation, reason.clone()));
             exit.incarnation
         };
         // A supervisor stops its children before it ends; any still running
         // now (it was killed) are killed with it, before anyone learns that
         // it ended, so that a restarted supervisor finds their names free.
-        let linked = std::mem::take(&mut *self.links.lock());
+        let linked = match self.links.lock().as_mut() {
+            Some(links) => std::mem::take(&mut links.children),
+            None => Vec::new(),
+        };
         for child in linked.iter().filter_map(Weak::upgrade) {
             if child.is_alive() {
                 child.abort();
@@ -319,8 +346,7 @@ impl Shared {
         self.system.unregister(self);
         self.lifecycle.store(STOPPED, Ordering::Release);
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
-        let parent = self.parent.lock().as_ref().and_then(Weak::upgrade);
-        if let Some(parent) = parent {
+        if let Some(parent) = self.parent() {
             let msg = crate::supervision::SupMsg::ChildExit {
                 addr: self.addr,
                 incarnation,
@@ -383,17 +409,44 @@ impl Shared {
     }
 }
 
+/// Spawns a process's task on `runtime`: inside a root `actor` span that
+/// carries its group, key and address, with the task-local current process
+/// set (sender address and trace of what it sends), and with its abort handle
+/// recorded for kills. `body` gets the guard that finishes the process
+/// however its task ends.
+pub(crate) fn launch<F: Future<Output = ()> + Send + 'static>(
+    shared: &Arc<Shared>,
+    runtime: &Handle,
+    trace_id: TraceId,
+    body: impl FnOnce(ExitGuard) -> F,
+) {
+    let span = tracing::info_span!(
+        parent: None,
+        "actor",
+        group = %shared.meta.group,
+        key = %shared.meta.key,
+        addr = %shared.addr
+    );
+    let task = CURRENT
+        .scope(
+            Current::new(shared, trace_id),
+            body(ExitGuard(shared.clone())),
+        )
+        .instrument(span);
+    let join = runtime.spawn(task);
+    shared.set_abort(join.abort_handle());
+}
+
 /// Finishes the process when its task ends in any way, including abort:
 /// created before the task is spawned and moved into it, so it runs even if
 /// the task is killed before its first poll.
-pub(crate) struct ExitGuard {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) reason: Option<ExitReason>,
-}
+///
+/// Ending normally, the run loop calls `Shared::finish` with its reason
+/// first; the guard's own `finish(Killed)` is then a no-op.
+pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        let reason = self.reason.take().unwrap_or(ExitReason::Killed);
-        self.shared.finish(reason);
+        self.0.finish(ExitReason::Killed);
     }
 }

@@ -3,22 +3,19 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, ActorContext, Current, CURRENT};
-use crate::dead_letter::DeadLetterReason;
+use crate::context::{set_current_trace, unhandled, ActorContext};
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
-use crate::request::{drop_failed, RequestError};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::request::drop_failed;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
 use crate::supervision::{Engine, SupervisorConfig};
@@ -31,6 +28,9 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
+/// Resolves once `pre_start` has run: `Err` carries its error.
+pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
+
 /// Registers and spawns a struct actor; the receiver resolves once
 /// `pre_start` has run. With `supervision`, the actor is a supervisor.
 pub(crate) fn start<A: Actor>(
@@ -39,9 +39,9 @@ pub(crate) fn start<A: Actor>(
     name: Option<String>,
     config: ActorConfig,
     supervision: Option<SupervisorConfig>,
-) -> Result<(ActorRef<A>, oneshot::Receiver<Result<(), String>>), SpawnError> {
+) -> Result<(ActorRef<A>, Started), SpawnError> {
     let shared = prepare::<A>(&system, name, &config);
-    let started = launch(actor, shared.clone(), supervision)?;
+    let started = start_in(actor, shared.clone(), supervision)?;
     Ok((ActorRef::from_shared(shared), started))
 }
 
@@ -59,13 +59,14 @@ pub(crate) fn prepare<A: Actor>(
     Shared::new(system.clone(), meta, name.map(Arc::from), config)
 }
 
-/// Registers a prepared (or finished and reset) process and runs `actor`
-/// in it; the receiver resolves once `pre_start` has run.
-pub(crate) fn launch<A: Actor>(
+/// Registers a prepared (or finished and reset, for a restart in place)
+/// process and runs `actor` in it; the receiver resolves once `pre_start`
+/// has run.
+pub(crate) fn start_in<A: Actor>(
     actor: A,
     shared: Arc<Shared>,
     supervision: Option<SupervisorConfig>,
-) -> Result<oneshot::Receiver<Result<(), String>>, SpawnError> {
+) -> Result<Started, SpawnError> {
     let system = shared.system.clone();
     let runtime = system
         .runtime_for(&shared.meta)
@@ -73,33 +74,17 @@ pub(crate) fn launch<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let guard = ExitGuard {
-        shared: shared.clone(),
-        reason: None,
-    };
     let mut ctx = ActorContext::new(shared.clone());
     if let Some(config) = supervision {
         let name = match &shared.name {
             Some(n) => n.clone(),
             None => Arc::from(shared.meta.to_string()),
         };
-        ctx.supervision = Some(Engine::new(config, &shared, name));
+        ctx.supervision = Some(Box::new(Engine::new(config, &shared, name)));
     }
-    let current = Cell::new(Current {
-        addr: shared.addr,
-        trace_id: ctx.trace_id,
+    launch(&shared, &runtime, ctx.trace_id, |guard| {
+        run(actor, ctx, guard, started_tx)
     });
-    let span = tracing::info_span!(
-        "actor",
-        group = %shared.meta.group,
-        key = %shared.meta.key,
-        addr = %shared.addr
-    );
-    let task = CURRENT
-        .scope(current, run(actor, ctx, guard, started_tx))
-        .instrument(span);
-    let join = runtime.spawn(task);
-    shared.set_abort(join.abort_handle());
     Ok(started_rx)
 }
 
@@ -126,7 +111,7 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
 async fn run<A: Actor>(
     mut actor: A,
     mut ctx: ActorContext<A>,
-    mut guard: ExitGuard,
+    guard: ExitGuard,
     started: oneshot::Sender<Result<(), String>>,
 ) {
     let shared = ctx.shared.clone();
@@ -145,8 +130,10 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
-        crate::supervision::stop_children(&mut ctx).await;
-        guard.reason = Some(ExitReason::StartFailed(e.clone()));
+        if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
+            stopping.await;
+        }
+        shared.finish(ExitReason::StartFailed(e.clone()));
         drop(guard);
         let _ = started.send(Err(e));
         return;
@@ -160,8 +147,8 @@ async fn run<A: Actor>(
     };
     let mut stop_reply = None;
     let reason = loop {
-        if let Some(r) = ctx.stop_requested.take() {
-            break r;
+        if ctx.stop_requested {
+            break ExitReason::Normal;
         }
         let Some(item) = shared.mailbox.recv().await else {
             break ExitReason::Shutdown;
@@ -199,7 +186,6 @@ async fn run<A: Actor>(
                     break ExitReason::Shutdown;
                 }
                 StopReason::Kill => {
-                    guard.reason = Some(ExitReason::Killed);
                     drop(guard);
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));
@@ -216,13 +202,9 @@ async fn run<A: Actor>(
         set_current_trace(env.trace_id);
         let Some(handler) = env
             .dispatcher
-            .and_then(|d| d.downcast_ref::<HandlerFn<A>>())
+            .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
         else {
-            shared
-                .system
-                .dead_letter(shared.addr, &env, DeadLetterReason::Unhandled);
-            let name = env.message_name();
-            env.fail(RequestError::Unhandled(name));
+            unhandled(env);
             continue;
         };
         let is_request = env.payload.is_request();
@@ -253,11 +235,13 @@ async fn run<A: Actor>(
     };
 
     shared.set_stopping();
-    crate::supervision::stop_children(&mut ctx).await;
+    if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
+        stopping.await;
+    }
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }
-    guard.reason = Some(reason);
+    shared.finish(reason);
     drop(guard);
     if let Some(r) = stop_reply {
         let _ = r.send(Ok(()));

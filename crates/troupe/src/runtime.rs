@@ -5,7 +5,7 @@ use tokio::runtime::Handle;
 
 use crate::addr::ActorMeta;
 
-type Filter = Box<dyn Fn(&ActorMeta) -> bool + Send + Sync>;
+pub(crate) type Filter = Box<dyn Fn(&ActorMeta) -> bool + Send + Sync>;
 
 /// The dedicated runtimes of a system, checked in registration order: the
 /// first filter that matches an actor's meta picks its runtime; an actor no
@@ -18,12 +18,8 @@ pub(crate) struct Runtimes {
 }
 
 impl Runtimes {
-    pub(crate) fn add(
-        &self,
-        filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
-        handle: Handle,
-    ) {
-        self.rules.write().push((Box::new(filter), handle));
+    pub(crate) fn add(&self, filter: Filter, handle: Handle) {
+        self.rules.write().push((filter, handle));
     }
 
     pub(crate) fn set_default(&self, handle: Handle) {

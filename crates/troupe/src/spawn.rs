@@ -141,7 +141,7 @@ impl<A: Actor> IntoFuture for SpawnBuilder<A> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
-            let system = self.system.unwrap_or_else(ActorSystem::default);
+            let system = self.system.unwrap_or_default();
             let config = self
                 .config
                 .unwrap_or_else(|| system.default_actor_config().clone());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::runtime::Handle;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
@@ -16,6 +16,7 @@ use crate::addr::{ActorMeta, Addr, NodeNo};
 use crate::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
 use crate::envelope::Envelope;
 use crate::error::{SpawnError, StopError, SystemError};
+use crate::group::{GroupRef, GroupRuntime};
 use crate::process::{ExitReason, Shared, StopReason};
 use crate::runtime::Runtimes;
 use crate::spawn::ActorConfig;
@@ -60,6 +61,9 @@ struct Registry {
 
 struct SystemInner {
     name: String,
+    groups: Mutex<HashMap<String, Arc<GroupRuntime>>>,
+    terminate: Notify,
+    terminating: AtomicBool,
     config: SystemConfig,
     registry: Mutex<Registry>,
     dead_letters: DeadLetters,
@@ -116,6 +120,9 @@ impl ActorSystem {
             name,
             config,
             registry: Mutex::default(),
+            groups: Mutex::default(),
+            terminate: Notify::new(),
+            terminating: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             runtimes: Runtimes::default(),
         });
@@ -217,6 +224,42 @@ impl ActorSystem {
         shared.stop(StopReason::Kill, wait).await
     }
 
+    /// A handle to the mounted group `name`, to message functional actors.
+    pub fn group(&self, name: &str) -> Option<GroupRef> {
+        self.inner
+            .groups
+            .lock()
+            .get(name)
+            .map(|g| GroupRef { runtime: g.clone() })
+    }
+
+    pub(crate) fn add_group(&self, group: Arc<GroupRuntime>) {
+        self.inner
+            .groups
+            .lock()
+            .insert(group.name.to_string(), group);
+    }
+
+    /// Asks whoever runs the system (`init::start`) to shut it down. Returns
+    /// at once; safe to call from inside an actor.
+    pub fn terminate(&self) {
+        self.inner.terminating.store(true, Ordering::Release);
+        self.inner.terminate.notify_waiters();
+    }
+
+    /// Resolves once [`ActorSystem::terminate`] has been called.
+    pub async fn terminated(&self) {
+        loop {
+            let notified = self.inner.terminate.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.inner.terminating.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Subscribes to this system's dead letters (reports from now on).
     pub fn dead_letters(&self) -> broadcast::Receiver<DeadLetter> {
         self.inner.dead_letters.subscribe()
@@ -289,6 +332,8 @@ impl ActorSystem {
                 escalated: escalated.contains(&shared.addr),
             });
         }
+        // Groups hold the system; drop them so nothing keeps it alive.
+        self.inner.groups.lock().clear();
         ShutdownReport {
             actors,
             elapsed: started.elapsed(),
@@ -378,7 +423,7 @@ pub struct ActorExit {
 }
 
 /// What `ActorSystem::shutdown` did.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ShutdownReport {
     /// Every actor that was alive when the shutdown began, newest first.
     pub actors: Vec<ActorExit>,

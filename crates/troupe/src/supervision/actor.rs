@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, BoxFuture};
 use crate::actor_ref::ActorRef;
 use crate::context::ActorContext;
 use crate::process::ExitReason;
@@ -252,23 +252,33 @@ impl<'a, A: Actor, C: Actor> IntoFuture for ChildSpawnBuilder<'a, A, C> {
 
 /// Runs a supervision message in a struct actor's loop. `Some` is the exit
 /// reason if the actor must stop (its budget is exceeded).
-pub(crate) async fn on_sys<A: Actor>(ctx: &mut ActorContext<A>, msg: SupMsg) -> Option<ExitReason> {
-    match ctx.supervision.as_mut() {
-        None => {
-            msg.reject(SupervisorError::NotASupervisor);
-            None
+///
+/// The engine's futures are boxed so that they do not grow the run loop of
+/// every actor (supervision messages are rare).
+pub(crate) fn on_sys<A: Actor>(
+    ctx: &mut ActorContext<A>,
+    msg: SupMsg,
+) -> BoxFuture<'_, Option<ExitReason>> {
+    Box::pin(async move {
+        match ctx.supervision.as_mut() {
+            None => {
+                msg.reject(SupervisorError::NotASupervisor);
+                None
+            }
+            Some(engine) => engine
+                .handle(msg)
+                .await
+                .err()
+                .map(|e| ExitReason::Failed(e.to_string())),
         }
-        Some(engine) => engine
-            .handle(msg)
-            .await
-            .err()
-            .map(|e| ExitReason::Failed(e.to_string())),
-    }
+    })
 }
 
-/// Stops a supervisor actor's children, in reverse start order.
-pub(crate) async fn stop_children<A: Actor>(ctx: &mut ActorContext<A>) {
-    if let Some(engine) = ctx.supervision.as_mut() {
+/// Stops a supervisor actor's children, in reverse start order; `None` if
+/// it is not a supervisor.
+pub(crate) fn stop_children<A: Actor>(ctx: &mut ActorContext<A>) -> Option<BoxFuture<'_, ()>> {
+    let engine = ctx.supervision.as_mut()?;
+    Some(Box::pin(async move {
         engine.shutdown().await;
-    }
+    }))
 }

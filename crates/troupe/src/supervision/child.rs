@@ -279,7 +279,7 @@ impl<C: Actor> ActorStart<C> {
                 return Err(link.failed(reason));
             }
         };
-        match crate::runner::launch(actor, shared.clone(), self.supervision.clone()) {
+        match crate::runner::start_in(actor, shared.clone(), self.supervision.clone()) {
             Ok(started) => Ok((shared, started)),
             Err(e) => {
                 shared.finish(ExitReason::StartFailed(e.to_string()));

@@ -3,25 +3,21 @@
 //! that makes each run a real troupe process.
 
 use std::any::TypeId;
-use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use tracing::Instrument;
 
 use crate::actor::BoxFuture;
 use crate::addr::{ActorMeta, Addr};
 use crate::catch::{panic_message, CatchUnwind};
-use crate::context::{Current, CURRENT};
-use crate::dead_letter::DeadLetterReason;
+use crate::context::unhandled;
 use crate::envelope::TraceId;
 use crate::error::BoxError;
 use crate::mailbox::Item;
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
-use crate::request::RequestError;
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
 
@@ -205,22 +201,11 @@ impl WorkerStart {
         link.system
             .register(&shared, TypeId::of::<PlainProcess>())
             .map_err(|e| link.spawn_error(e))?;
-        let guard = ExitGuard {
-            shared: shared.clone(),
-            reason: None,
-        };
         // Running from now: it has no start hook.
         shared.set_running();
-        let current = Cell::new(Current {
-            addr: shared.addr,
-            trace_id: TraceId::generate(),
+        launch(&shared, &runtime, TraceId::generate(), |guard| {
+            run(shared.clone(), fut, trigger, guard)
         });
-        let span = tracing::info_span!("process", name = %link.name, addr = %shared.addr);
-        let task = CURRENT
-            .scope(current, run(shared.clone(), fut, trigger, guard))
-            .instrument(span);
-        let join = runtime.spawn(task);
-        shared.set_abort(join.abort_handle());
         Ok(shared)
     }
 }
@@ -248,21 +233,12 @@ pub(crate) fn plain_status(shared: &Shared) -> ActorStatus {
     }
 }
 
-/// Refuses a user message sent to a process without a mailbox.
-pub(crate) fn refuse(shared: &Shared, env: crate::envelope::Envelope) {
-    shared
-        .system
-        .dead_letter(shared.addr, &env, DeadLetterReason::Unhandled);
-    let name = env.message_name();
-    env.fail(RequestError::Unhandled(name));
-}
-
 /// Runs one process: its future, with its system channel polled first.
 async fn run(
     shared: Arc<Shared>,
     mut fut: SupervisorFuture,
     trigger: watch::Sender<bool>,
-    mut guard: ExitGuard,
+    guard: ExitGuard,
 ) {
     let mut asked: Option<StopReason> = None;
     let mut replies = Vec::new();
@@ -272,8 +248,7 @@ async fn run(
             biased;
             item = shared.mailbox.recv(), if channel_open => match item {
                 Some(Item::Sys(SysMsg::Stop { reason: StopReason::Kill, reply })) => {
-                    guard.reason = Some(ExitReason::Killed);
-                    drop(guard);
+                    drop(guard); // finishes as killed
                     replies.extend(reply);
                     for r in replies {
                         let _ = r.send(Ok(()));
@@ -293,7 +268,8 @@ async fn run(
                 Some(Item::Sys(SysMsg::Supervision(msg))) => {
                     msg.reject(SupervisorError::NotASupervisor);
                 }
-                Some(Item::Msg(env)) => refuse(&shared, env),
+                // A process has no mailbox of its own: nothing handles it.
+                Some(Item::Msg(env)) => unhandled(env),
                 None => channel_open = false,
             },
             res = CatchUnwind(&mut fut) => break match res {
@@ -308,7 +284,7 @@ async fn run(
     };
     shared.set_stopping();
     drop(fut);
-    guard.reason = Some(reason);
+    shared.finish(reason);
     drop(guard);
     for r in replies {
         let _ = r.send(Ok(()));

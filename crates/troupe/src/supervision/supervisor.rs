@@ -2,28 +2,26 @@
 //! handle [`SupervisorRef`], and its run loop.
 
 use std::any::{Any, TypeId};
-use std::cell::Cell;
 use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
-use tracing::Instrument;
 
 use crate::actor::BoxFuture;
 use crate::addr::{ActorMeta, Addr};
-use crate::context::{Current, CURRENT};
+use crate::context::unhandled;
 use crate::envelope::TraceId;
 use crate::mailbox::Item;
-use crate::process::{ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::request::RequestError;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
 use crate::system::ActorSystem;
 
 use super::child::{ChildInfo, ChildSpec, Link, Start};
-use super::process::{plain_status, refuse};
+use super::process::plain_status;
 use super::strategy::SupervisorConfig;
 use super::{ChildId, ChildKey, Engine, Reply, SupMsg, SupervisorError};
 
@@ -148,7 +146,7 @@ impl Supervisor {
     /// children run (OTP `start_link`). If a child fails to start, the ones
     /// started are stopped (in reverse order) and the error is returned.
     pub async fn spawn(self, system: &ActorSystem) -> Result<SupervisorRef, SupervisorError> {
-        let (shared, started, outcome) = launch(Arc::new(self), system, None)?;
+        let (shared, started, outcome) = launch_supervisor(Arc::new(self), system, None)?;
         match started.await {
             Ok(Ok(())) => Ok(SupervisorRef { shared, outcome }),
             Ok(Err(e)) => Err(e),
@@ -177,7 +175,7 @@ type Outcome = Arc<Mutex<Option<SupervisorError>>>;
 type StartedRx = oneshot::Receiver<Result<(), SupervisorError>>;
 
 /// Registers and spawns a supervisor process.
-fn launch(
+fn launch_supervisor(
     spec: Arc<Supervisor>,
     system: &ActorSystem,
     parent: Option<Weak<Shared>>,
@@ -205,27 +203,19 @@ fn launch(
             crate::error::SpawnError::ShuttingDown => SupervisorError::ShuttingDown,
             e => failed(e.to_string()),
         })?;
-    let guard = ExitGuard {
-        shared: shared.clone(),
-        reason: None,
-    };
     let (tx, rx) = oneshot::channel();
     let outcome = Outcome::default();
-    let current = Cell::new(Current {
-        addr: shared.addr,
-        trace_id: TraceId::generate(),
+    let slot = outcome.clone();
+    launch(&shared, &runtime, TraceId::generate(), |guard| {
+        run(shared.clone(), spec, guard, tx, slot)
     });
-    let span = tracing::info_span!("supervisor", name = %spec.name, addr = %shared.addr);
-    let task = run(shared.clone(), spec, guard, tx, outcome.clone());
-    let join = runtime.spawn(CURRENT.scope(current, task).instrument(span));
-    shared.set_abort(join.abort_handle());
     Ok((shared, rx, outcome))
 }
 
 async fn run(
     shared: Arc<Shared>,
     spec: Arc<Supervisor>,
-    mut guard: ExitGuard,
+    guard: ExitGuard,
     started: oneshot::Sender<Result<(), SupervisorError>>,
     outcome: Outcome,
 ) {
@@ -236,7 +226,7 @@ async fn run(
             shared.set_stopping();
             engine.shutdown().await;
             *outcome.lock() = Some(e.clone());
-            guard.reason = Some(ExitReason::StartFailed(e.to_string()));
+            shared.finish(ExitReason::StartFailed(e.to_string()));
             drop(guard);
             let _ = started.send(Err(e));
             return;
@@ -256,7 +246,6 @@ async fn run(
                     StopReason::Graceful => break ExitReason::Normal,
                     StopReason::Shutdown => break ExitReason::Shutdown,
                     StopReason::Kill => {
-                        guard.reason = Some(ExitReason::Killed);
                         drop(guard); // kills the children too (see `Shared::finish`)
                         for r in replies {
                             let _ = r.send(Ok(()));
@@ -274,7 +263,7 @@ async fn run(
                     break ExitReason::Failed(e.to_string());
                 }
             }
-            Item::Msg(env) => refuse(&shared, env),
+            Item::Msg(env) => unhandled(env),
         }
     };
     shared.set_stopping();
@@ -284,7 +273,7 @@ async fn run(
             .lock()
             .get_or_insert(SupervisorError::ShutdownTimedOut { child });
     }
-    guard.reason = Some(reason);
+    shared.finish(reason);
     drop(guard);
     for r in replies {
         let _ = r.send(Ok(()));
@@ -306,7 +295,8 @@ impl SupervisorStart {
 
 impl Start for SupervisorStart {
     fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
-        let launched = launch(self.spec.clone(), &link.system, Some(link.parent.clone()));
+        let launched =
+            launch_supervisor(self.spec.clone(), &link.system, Some(link.parent.clone()));
         Box::pin(async move {
             let (shared, started, _) = launched?;
             let res = match link.start_timeout {

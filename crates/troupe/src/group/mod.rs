@@ -1,0 +1,254 @@
+//! Functional actors: [`ActorGroup`] definitions, routing [`Outcome`]s,
+//! group [`RestartPolicy`] and the [`GroupRef`] that addresses a group.
+
+mod handle;
+mod runtime;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use handle::GroupRef;
+pub(crate) use runtime::{GroupRuntime, Route};
+
+use crate::actor::BoxFuture;
+use crate::envelope::Envelope;
+use crate::fn_context::Context;
+use crate::spawn::ActorConfig;
+
+/// The key of an actor within its group.
+pub type Key = Cow<'static, str>;
+
+/// Where a router sends one envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// To the actor with this key (started on demand).
+    Unicast(Key),
+    /// To each of these actors (started on demand). The message is cloned
+    /// for each: a message type that is not `Clone`, or a request, goes to
+    /// the first key only, and the others get a dead letter.
+    Multicast(Vec<Key>),
+    /// To every actor of the group that is running now.
+    Broadcast,
+    /// Nowhere: the envelope is reported as a dead letter and a request
+    /// resolves with `RequestError::Gone`.
+    Discard,
+    /// The group's default: the singleton actor `_` for a group without a
+    /// router; `Discard` when a router returns it.
+    Default,
+}
+
+impl Outcome {
+    /// To the actor with this key.
+    pub fn unicast(key: impl Into<Key>) -> Self {
+        Outcome::Unicast(key.into())
+    }
+
+    /// To each of these actors.
+    pub fn multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Outcome::Multicast(keys.into_iter().map(Into::into).collect())
+    }
+}
+
+/// When a group restarts one of its actors whose `exec` returned or failed.
+///
+/// The actor keeps its address and mailbox across restarts: messages sent
+/// meanwhile wait for the next run. No restart happens once the actor was
+/// asked to stop or the system shuts down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartPolicy {
+    mode: RestartMode,
+    min_backoff: Duration,
+    max_backoff: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RestartMode {
+    Never,
+    OnFailure,
+    Always,
+}
+
+impl Default for RestartPolicy {
+    /// Restart after a failure (error or panic), as a transient OTP child.
+    fn default() -> Self {
+        Self::on_failure()
+    }
+}
+
+impl RestartPolicy {
+    /// Never restart: the actor ends with its `exec`.
+    pub fn never() -> Self {
+        Self::with_mode(RestartMode::Never)
+    }
+
+    /// Restart when `exec` returns an error or panics.
+    pub fn on_failure() -> Self {
+        Self::with_mode(RestartMode::OnFailure)
+    }
+
+    /// Restart whenever `exec` ends, even successfully.
+    pub fn always() -> Self {
+        Self::with_mode(RestartMode::Always)
+    }
+
+    fn with_mode(mode: RestartMode) -> Self {
+        Self {
+            mode,
+            min_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_secs(10),
+        }
+    }
+
+    /// Sets the exponential backoff between restarts: `min` after the first
+    /// failure, doubling up to `max`. A run that lasted longer than `max`
+    /// resets it. Defaults: 10 ms to 10 s.
+    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max.max(min);
+        self
+    }
+
+    pub(crate) fn should_restart(&self, failed: bool) -> bool {
+        match self.mode {
+            RestartMode::Never => false,
+            RestartMode::OnFailure => failed,
+            RestartMode::Always => true,
+        }
+    }
+
+    /// The delay before restart number `attempt` (0-based) of a streak.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
+        self.min_backoff
+            .checked_mul(factor)
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+
+    pub(crate) fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+}
+
+/// What an `exec` function may return: `()` or `Result<(), E>`.
+pub trait ExecResult: Send + 'static {
+    /// `Err` with a description if the run failed.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl ExecResult for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display + Send + 'static> ExecResult for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) type ExecFn =
+    Arc<dyn Fn(Context) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+pub(crate) type RouterFn = Arc<dyn Fn(&Envelope) -> Outcome + Send + Sync>;
+
+/// The definition of a group of functional actors: how each runs (`exec`),
+/// how envelopes are routed to keys, and when actors restart.
+///
+/// ```
+/// use troupe::prelude::*;
+/// use troupe::{ActorGroup, Outcome, RestartPolicy, Schema};
+///
+/// #[message]
+/// struct Increment { delta: u32 }
+///
+/// #[message(ret = u32)]
+/// struct GetValue;
+///
+/// pub fn counter() -> Schema {
+///     ActorGroup::new()
+///         .restart_policy(RestartPolicy::on_failure())
+///         .exec(|mut ctx| async move {
+///             let mut value = 0;
+///             while let Some(envelope) = ctx.recv().await {
+///                 msg!(match envelope {
+///                     Increment { delta } => value += delta,
+///                     (GetValue, token) => {
+///                         ctx.respond(token, value);
+///                     }
+///                 })
+///             }
+///         })
+/// }
+/// ```
+#[derive(Default)]
+pub struct ActorGroup {
+    router: Option<RouterFn>,
+    restart: RestartPolicy,
+    config: Option<ActorConfig>,
+}
+
+impl ActorGroup {
+    /// A group with a single actor (key `_`), restarted on failure.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes each incoming envelope to keys; keyed actors start on demand.
+    pub fn router(mut self, router: impl Fn(&Envelope) -> Outcome + Send + Sync + 'static) -> Self {
+        self.router = Some(Arc::new(router));
+        self
+    }
+
+    /// Sets when actors of this group restart.
+    pub fn restart_policy(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
+    }
+
+    /// Sets the mailbox and request settings of this group's actors.
+    pub fn config(mut self, config: ActorConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Sets the function each actor of the group runs, completing the
+    /// definition.
+    pub fn exec<F, Fut>(self, exec: F) -> Schema
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ExecResult,
+    {
+        let exec: ExecFn = Arc::new(move |ctx| {
+            let fut = exec(ctx);
+            Box::pin(async move { fut.await.into_result() })
+        });
+        Schema {
+            exec,
+            router: self.router,
+            restart: self.restart,
+            config: self.config,
+        }
+    }
+}
+
+/// A complete group definition, ready to be mounted in a topology.
+pub struct Schema {
+    pub(crate) exec: ExecFn,
+    pub(crate) router: Option<RouterFn>,
+    pub(crate) restart: RestartPolicy,
+    pub(crate) config: Option<ActorConfig>,
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schema")
+            .field("routed", &self.router.is_some())
+            .field("restart", &self.restart)
+            .finish()
+    }
+}

@@ -1,0 +1,282 @@
+//! A mounted group at run time: its keyed actors, routing, and the run loop
+//! of a functional actor with its restart policy.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::{Key, Outcome, Schema};
+use crate::addr::ActorMeta;
+use crate::catch::catch;
+use crate::dead_letter::DeadLetterReason;
+use crate::envelope::{Envelope, TraceId};
+use crate::error::SendError;
+use crate::fn_context::{Context, StopState};
+use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason};
+use crate::request::RequestError;
+use crate::system::ActorSystem;
+
+type RouteFilter = Box<dyn Fn(&Envelope) -> bool + Send + Sync>;
+
+/// An outgoing connection of the topology.
+pub(crate) struct Route {
+    pub(crate) to: Weak<GroupRuntime>,
+    pub(crate) filter: RouteFilter,
+}
+
+/// A group mounted in a running system.
+pub(crate) struct GroupRuntime {
+    pub(crate) name: Cow<'static, str>,
+    schema: Schema,
+    system: ActorSystem,
+    actors: Mutex<HashMap<Key, Arc<Shared>>>,
+    routes: RwLock<Vec<Route>>,
+}
+
+impl GroupRuntime {
+    pub(crate) fn new(name: Cow<'static, str>, schema: Schema, system: ActorSystem) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            schema,
+            system,
+            actors: Mutex::default(),
+            routes: RwLock::default(),
+        })
+    }
+
+    pub(crate) fn add_route(&self, route: Route) {
+        self.routes.write().push(route);
+    }
+
+    pub(crate) fn is_routed(&self) -> bool {
+        self.schema.router.is_some()
+    }
+
+    /// Where the group's router sends this envelope.
+    fn route(&self, env: &Envelope) -> Outcome {
+        match &self.schema.router {
+            None => Outcome::Unicast(Cow::Borrowed("_")),
+            Some(router) => match router(env) {
+                Outcome::Default => Outcome::Discard,
+                other => other,
+            },
+        }
+    }
+
+    /// The targets of one envelope, starting keyed actors on demand.
+    fn targets(self: &Arc<Self>, env: &Envelope) -> Vec<Arc<Shared>> {
+        match self.route(env) {
+            Outcome::Unicast(key) => self.actor(key).into_iter().collect(),
+            Outcome::Multicast(keys) => keys.into_iter().filter_map(|k| self.actor(k)).collect(),
+            Outcome::Broadcast => self.actors.lock().values().cloned().collect(),
+            Outcome::Discard | Outcome::Default => Vec::new(),
+        }
+    }
+
+    /// Delivers an envelope to this group, through its router.
+    pub(crate) async fn deliver(
+        self: &Arc<Self>,
+        env: Envelope,
+    ) -> Result<(), SendError<Envelope>> {
+        let targets = self.targets(&env);
+        self.deliver_to(targets, env).await
+    }
+
+    /// Delivers without waiting for mailbox space.
+    pub(crate) fn try_deliver(self: &Arc<Self>, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let targets = self.targets(&env);
+        let Some((last, others)) = targets.split_last() else {
+            return self.discard(env);
+        };
+        for target in others {
+            if let Some(copy) = self.copy_for(target, &env) {
+                target.try_deliver(copy)?;
+            }
+        }
+        last.try_deliver(env)
+    }
+
+    async fn deliver_to(
+        &self,
+        targets: Vec<Arc<Shared>>,
+        env: Envelope,
+    ) -> Result<(), SendError<Envelope>> {
+        let Some((last, others)) = targets.split_last() else {
+            return self.discard(env);
+        };
+        for target in others {
+            if let Some(copy) = self.copy_for(target, &env) {
+                target.deliver(copy).await?;
+            }
+        }
+        last.deliver(env).await
+    }
+
+    /// A copy of the envelope for one of several targets, or a dead letter
+    /// when it cannot be copied.
+    fn copy_for(&self, target: &Shared, env: &Envelope) -> Option<Envelope> {
+        let copy = env.try_clone();
+        if copy.is_none() {
+            self.system
+                .dead_letter(target.addr, env, DeadLetterReason::NoRecipient);
+        }
+        copy
+    }
+
+    fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        self.system
+            .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+        env.fail(RequestError::Gone);
+        Ok(())
+    }
+
+    /// Sends through this group's outgoing routes (`Context::send`): every
+    /// route whose filter accepts the envelope gets it.
+    pub(crate) async fn send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let dests = self.destinations(&env);
+        let Some((last, others)) = dests.split_last() else {
+            self.system
+                .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+            return Err(SendError::NoRecipient(env));
+        };
+        for dest in others {
+            if let Some(copy) = env.try_clone() {
+                dest.deliver(copy).await?;
+            }
+        }
+        last.deliver(env).await
+    }
+
+    pub(crate) fn try_send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let dests = self.destinations(&env);
+        let Some((last, others)) = dests.split_last() else {
+            return Err(SendError::NoRecipient(env));
+        };
+        for dest in others {
+            if let Some(copy) = env.try_clone() {
+                dest.try_deliver(copy)?;
+            }
+        }
+        last.try_deliver(env)
+    }
+
+    fn destinations(&self, env: &Envelope) -> Vec<Arc<GroupRuntime>> {
+        self.routes
+            .read()
+            .iter()
+            .filter(|r| (r.filter)(env))
+            .filter_map(|r| r.to.upgrade())
+            .collect()
+    }
+
+    /// The running actor with this key, started if needed. `None` once the
+    /// system shuts down or when no runtime is available.
+    pub(crate) fn actor(self: &Arc<Self>, key: Key) -> Option<Arc<Shared>> {
+        let mut actors = self.actors.lock();
+        if let Some(shared) = actors.get(&key) {
+            if shared.is_alive() {
+                return Some(shared.clone());
+            }
+        }
+        let meta = ActorMeta {
+            group: self.name.clone(),
+            key: key.clone(),
+        };
+        let runtime = self.system.runtime_for(&meta)?;
+        let config = self
+            .schema
+            .config
+            .clone()
+            .unwrap_or_else(|| self.system.default_actor_config().clone());
+        let shared = Shared::new(self.system.clone(), meta, None, &config);
+        if self
+            .system
+            .register(&shared, TypeId::of::<Context>())
+            .is_err()
+        {
+            return None;
+        }
+        actors.insert(key, shared.clone());
+        drop(actors);
+
+        let group = self.clone();
+        let process = shared.clone();
+        launch(&shared, &runtime, TraceId::generate(), |guard| {
+            run(group, process, guard)
+        });
+        Some(shared)
+    }
+
+    /// Starts the singleton actor of a group without a router.
+    pub(crate) fn start_singleton(self: &Arc<Self>) {
+        if !self.is_routed() {
+            let _ = self.actor(Cow::Borrowed("_"));
+        }
+    }
+
+    fn remove(&self, key: &str, shared: &Shared) {
+        let mut actors = self.actors.lock();
+        if actors.get(key).is_some_and(|s| s.addr == shared.addr) {
+            actors.remove(key);
+        }
+    }
+}
+
+/// Runs one functional actor: its `exec`, again and again as the restart
+/// policy says, on the same address and mailbox.
+async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
+    if shared.exit_reason().is_some() {
+        return;
+    }
+    tracing::info!(
+        addr = %shared.addr,
+        thread = std::thread::current().name().unwrap_or("?"),
+        "started"
+    );
+    shared.set_running();
+    let stop = Arc::new(Mutex::new(StopState::default()));
+    let policy = group.schema.restart;
+    let mut streak = 0u32;
+    let reason = loop {
+        let ctx = Context::new(shared.clone(), group.clone(), stop.clone());
+        let started = tokio::time::Instant::now();
+        let failure = match catch((group.schema.exec)(ctx)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(panic) => Some(format!("panic: {panic}")),
+        };
+        let requested = stop.lock().reason;
+        if let Some(requested) = requested {
+            break match (requested, failure) {
+                (_, Some(e)) => ExitReason::Failed(e),
+                (StopReason::Graceful, None) => ExitReason::Normal,
+                (_, None) => ExitReason::Shutdown,
+            };
+        }
+        if shared.system.is_shutting_down() || !policy.should_restart(failure.is_some()) {
+            break failure.map_or(ExitReason::Normal, ExitReason::Failed);
+        }
+        if started.elapsed() > policy.max_backoff() {
+            streak = 0;
+        }
+        let delay = policy.backoff(streak);
+        streak = streak.saturating_add(1);
+        match &failure {
+            Some(e) => tracing::warn!(error = %e, ?delay, "actor failed; restarting"),
+            None => tracing::info!(?delay, "actor finished; restarting"),
+        }
+        tokio::time::sleep(delay).await;
+    };
+    if let ExitReason::Failed(e) = &reason {
+        tracing::error!(error = %e, "actor failed");
+    }
+    shared.finish(reason);
+    group.remove(&shared.meta.key, &shared);
+    for reply in std::mem::take(&mut stop.lock().replies) {
+        let _ = reply.send(Ok(()));
+    }
+    drop(guard);
+}

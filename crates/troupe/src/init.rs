@@ -1,0 +1,91 @@
+//! Starting a system from a [`Topology`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+
+use crate::group::{GroupRuntime, Route};
+use crate::system::{ActorSystem, ShutdownReport};
+use crate::topology::Topology;
+
+/// A topology could not be started.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InitError {
+    /// A group was declared (with `local` or as a route's end) but never
+    /// mounted.
+    #[error("the group {0:?} is declared but not mounted")]
+    NotMounted(String),
+    /// The topology was already started once (its groups were taken).
+    #[error("the topology was already started")]
+    AlreadyStarted,
+    /// `start` must run inside a Tokio runtime.
+    #[error("no Tokio runtime is running")]
+    NoRuntime,
+}
+
+/// Starts the topology's system and runs it until it terminates: on Ctrl-C,
+/// or when something calls [`ActorSystem::terminate`]. Then it shuts the
+/// system down (stopping every actor, see [`ActorSystem::shutdown`]) and
+/// returns how each actor ended. The runtime that drives this future is the
+/// default runtime of actors no dedicated-runtime filter matches.
+///
+/// A topology that cannot start (see [`InitError`]) is logged at error
+/// level and yields an empty report; use [`try_start`] to handle it.
+pub async fn start(topology: Topology) -> ShutdownReport {
+    let system = match try_start(topology) {
+        Ok(system) => system,
+        Err(e) => {
+            tracing::error!(error = %e, "the topology could not start");
+            return ShutdownReport::default();
+        }
+    };
+    tokio::select! {
+        _ = system.terminated() => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c: terminating"),
+    }
+    system.shutdown().await
+}
+
+/// Starts the topology's system and returns it at once (the groups'
+/// singleton actors are started). Terminate it with
+/// [`ActorSystem::shutdown`].
+pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let handle = Handle::try_current().map_err(|_| InitError::NoRuntime)?;
+    let mut def = std::mem::take(&mut *topology.def.lock());
+    if def.groups.is_empty() && def.routes.is_empty() && def.runtimes.is_empty() {
+        // Either empty or taken by an earlier start.
+    }
+    if let Some(g) = def.groups.iter().find(|g| g.schema.is_none()) {
+        return Err(InitError::NotMounted(g.name.to_string()));
+    }
+    let name = format!("topology-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let config = std::mem::take(&mut def.config);
+    let system = ActorSystem::create_with(name, config).map_err(|_| InitError::AlreadyStarted)?;
+    system.runtimes().set_default(handle);
+    for (filter, handle) in def.runtimes.drain(..) {
+        system.runtimes().add(filter, handle);
+    }
+    let groups: Vec<Arc<GroupRuntime>> = def
+        .groups
+        .drain(..)
+        .filter_map(|g| {
+            let schema = g.schema?;
+            Some(GroupRuntime::new(g.name, schema, system.clone()))
+        })
+        .collect();
+    for route in def.routes.drain(..) {
+        groups[route.from].add_route(Route {
+            to: Arc::downgrade(&groups[route.to]),
+            filter: route.filter,
+        });
+    }
+    for group in &groups {
+        system.add_group(group.clone());
+    }
+    for group in &groups {
+        group.start_singleton();
+    }
+    Ok(system)
+}

@@ -1,0 +1,139 @@
+//! The static wiring of a system: groups, routes between them, and
+//! dedicated runtimes.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::runtime::Handle;
+
+use crate::addr::ActorMeta;
+use crate::envelope::Envelope;
+use crate::group::Schema;
+use crate::system::SystemConfig;
+
+type RouteFilter = Box<dyn Fn(&Envelope) -> bool + Send + Sync>;
+type RtFilter = crate::runtime::Filter;
+
+pub(crate) struct GroupDecl {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) schema: Option<Schema>,
+}
+
+pub(crate) struct RouteDecl {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) filter: RouteFilter,
+}
+
+#[derive(Default)]
+pub(crate) struct TopologyDef {
+    pub(crate) groups: Vec<GroupDecl>,
+    pub(crate) routes: Vec<RouteDecl>,
+    pub(crate) runtimes: Vec<(RtFilter, Handle)>,
+    pub(crate) config: SystemConfig,
+}
+
+/// The static wiring of a system: which groups exist, which group's output
+/// goes to which, and which actors run on dedicated runtimes. Start it with
+/// [`init::start`](crate::init::start).
+///
+/// ```
+/// use troupe::prelude::*;
+/// use troupe::{ActorGroup, Topology};
+///
+/// #[message]
+/// struct Hello;
+///
+/// let topology = Topology::empty();
+/// let producers = topology.local("producers");
+/// let consumers = topology.local("consumers");
+/// producers.route_to(&consumers, |e| e.is::<Hello>());
+/// consumers.mount(ActorGroup::new().exec(|mut ctx| async move {
+///     while let Some(envelope) = ctx.recv().await {
+///         msg!(match envelope { Hello => println!("hello"), _ => {} })
+///     }
+/// }));
+/// ```
+#[derive(Clone, Default)]
+pub struct Topology {
+    pub(crate) def: Arc<Mutex<TopologyDef>>,
+}
+
+impl Topology {
+    /// A topology without groups.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Sets the config of the system the topology starts.
+    pub fn with_config(self, config: SystemConfig) -> Self {
+        self.def.lock().config = config;
+        self
+    }
+
+    /// Declares a group (or returns the one already declared under `name`).
+    pub fn local(&self, name: impl Into<Cow<'static, str>>) -> Local {
+        let name = name.into();
+        let mut def = self.def.lock();
+        let index = match def.groups.iter().position(|g| g.name == name) {
+            Some(i) => i,
+            None => {
+                def.groups.push(GroupDecl { name, schema: None });
+                def.groups.len() - 1
+            }
+        };
+        Local {
+            topology: self.clone(),
+            index,
+        }
+    }
+
+    /// Runs the actors whose meta matches `filter` on the runtime of
+    /// `handle`. Filters are checked in registration order and the first
+    /// match wins; actors no filter matches run on the default runtime (the
+    /// one that drives `init::start`). Actors never migrate between
+    /// runtimes. The runtimes must outlive the system.
+    pub fn add_dedicated_rt(
+        &self,
+        filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
+        handle: Handle,
+    ) {
+        self.def.lock().runtimes.push((Box::new(filter), handle));
+    }
+}
+
+/// A group declared in a topology.
+#[derive(Clone)]
+pub struct Local {
+    topology: Topology,
+    index: usize,
+}
+
+impl Local {
+    /// The group's name.
+    pub fn name(&self) -> String {
+        self.topology.def.lock().groups[self.index].name.to_string()
+    }
+
+    /// Sends what this group's actors `send` (or `request`) to `dest` when
+    /// `filter` accepts the envelope. With several routes, every accepting
+    /// route gets a copy (a request goes to the first only).
+    pub fn route_to(
+        &self,
+        dest: &Local,
+        filter: impl Fn(&Envelope) -> bool + Send + Sync + 'static,
+    ) {
+        self.topology.def.lock().routes.push(RouteDecl {
+            from: self.index,
+            to: dest.index,
+            filter: Box::new(filter),
+        });
+    }
+
+    /// Sets the group's definition. Mounting a group twice replaces the
+    /// first definition.
+    pub fn mount(&self, schema: Schema) {
+        self.topology.def.lock().groups[self.index].schema = Some(schema);
+    }
+}
