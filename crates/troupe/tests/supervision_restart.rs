@@ -308,3 +308,75 @@ async fn a_child_that_cannot_start_fails_the_supervisor_start_and_stops_the_othe
     );
     assert_eq!(sys.process_count(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_run_of_a_plain_process_is_a_new_registered_process() {
+    let (runs_tx, mut runs) = mpsc::unbounded_channel();
+    let worker = troupe::supervision::process_fn("x", move |mut shutdown| {
+        let _ = runs_tx.send((shutdown.process_id(), shutdown.process_name().to_string()));
+        async move {
+            tokio::select! {
+                _ = shutdown.wait_for_shutdown() => Ok(()),
+                _ = tokio::time::sleep(Duration::from_secs(1)) => Err("tired".into()),
+            }
+        }
+    });
+    let sys = system("identity");
+    let (tx, mut ev) = mpsc::unbounded_channel();
+    let sup = Supervisor::new("root")
+        .with_config(SupervisorConfig::default().observe(tx))
+        .with_worker(worker)
+        .spawn(&sys)
+        .await
+        .unwrap();
+    assert_eq!(sys.process_count(), 2, "the supervisor and its process");
+    let (first, name) = runs.recv().await.unwrap();
+    assert_eq!(name, "root/x");
+    assert_eq!(sup.children().await.unwrap()[0].addr, first);
+    assert_eq!(
+        take(&mut ev, 3).await,
+        ["start x", "exit x failed: tired", "restart x"]
+    );
+    let (second, name) = runs.recv().await.unwrap();
+    assert_eq!(name, "root/x");
+    assert_ne!(first, second, "a new id for every run");
+    let child = &sup.children().await.unwrap()[0];
+    assert_eq!((child.addr, child.restarts), (second, 1));
+    assert_eq!(sys.process_count(), 2);
+    sup.shutdown().await.unwrap();
+}
+
+/// An actor whose `pre_start` never finishes.
+struct Hangs;
+
+impl troupe::Actor for Hangs {
+    async fn pre_start(&mut self, _: &mut troupe::ActorContext<Self>) -> troupe::HandlerResult {
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_start_that_hangs_is_bounded_and_killed() {
+    let sys = system("hangs");
+    let (tx, mut ev) = mpsc::unbounded_channel();
+    let t0 = tokio::time::Instant::now();
+    let res = Supervisor::new("root")
+        .with_config(SupervisorConfig::default().observe(tx))
+        .with_worker(
+            ChildSpec::actor("hangs", || Hangs).start_timeout(Some(Duration::from_secs(2))),
+        )
+        .spawn(&sys)
+        .await;
+    assert_eq!(
+        res.unwrap_err(),
+        SupervisorError::StartFailed {
+            child: "hangs".into(),
+            reason: "did not start within 2s".into()
+        }
+    );
+    assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    assert_eq!(take(&mut ev, 1).await, ["start-failed hangs"]);
+    assert_eq!(sys.process_count(), 0);
+    assert!(sys.whereis("hangs").is_none());
+}
