@@ -135,8 +135,8 @@ pub use troupe_macros::msg;
 pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Context, Envelope, ExitReason, Handler, HandlerResult, Message, Outcome, RequestError,
-        ResponseToken, Schema, SendError, Spawn, StopReason, Topology,
+        Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy, Outcome,
+        RequestError, ResponseToken, Schema, SendError, Spawn, StopReason, StreamEvent, Topology,
     };
 }
 
