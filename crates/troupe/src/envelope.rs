@@ -5,8 +5,6 @@ use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::Duration;
 use std::time::Instant;
 
 use crate::addr::Addr;
@@ -74,12 +72,6 @@ pub enum EnvelopeKind {
 /// `'static` trait object keeps envelopes small.
 pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
 
-/// Send times are stored as nanoseconds since this instant (8 bytes instead
-/// of an `Instant`'s 16).
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
 
 /// A message with its metadata, as it travels through mailboxes.
 ///
@@ -88,7 +80,7 @@ fn epoch() -> Instant {
 /// functional actors, `Handler<M>` impls for struct actors).
 pub struct Envelope {
     pub(crate) sender: Addr,
-    sent_at_ns: u64,
+    sent_at: Instant,
     pub(crate) trace_id: TraceId,
     pub(crate) payload: Box<dyn AnyMessage>,
     pub(crate) dispatcher: Option<Dispatcher>,
@@ -116,8 +108,7 @@ impl Envelope {
     ) -> Self {
         Self {
             sender,
-            sent_at_ns: u64::try_from(Instant::now().duration_since(epoch()).as_nanos())
-                .unwrap_or(u64::MAX),
+            sent_at: Instant::now(),
             trace_id,
             payload,
             dispatcher: None,
@@ -131,7 +122,7 @@ impl Envelope {
 
     /// When the message was sent.
     pub fn sent_at(&self) -> Instant {
-        epoch() + Duration::from_nanos(self.sent_at_ns)
+        self.sent_at
     }
 
     /// The trace this message belongs to.
@@ -177,7 +168,7 @@ impl Envelope {
         let payload = self.payload.try_clone()?;
         Some(Envelope {
             sender: self.sender,
-            sent_at_ns: self.sent_at_ns,
+            sent_at: self.sent_at,
             trace_id: self.trace_id,
             payload,
             dispatcher: self.dispatcher,
