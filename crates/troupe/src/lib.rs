@@ -57,6 +57,7 @@ pub mod init;
 mod mailbox;
 mod matching;
 mod message;
+mod payload;
 mod process;
 mod request;
 mod runner;
