@@ -10,7 +10,9 @@ use crate::addr::{ActorMeta, Addr};
 use crate::envelope::TraceId;
 use crate::process::Shared;
 use crate::status::Lifecycle;
+use crate::stream::Streams;
 use crate::system::ActorSystem;
+use crate::timer::Timers;
 
 /// The process and trace a piece of code runs in (a task-local of every
 /// process's task).
@@ -69,6 +71,9 @@ pub struct ActorContext<A: Actor> {
     pub(crate) sender: Addr,
     pub(crate) trace_id: TraceId,
     pub(crate) stop_requested: bool,
+    /// This incarnation's timers and streams (see `timer/`, `stream.rs`).
+    pub(crate) timers: Timers,
+    pub(crate) streams: Streams,
     /// Its children, if it is a supervisor (see `supervision::actor`).
     pub(crate) supervision: Option<Box<crate::supervision::Engine>>,
     _actor: PhantomData<fn() -> A>,
@@ -77,6 +82,8 @@ pub struct ActorContext<A: Actor> {
 impl<A: Actor> ActorContext<A> {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self {
+            timers: Timers::default(),
+            streams: Streams::default(),
             shared,
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
@@ -84,6 +91,12 @@ impl<A: Actor> ActorContext<A> {
             supervision: None,
             _actor: PhantomData,
         }
+    }
+
+    /// Aborts this incarnation's timers and streams (its run loop ended).
+    pub(crate) fn end_attached(&mut self) {
+        self.timers.abort_all();
+        self.streams.abort_all();
     }
 
     /// A typed handle to this actor.

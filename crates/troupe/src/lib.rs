@@ -45,6 +45,7 @@
 mod actor;
 mod actor_ref;
 mod addr;
+mod attached;
 mod catch;
 mod context;
 mod dead_letter;
@@ -56,14 +57,17 @@ pub mod init;
 mod mailbox;
 mod matching;
 mod message;
+mod payload;
 mod process;
 mod request;
 mod runner;
 mod runtime;
 mod spawn;
 mod status;
+pub mod stream;
 pub mod supervision;
 mod system;
+pub mod timer;
 mod topology;
 
 pub use actor::{Actor, Failure, FailureCause, Handler};
@@ -81,7 +85,9 @@ pub use process::{ExitReason, StopReason};
 pub use request::{RequestError, ResponseToken};
 pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
 pub use status::{ActorStatus, Lifecycle};
+pub use stream::{StreamEvent, StreamId};
 pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
 /// Marks a type as a [`Message`] with a stable name.
@@ -131,8 +137,8 @@ pub use troupe_macros::msg;
 pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Context, Envelope, ExitReason, Handler, HandlerResult, Message, Outcome, RequestError,
-        ResponseToken, Schema, SendError, Spawn, StopReason, Topology,
+        Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy, Outcome,
+        RequestError, ResponseToken, Schema, SendError, Spawn, StopReason, StreamEvent, Topology,
     };
 }
 

@@ -99,6 +99,11 @@ impl Mailbox {
         }
     }
 
+    /// Whether senders wait for space when the mailbox is full.
+    pub(crate) fn waits_when_full(&self) -> bool {
+        self.policy == OverflowPolicy::Wait
+    }
+
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }

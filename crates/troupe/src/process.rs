@@ -93,8 +93,9 @@ pub(crate) enum SysMsg {
         reply: Option<oneshot::Sender<Result<(), StopError>>>,
     },
     Status(oneshot::Sender<ActorStatus>),
-    /// Supervision traffic: a child's exit, a restart timer, introspection.
-    Supervision(crate::supervision::SupMsg),
+    /// Supervision traffic: a child's exit, a restart timer, introspection
+    /// (boxed: rare, and it keeps every `SysMsg` small).
+    Supervision(Box<crate::supervision::SupMsg>),
 }
 
 const STARTING: u8 = 0;
@@ -272,7 +273,13 @@ impl Shared {
 
     /// Delivers an envelope, waiting for space if the policy says so.
     pub(crate) async fn deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let res = self.mailbox.push(env).await;
+        // Fast path without an async state machine: there is space.
+        let res = match self.mailbox.try_push(env) {
+            Err(Refused::Full(env)) if self.mailbox.waits_when_full() => {
+                self.mailbox.push(env).await
+            }
+            other => other,
+        };
         self.settle(res)
     }
 
@@ -352,7 +359,7 @@ impl Shared {
                 incarnation,
                 reason,
             };
-            let _ = parent.mailbox.push_sys(SysMsg::Supervision(msg));
+            let _ = parent.mailbox.push_sys(SysMsg::Supervision(Box::new(msg)));
         }
         self.exited.notify_waiters();
     }

@@ -12,6 +12,7 @@ use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
 use crate::context::{set_current_trace, unhandled, ActorContext};
+use crate::envelope::TraceId;
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
 use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
@@ -74,16 +75,16 @@ pub(crate) fn start_in<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let mut ctx = ActorContext::new(shared.clone());
-    if let Some(config) = supervision {
+    let engine = supervision.map(|config| {
         let name = match &shared.name {
             Some(n) => n.clone(),
             None => Arc::from(shared.meta.to_string()),
         };
-        ctx.supervision = Some(Box::new(Engine::new(config, &shared, name)));
-    }
-    launch(&shared, &runtime, ctx.trace_id, |guard| {
-        run(actor, ctx, guard, started_tx)
+        Box::new(Engine::new(config, &shared, name))
+    });
+    let trace_id = TraceId::generate();
+    launch(&shared, &runtime, trace_id, |guard| {
+        run(actor, shared.clone(), engine, trace_id, guard, started_tx)
     });
     Ok(started_rx)
 }
@@ -108,13 +109,19 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
     }
 }
 
+/// Runs one incarnation. The context is built here, not passed in, so that
+/// the future stores it once (an async fn keeps its arguments apart).
 async fn run<A: Actor>(
     mut actor: A,
-    mut ctx: ActorContext<A>,
+    shared: Arc<Shared>,
+    supervision: Option<Box<Engine>>,
+    trace_id: TraceId,
     guard: ExitGuard,
     started: oneshot::Sender<Result<(), String>>,
 ) {
-    let shared = ctx.shared.clone();
+    let mut ctx = ActorContext::new(shared.clone());
+    ctx.trace_id = trace_id;
+    ctx.supervision = supervision;
     if shared.exit_reason().is_some() {
         return; // killed before it ever ran
     }
@@ -130,8 +137,10 @@ async fn run<A: Actor>(
     };
     if let Some(e) = start_error {
         tracing::warn!(error = %e, "pre_start failed");
-        if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
-            stopping.await;
+        ctx.end_attached();
+        if ctx.is_supervisor() {
+            // Children it started before failing stop first (in reverse).
+            crate::supervision::stop_children_of(ctx).await;
         }
         shared.finish(ExitReason::StartFailed(e.clone()));
         drop(guard);
@@ -186,6 +195,7 @@ async fn run<A: Actor>(
                     break ExitReason::Shutdown;
                 }
                 StopReason::Kill => {
+                    ctx.end_attached();
                     drop(guard);
                     if let Some(r) = reply {
                         let _ = r.send(Ok(()));
@@ -235,6 +245,7 @@ async fn run<A: Actor>(
     };
 
     shared.set_stopping();
+    ctx.end_attached();
     if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
         stopping.await;
     }

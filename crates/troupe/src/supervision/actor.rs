@@ -257,7 +257,7 @@ impl<'a, A: Actor, C: Actor> IntoFuture for ChildSpawnBuilder<'a, A, C> {
 /// every actor (supervision messages are rare).
 pub(crate) fn on_sys<A: Actor>(
     ctx: &mut ActorContext<A>,
-    msg: SupMsg,
+    msg: Box<SupMsg>,
 ) -> BoxFuture<'_, Option<ExitReason>> {
     Box::pin(async move {
         match ctx.supervision.as_mut() {
@@ -266,10 +266,21 @@ pub(crate) fn on_sys<A: Actor>(
                 None
             }
             Some(engine) => engine
-                .handle(msg)
+                .handle(*msg)
                 .await
                 .err()
                 .map(|e| ExitReason::Failed(e.to_string())),
+        }
+    })
+}
+
+/// Stops the children of a supervisor actor whose start failed, taking its
+/// context (so that this rare path costs the run loop of every actor only
+/// a pointer).
+pub(crate) fn stop_children_of<A: Actor>(mut ctx: ActorContext<A>) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        if let Some(engine) = ctx.supervision.as_mut() {
+            engine.shutdown().await;
         }
     })
 }

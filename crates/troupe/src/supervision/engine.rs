@@ -349,7 +349,8 @@ impl Engine {
         tokio::spawn(async move {
             tokio::time::sleep_until(due).await;
             if let Some(me) = me.upgrade() {
-                let _ = me.mailbox.push_sys(SysMsg::Supervision(SupMsg::Tick));
+                let tick = Box::new(SupMsg::Tick);
+                let _ = me.mailbox.push_sys(SysMsg::Supervision(tick));
             }
         });
     }

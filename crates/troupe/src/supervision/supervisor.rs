@@ -258,7 +258,7 @@ async fn run(
                 let _ = tx.send(plain_status(&shared));
             }
             Item::Sys(SysMsg::Supervision(msg)) => {
-                if let Err(e) = engine.handle(msg).await {
+                if let Err(e) = engine.handle(*msg).await {
                     *outcome.lock() = Some(e.clone());
                     break ExitReason::Failed(e.to_string());
                 }
@@ -325,7 +325,7 @@ pub(crate) async fn ask<T>(
     let (tx, rx) = oneshot::channel();
     if shared
         .mailbox
-        .push_sys(SysMsg::Supervision(make(tx)))
+        .push_sys(SysMsg::Supervision(Box::new(make(tx))))
         .is_err()
     {
         return Err(SupervisorError::Gone);
