@@ -49,6 +49,7 @@ mod attached;
 mod catch;
 mod context;
 mod dead_letter;
+mod deadline;
 mod envelope;
 mod error;
 mod fn_context;
