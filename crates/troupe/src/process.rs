@@ -212,7 +212,12 @@ impl Shared {
     /// unregistered) and returns how, even if a supervisor restarted the
     /// process in place meanwhile.
     pub(crate) async fn wait_exit(&self) -> ExitReason {
-        let incarnation = self.incarnation();
+        self.wait_exit_of(self.incarnation()).await
+    }
+
+    /// Waits until incarnation `incarnation` has exited (it may have been
+    /// restarted in place since).
+    pub(crate) async fn wait_exit_of(&self, incarnation: u64) -> ExitReason {
         loop {
             let notified = self.exited.notified();
             tokio::pin!(notified);
@@ -368,12 +373,15 @@ impl Shared {
     /// for the process to end.
     pub(crate) async fn stop(&self, reason: StopReason, wait: Duration) -> Result<(), StopError> {
         if reason == StopReason::Kill {
+            // The incarnation killed here: a supervisor may restart the
+            // process in place before this waits, and then the new one runs.
+            let incarnation = self.incarnation();
             self.abort();
             // Killed before its task was ever polled or spawned: finish here.
             if self.abort.lock().is_none() {
                 self.finish(ExitReason::Killed);
             }
-            return match tokio::time::timeout(wait, self.wait_exit()).await {
+            return match tokio::time::timeout(wait, self.wait_exit_of(incarnation)).await {
                 Ok(_) => Ok(()),
                 Err(_) => Err(StopError::Timeout(wait)),
             };
