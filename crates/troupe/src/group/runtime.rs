@@ -268,7 +268,13 @@ async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
             Some(e) => tracing::warn!(error = %e, ?delay, "actor failed; restarting"),
             None => tracing::info!(?delay, "actor finished; restarting"),
         }
-        tokio::time::sleep(delay).await;
+        if delay.is_zero() {
+            // A zero sleep would still wait for the timer wheel's next tick
+            // (1 ms): restart at once, letting other tasks run first.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(delay).await;
+        }
     };
     if let ExitReason::Failed(e) = &reason {
         tracing::error!(error = %e, "actor failed");
