@@ -147,6 +147,11 @@ impl Backoff {
         }
     }
 
+    /// The longest delay.
+    pub(crate) fn max(&self) -> Duration {
+        self.max
+    }
+
     /// The delay before the `n`-th restart of the current window (1-based).
     pub fn delay(&self, n: usize) -> Duration {
         if !self.exponential {
