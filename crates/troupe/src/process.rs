@@ -424,6 +424,18 @@ impl Shared {
     }
 }
 
+/// The root span every piece of a process runs in: its group, key and
+/// address.
+pub(crate) fn span(shared: &Shared) -> tracing::Span {
+    tracing::info_span!(
+        parent: None,
+        "actor",
+        group = %shared.meta.group,
+        key = %shared.meta.key,
+        addr = %shared.addr
+    )
+}
+
 /// Spawns a process's task on `runtime`: inside a root `actor` span that
 /// carries its group, key and address, with the task-local current process
 /// set (sender address and trace of what it sends), and with its abort handle
@@ -435,19 +447,12 @@ pub(crate) fn launch<F: Future<Output = ()> + Send + 'static>(
     trace_id: TraceId,
     body: impl FnOnce(ExitGuard) -> F,
 ) {
-    let span = tracing::info_span!(
-        parent: None,
-        "actor",
-        group = %shared.meta.group,
-        key = %shared.meta.key,
-        addr = %shared.addr
-    );
     let task = CURRENT
         .scope(
             Current::new(shared, trace_id),
             body(ExitGuard(shared.clone())),
         )
-        .instrument(span);
+        .instrument(span(shared));
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
 }

@@ -6,12 +6,13 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, unhandled, ActorContext};
+use crate::context::{set_current_trace, unhandled, ActorContext, Current, CURRENT};
 use crate::envelope::TraceId;
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
@@ -31,20 +32,6 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
 
 /// Resolves once `pre_start` has run: `Err` carries its error.
 pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
-
-/// Registers and spawns a struct actor; the receiver resolves once
-/// `pre_start` has run. With `supervision`, the actor is a supervisor.
-pub(crate) fn start<A: Actor>(
-    actor: A,
-    system: ActorSystem,
-    name: Option<String>,
-    config: ActorConfig,
-    supervision: Option<SupervisorConfig>,
-) -> Result<(ActorRef<A>, Started), SpawnError> {
-    let shared = prepare::<A>(&system, name, &config);
-    let started = start_in(actor, shared.clone(), supervision)?;
-    Ok((ActorRef::from_shared(shared), started))
-}
 
 /// The process of a struct actor, not yet registered nor running.
 pub(crate) fn prepare<A: Actor>(
@@ -75,18 +62,23 @@ pub(crate) fn start_in<A: Actor>(
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let engine = supervision.map(|config| {
-        let name = match &shared.name {
-            Some(n) => n.clone(),
-            None => Arc::from(shared.meta.to_string()),
-        };
-        Box::new(Engine::new(config, &shared, name))
-    });
+    let engine = engine(&shared, supervision);
     let trace_id = TraceId::generate();
     launch(&shared, &runtime, trace_id, |guard| {
         run(actor, shared.clone(), engine, trace_id, guard, started_tx)
     });
     Ok(started_rx)
+}
+
+/// The supervision engine of an actor spawned as a supervisor.
+fn engine(shared: &Arc<Shared>, supervision: Option<SupervisorConfig>) -> Option<Box<Engine>> {
+    supervision.map(|config| {
+        let name = match &shared.name {
+            Some(n) => n.clone(),
+            None => Arc::from(shared.meta.to_string()),
+        };
+        Box::new(Engine::new(config, shared, name))
+    })
 }
 
 struct Stats {
@@ -109,8 +101,48 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
     }
 }
 
-/// Runs one incarnation. The context is built here, not passed in, so that
-/// the future stores it once (an async fn keeps its arguments apart).
+/// Builds an incarnation's context.
+fn context<A: Actor>(
+    shared: &Arc<Shared>,
+    supervision: Option<Box<Engine>>,
+    trace_id: TraceId,
+) -> ActorContext<A> {
+    let mut ctx = ActorContext::new(shared.clone());
+    ctx.trace_id = trace_id;
+    ctx.supervision = supervision;
+    ctx
+}
+
+/// Runs `pre_start`. On failure the incarnation is finished (children it
+/// started are stopped first) and the error is returned.
+async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(), String> {
+    let shared = ctx.shared.clone();
+    tracing::info!(
+        addr = %shared.addr,
+        thread = std::thread::current().name().unwrap_or("?"),
+        "started"
+    );
+    let start_error = match catch(actor.pre_start(ctx)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(panic) => Some(format!("panic: {panic}")),
+    };
+    let Some(e) = start_error else {
+        return Ok(());
+    };
+    tracing::warn!(error = %e, "pre_start failed");
+    ctx.end_attached();
+    // Children it started before failing stop first (in reverse).
+    if let Some(stopping) = crate::supervision::stop_children(ctx) {
+        stopping.await;
+    }
+    shared.finish(ExitReason::StartFailed(e.clone()));
+    Err(e)
+}
+
+/// Runs one incarnation in its own task: `pre_start`, then the loop. The
+/// context is built here, not passed in, so that the future stores it once
+/// (an async fn keeps its arguments apart).
 async fn run<A: Actor>(
     mut actor: A,
     shared: Arc<Shared>,
@@ -119,36 +151,71 @@ async fn run<A: Actor>(
     guard: ExitGuard,
     started: oneshot::Sender<Result<(), String>>,
 ) {
-    let mut ctx = ActorContext::new(shared.clone());
-    ctx.trace_id = trace_id;
-    ctx.supervision = supervision;
+    let mut ctx = context(&shared, supervision, trace_id);
     if shared.exit_reason().is_some() {
         return; // killed before it ever ran
     }
-    tracing::info!(
-        addr = %shared.addr,
-        thread = std::thread::current().name().unwrap_or("?"),
-        "started"
-    );
-    let start_error = match catch(actor.pre_start(&mut ctx)).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(panic) => Some(format!("panic: {panic}")),
-    };
-    if let Some(e) = start_error {
-        tracing::warn!(error = %e, "pre_start failed");
-        ctx.end_attached();
-        if ctx.is_supervisor() {
-            // Children it started before failing stop first (in reverse).
-            crate::supervision::stop_children_of(ctx).await;
-        }
-        shared.finish(ExitReason::StartFailed(e.clone()));
+    if let Err(e) = begin(&mut actor, &mut ctx).await {
         drop(guard);
         let _ = started.send(Err(e));
         return;
     }
     shared.set_running();
     let _ = started.send(Ok(()));
+    serve(actor, ctx, guard).await;
+}
+
+/// Spawns a struct actor and runs its `pre_start` right here, in the
+/// spawner's task, when the actor stays on the spawner's runtime: the
+/// spawn then costs no round trip to the new task and back (OTP's
+/// `start_link` waits for `init` all the same). `pre_start` still runs in
+/// the actor's span, with the actor as the sender of what it sends. An
+/// actor pinned to another runtime starts there, and the spawner waits.
+pub(crate) async fn spawn<A: Actor>(
+    mut actor: A,
+    system: ActorSystem,
+    name: Option<String>,
+    config: ActorConfig,
+    supervision: Option<SupervisorConfig>,
+) -> Result<ActorRef<A>, SpawnError> {
+    let shared = prepare::<A>(&system, name, &config);
+    let Some(here) = system.runtimes().current_if_selected(&shared.meta) else {
+        let started = start_in(actor, shared.clone(), supervision)?;
+        return match started.await {
+            Ok(Ok(())) => Ok(ActorRef::from_shared(shared)),
+            Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
+            Err(_) => Err(killed_while_starting()),
+        };
+    };
+    system.register(&shared, TypeId::of::<A>())?;
+    let trace_id = TraceId::generate();
+    let mut ctx = context(&shared, engine(&shared, supervision), trace_id);
+    let span = crate::process::span(&shared);
+    let begun = CURRENT
+        .scope(
+            Current::new(&shared, trace_id),
+            begin(&mut actor, &mut ctx).instrument(span),
+        )
+        .await;
+    begun.map_err(SpawnError::StartFailed)?;
+    if shared.exit_reason().is_some() {
+        // Killed while its pre_start ran.
+        ctx.end_attached();
+        return Err(killed_while_starting());
+    }
+    shared.set_running();
+    launch(&shared, &here, trace_id, |guard| serve(actor, ctx, guard));
+    Ok(ActorRef::from_shared(shared))
+}
+
+fn killed_while_starting() -> SpawnError {
+    SpawnError::StartFailed("the actor was killed while starting".into())
+}
+
+/// The loop of a started incarnation: the system channel first, then one
+/// message at a time; then `on_stopped` and the exit.
+async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuard) {
+    let shared = ctx.shared.clone();
 
     let mut stats = Stats {
         processed: 0,

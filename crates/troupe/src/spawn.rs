@@ -145,15 +145,7 @@ impl<A: Actor> IntoFuture for SpawnBuilder<A> {
             let config = self
                 .config
                 .unwrap_or_else(|| system.default_actor_config().clone());
-            let (handle, started) =
-                crate::runner::start(self.actor, system, self.name, config, self.supervision)?;
-            match started.await {
-                Ok(Ok(())) => Ok(handle),
-                Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
-                Err(_) => Err(SpawnError::StartFailed(
-                    "the actor was killed while starting".into(),
-                )),
-            }
+            crate::runner::spawn(self.actor, system, self.name, config, self.supervision).await
         })
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, Notify};
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::addr::{ActorMeta, Addr, NodeNo};
+use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
 use crate::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
 use crate::envelope::Envelope;
 use crate::error::{SpawnError, StopError, SystemError};
@@ -55,7 +55,7 @@ struct Entry {
 #[derive(Default)]
 struct Registry {
     names: HashMap<Arc<str>, Addr>,
-    procs: HashMap<Addr, Entry>,
+    procs: AddrMap<Entry>,
     seq: u64,
 }
 

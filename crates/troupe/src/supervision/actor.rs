@@ -274,17 +274,6 @@ pub(crate) fn on_sys<A: Actor>(
     })
 }
 
-/// Stops the children of a supervisor actor whose start failed, taking its
-/// context (so that this rare path costs the run loop of every actor only
-/// a pointer).
-pub(crate) fn stop_children_of<A: Actor>(mut ctx: ActorContext<A>) -> BoxFuture<'static, ()> {
-    Box::pin(async move {
-        if let Some(engine) = ctx.supervision.as_mut() {
-            engine.shutdown().await;
-        }
-    })
-}
-
 /// Stops a supervisor actor's children, in reverse start order; `None` if
 /// it is not a supervisor.
 pub(crate) fn stop_children<A: Actor>(ctx: &mut ActorContext<A>) -> Option<BoxFuture<'_, ()>> {

@@ -84,7 +84,7 @@ pub use process::{process_fn, ProcessFn, ProcessShutdown, Supervisable, Supervis
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 pub use supervisor::{Supervisor, SupervisorRef};
 
-pub(crate) use actor::{on_sys, stop_children, stop_children_of};
+pub(crate) use actor::{on_sys, stop_children};
 pub(crate) use engine::Engine;
 
 /// The id of a child within its supervisor: stays the same across restarts
