@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use troupe::prelude::*;
+use troupe::supervision::{SupervisionEvent, SupervisorConfig};
 use troupe::{ActorSystem, Failure, OverflowPolicy, SystemConfig};
 
 #[message]
@@ -87,12 +88,99 @@ impl Handler<Deposit> for Slow {
     }
 }
 
+/// A worker that a supervisor restarts when it crashes.
+#[derive(Default)]
+struct Teller {
+    served: u32,
+}
+
+#[message(ret = u32)]
+struct Serve;
+
+#[message(ret = ())]
+struct Faint;
+
+impl Actor for Teller {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        println!("  [{}] teller starts fresh", ctx.addr());
+        Ok(())
+    }
+}
+
+impl Handler<Serve> for Teller {
+    async fn handle(&mut self, _: Serve, _: &mut ActorContext<Self>) -> HandlerResult<u32> {
+        self.served += 1;
+        Ok(self.served)
+    }
+}
+
+impl Handler<Faint> for Teller {
+    async fn handle(&mut self, _: Faint, _: &mut ActorContext<Self>) -> HandlerResult<()> {
+        panic!("the teller fainted")
+    }
+}
+
+/// Supervises the teller (one-for-one, at most 3 restarts in 5 s).
+struct Branch;
+
+impl Actor for Branch {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.spawn_child(Teller::default).named("teller").await?;
+        Ok(())
+    }
+}
+
+/// Counts down on a timer, then stops itself.
+struct Clock {
+    left: u32,
+}
+
+#[derive(Clone)]
+#[message]
+struct Tick;
+
+impl Actor for Clock {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.schedule(Tick).every(Duration::from_millis(10)).await?;
+        Ok(())
+    }
+}
+
+impl Handler<Tick> for Clock {
+    async fn handle(&mut self, _: Tick, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        println!("  tick ({} left)", self.left);
+        self.left -= 1;
+        if self.left == 0 {
+            ctx.stop();
+        }
+        Ok(())
+    }
+}
+
+#[message(ret = u32)]
+struct Double(u32);
+
+/// A functional actor: a group whose `exec` matches envelopes with `msg!`.
+fn doubler() -> Schema {
+    ActorGroup::new().exec(|mut ctx| async move {
+        while let Some(envelope) = ctx.recv().await {
+            msg!(match envelope {
+                (Double(n), token) => {
+                    ctx.respond(token, n * 2);
+                }
+            })
+        }
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `RUST_LOG=info` shows the framework's own events (actors starting, ...).
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
+    // Handlers panic on purpose below: print one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| println!("  (panic: {info})")));
     let config = SystemConfig {
         shutdown_timeout: Duration::from_secs(2),
         ..SystemConfig::default()
@@ -174,6 +262,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         lossy.mailbox_dropped()
     );
     println!("  dead letters so far: {}", system.dead_letter_count());
+
+    println!("== supervision: a crashed child is restarted, its handle keeps working");
+    let (observer, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let branch = Branch
+        .spawn()
+        .named("branch")
+        .on_system(&system)
+        .with_supervision(SupervisorConfig::one_for_one().observe(observer))
+        .await?;
+    let teller = system.get::<Teller>("teller").ok_or("no teller")?;
+    println!("  served: {}", teller.send(Serve).await?);
+    println!("  faint: {:?}", teller.send(Faint).await);
+    // Follow what the supervisor does until the teller is back.
+    while let Some(event) = events.recv().await {
+        match event {
+            SupervisionEvent::Exited { name, reason, .. } => println!("  {name} exited: {reason}"),
+            SupervisionEvent::Started {
+                name,
+                restart: true,
+                ..
+            } => {
+                println!("  {name} restarted");
+                break;
+            }
+            _ => {}
+        }
+    }
+    for child in branch.children().await? {
+        println!(
+            "  child {:?}: restarts {}, alive {}",
+            child.name, child.restarts, child.alive
+        );
+    }
+    // The same handle reaches the restarted teller (fresh state).
+    println!("  served after the restart: {}", teller.send(Serve).await?);
+
+    println!("== timers");
+    let clock = Clock { left: 3 }.spawn().on_system(&system).await?;
+    println!("  clock exited: {}", clock.wait_for_exit().await);
+
+    println!("== functional actors in a topology");
+    let topology = Topology::empty();
+    topology.local("doublers").mount(doubler());
+    let functional = troupe::init::try_start(topology)?;
+    let doublers = functional.group("doublers").ok_or("no doublers")?;
+    println!("  the doubler says {}", doublers.send(Double(21)).await?);
+    functional.shutdown().await;
 
     println!("== coordinated shutdown");
     let bob = Account { balance: 0 }

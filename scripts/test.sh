@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 echo "== cargo test (workspace, all features)"
 cargo test --workspace --all-features
 
-echo "== troupe-pipeline: unsafe code under Miri and loom"
-bash crates/troupe-pipeline/check-unsafe.sh
+echo "== unsafe code under Miri and loom"
+bash scripts/check-unsafe.sh

@@ -2,7 +2,7 @@
 //! writer's and the reader's atomics (up to a preemption bound) is explored.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p troupe-pipeline --release --test loom_queue`
-//! (see `check-unsafe.sh`). Without `--cfg loom` this file is empty.
+//! (see `scripts/check-unsafe.sh`). Without `--cfg loom` this file is empty.
 #![cfg(loom)]
 
 use std::sync::atomic::{AtomicUsize, Ordering};

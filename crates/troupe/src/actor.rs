@@ -10,7 +10,8 @@ use std::pin::Pin;
 use crate::context::ActorContext;
 use crate::envelope::Dispatcher;
 use crate::error::{BoxError, HandlerResult};
-use crate::message::{AnyMessage, Message, Requested};
+use crate::message::{Message, Requested};
+use crate::payload::Payload;
 use crate::process::{ExitReason, StopReason};
 use crate::request::RequestError;
 
@@ -163,7 +164,7 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs the `Handler<M>` of `A` on an erased message.
 pub(crate) type HandlerFn<A> =
-    for<'a> fn(&'a mut A, &'a mut ActorContext<A>, Box<dyn AnyMessage>) -> BoxFuture<'a, Outcome>;
+    for<'a> fn(&'a mut A, &'a mut ActorContext<A>, Payload) -> BoxFuture<'a, Outcome>;
 
 struct Dispatch<A, M>(PhantomData<(A, M)>);
 
@@ -183,19 +184,17 @@ pub(crate) fn dispatcher<A: Handler<M>, M: Message>() -> Dispatcher {
 fn dispatch<'a, A: Handler<M>, M: Message>(
     actor: &'a mut A,
     ctx: &'a mut ActorContext<A>,
-    payload: Box<dyn AnyMessage>,
+    payload: Payload,
 ) -> BoxFuture<'a, Outcome> {
-    let payload: Box<dyn Any> = payload;
     match payload.downcast::<M>() {
         Ok(msg) => Box::pin(async move {
-            match actor.handle(*msg, ctx).await {
+            match actor.handle(msg, ctx).await {
                 Ok(_) => Outcome::Done,
                 Err(e) => Outcome::NotifyFailed(e),
             }
         }),
         Err(payload) => match payload.downcast::<Requested<M>>() {
-            Ok(req) => Box::pin(async move {
-                let Requested { msg, token } = *req;
+            Ok(Requested { msg, token }) => Box::pin(async move {
                 match actor.handle(msg, ctx).await {
                     Ok(response) => {
                         token.respond(response);

@@ -13,7 +13,7 @@ use crate::envelope::Envelope;
 use crate::error::{SendError, StopError};
 use crate::message::Message;
 use crate::process::{ExitReason, Shared, StopReason};
-use crate::request::{await_response, RequestError, ResponseToken};
+use crate::request::{await_response_until, RequestError, ResponseToken};
 use crate::status::ActorStatus;
 
 /// How long `stop` and `get_status` wait when the actor has no request
@@ -36,6 +36,10 @@ impl<A: Actor> ActorRef<A> {
             shared,
             _actor: PhantomData,
         }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     fn envelope<M: Message>(msg: M) -> Envelope
@@ -119,12 +123,18 @@ impl<A: Actor> ActorRef<A> {
         let mut env = Envelope::request(msg, token, sender, trace);
         env.dispatcher = Some(dispatcher::<A, M>());
         let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
-        let delivered = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, self.shared.deliver(env)).await {
-                Ok(r) => r,
-                Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
-            },
-            None => self.shared.deliver(env).await,
+        // Without a timer while the mailbox has room (the usual case).
+        let delivered = match (self.shared.try_deliver(env), deadline) {
+            (Err(SendError::Full(env)), Some(d)) if self.shared.mailbox.waits_when_full() => {
+                match tokio::time::timeout_at(d, self.shared.deliver(env)).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+                }
+            }
+            (Err(SendError::Full(env)), None) if self.shared.mailbox.waits_when_full() => {
+                self.shared.deliver(env).await
+            }
+            (other, _) => other,
         };
         if let Err(e) = delivered {
             let err = if e.is_full() {
@@ -136,13 +146,7 @@ impl<A: Actor> ActorRef<A> {
             drop(e.into_inner());
             return Err(err);
         }
-        let remaining = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
-        match await_response(rx, remaining).await {
-            Err(RequestError::Timeout(_)) => {
-                Err(RequestError::Timeout(timeout.unwrap_or_default()))
-            }
-            other => other,
-        }
+        await_response_until(rx, deadline, timeout.unwrap_or_default()).await
     }
 
     /// Stops the actor (see [`StopReason`] for the three tiers) and waits

@@ -88,6 +88,32 @@ impl fmt::Debug for Addr {
     }
 }
 
+/// Hashes addresses for the registry's maps: one multiplication (Fibonacci
+/// hashing) instead of SipHash, since addresses are not chosen by an
+/// adversary (they are handed out by a counter).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by address, hashed with [`AddrHasher`].
+pub(crate) type AddrMap<V> =
+    std::collections::HashMap<Addr, V, std::hash::BuildHasherDefault<AddrHasher>>;
+
 /// The identity of a process in logs, metrics and runtime filters.
 ///
 /// For a struct actor, `group` is the actor's type name and `key` its

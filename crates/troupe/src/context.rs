@@ -74,6 +74,8 @@ pub struct ActorContext<A: Actor> {
     /// This incarnation's timers and streams (see `timer/`, `stream.rs`).
     pub(crate) timers: Timers,
     pub(crate) streams: Streams,
+    /// Its children, if it is a supervisor (see `supervision::actor`).
+    pub(crate) supervision: Option<Box<crate::supervision::Engine>>,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -86,6 +88,7 @@ impl<A: Actor> ActorContext<A> {
             sender: Addr::NULL,
             trace_id: TraceId::generate(),
             stop_requested: false,
+            supervision: None,
             _actor: PhantomData,
         }
     }

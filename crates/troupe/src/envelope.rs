@@ -5,12 +5,11 @@ use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::Duration;
 use std::time::Instant;
 
 use crate::addr::Addr;
-use crate::message::{AnyMessage, Message, Requested};
+use crate::message::{Message, Requested};
+use crate::payload::Payload;
 use crate::request::{RequestError, ResponseToken};
 
 /// Identifies a chain of messages caused by one another, for tracing.
@@ -74,13 +73,6 @@ pub enum EnvelopeKind {
 /// `'static` trait object keeps envelopes small.
 pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
 
-/// Send times are stored as nanoseconds since this instant (8 bytes instead
-/// of an `Instant`'s 16).
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
 /// A message with its metadata, as it travels through mailboxes.
 ///
 /// Envelopes are type-erased so that topologies can route any message to
@@ -88,16 +80,16 @@ fn epoch() -> Instant {
 /// functional actors, `Handler<M>` impls for struct actors).
 pub struct Envelope {
     pub(crate) sender: Addr,
-    sent_at_ns: u64,
+    sent_at: Instant,
     pub(crate) trace_id: TraceId,
-    pub(crate) payload: Box<dyn AnyMessage>,
+    pub(crate) payload: Payload,
     pub(crate) dispatcher: Option<Dispatcher>,
 }
 
 impl Envelope {
     /// Wraps a fire-and-forget message.
     pub fn new<M: Message>(msg: M, sender: Addr, trace_id: TraceId) -> Self {
-        Self::from_payload(Box::new(msg), sender, trace_id)
+        Self::from_payload(Payload::new(msg), sender, trace_id)
     }
 
     pub(crate) fn request<M: Message>(
@@ -106,18 +98,13 @@ impl Envelope {
         sender: Addr,
         trace_id: TraceId,
     ) -> Self {
-        Self::from_payload(Box::new(Requested { msg, token }), sender, trace_id)
+        Self::from_payload(Payload::new(Requested { msg, token }), sender, trace_id)
     }
 
-    pub(crate) fn from_payload(
-        payload: Box<dyn AnyMessage>,
-        sender: Addr,
-        trace_id: TraceId,
-    ) -> Self {
+    pub(crate) fn from_payload(payload: Payload, sender: Addr, trace_id: TraceId) -> Self {
         Self {
             sender,
-            sent_at_ns: u64::try_from(Instant::now().duration_since(epoch()).as_nanos())
-                .unwrap_or(u64::MAX),
+            sent_at: Instant::now(),
             trace_id,
             payload,
             dispatcher: None,
@@ -131,7 +118,7 @@ impl Envelope {
 
     /// When the message was sent.
     pub fn sent_at(&self) -> Instant {
-        epoch() + Duration::from_nanos(self.sent_at_ns)
+        self.sent_at
     }
 
     /// The trace this message belongs to.
@@ -155,18 +142,17 @@ impl Envelope {
 
     /// Whether the message inside is of type `M` (request or not).
     pub fn is<M: Message>(&self) -> bool {
-        let any: &dyn Any = &*self.payload;
-        any.is::<M>() || any.is::<Requested<M>>()
+        self.payload.is::<M>() || self.payload.is::<Requested<M>>()
     }
 
     /// The regular (non-request) message inside, if it is an `M`.
     pub fn message<M: Message>(&self) -> Option<&M> {
-        (&*self.payload as &dyn Any).downcast_ref::<M>()
+        self.payload.downcast_ref::<M>()
     }
 
     /// The request inside and its token, if it is a request of type `M`.
     pub fn request_ref<M: Message>(&self) -> Option<(&M, &ResponseToken<M::Response>)> {
-        (&*self.payload as &dyn Any)
+        self.payload
             .downcast_ref::<Requested<M>>()
             .map(|r| (&r.msg, &r.token))
     }
@@ -177,7 +163,7 @@ impl Envelope {
         let payload = self.payload.try_clone()?;
         Some(Envelope {
             sender: self.sender,
-            sent_at_ns: self.sent_at_ns,
+            sent_at: self.sent_at,
             trace_id: self.trace_id,
             payload,
             dispatcher: self.dispatcher,
@@ -186,27 +172,29 @@ impl Envelope {
 
     /// Takes a regular message of type `M` out, or gives the envelope back.
     pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
-        if !(&*self.payload as &dyn Any).is::<M>() {
-            return Err(self);
-        }
-        let any: Box<dyn Any> = self.payload;
-        match any.downcast::<M>() {
-            Ok(m) => Ok(*m),
-            Err(_) => unreachable!("type checked above"),
-        }
+        let Envelope {
+            sender,
+            sent_at,
+            trace_id,
+            payload,
+            dispatcher,
+        } = self;
+        payload.downcast::<M>().map_err(|payload| Envelope {
+            sender,
+            sent_at,
+            trace_id,
+            payload,
+            dispatcher,
+        })
     }
 
     /// Takes a request of type `M` and its token out, or gives the envelope back.
     pub fn downcast_request<M: Message>(self) -> Result<(M, ResponseToken<M::Response>), Envelope> {
-        if !(&*self.payload as &dyn Any).is::<Requested<M>>() {
+        if !self.payload.is::<Requested<M>>() {
             return Err(self);
         }
-        let any: Box<dyn Any> = self.payload;
-        match any.downcast::<Requested<M>>() {
-            Ok(r) => {
-                let Requested { msg, token } = *r;
-                Ok((msg, token))
-            }
+        match self.payload.downcast::<Requested<M>>() {
+            Ok(Requested { msg, token }) => Ok((msg, token)),
             Err(_) => unreachable!("type checked above"),
         }
     }

@@ -47,6 +47,10 @@ pub struct Context {
     pub(crate) shared: Arc<Shared>,
     pub(crate) group: Arc<GroupRuntime>,
     pub(crate) stop: Arc<Mutex<StopState>>,
+    /// This run's timers and streams, aborted when the context is dropped
+    /// (its `exec` ended).
+    pub(crate) timers: crate::timer::Timers,
+    pub(crate) streams: crate::stream::Streams,
     trace_id: TraceId,
 }
 
@@ -60,6 +64,8 @@ impl Context {
             shared,
             group,
             stop,
+            timers: Default::default(),
+            streams: Default::default(),
             trace_id: TraceId::generate(),
         }
     }
@@ -115,6 +121,10 @@ impl Context {
                     dropped: self.shared.mailbox.dropped(),
                     uptime: self.shared.started_at.elapsed(),
                 });
+                None
+            }
+            Item::Sys(SysMsg::Supervision(msg)) => {
+                msg.reject(crate::supervision::SupervisorError::NotASupervisor);
                 None
             }
             Item::Sys(SysMsg::Stop { reason, reply }) => {

@@ -49,6 +49,7 @@ mod attached;
 mod catch;
 mod context;
 mod dead_letter;
+mod deadline;
 mod envelope;
 mod error;
 mod fn_context;
@@ -57,6 +58,7 @@ pub mod init;
 mod mailbox;
 mod matching;
 mod message;
+mod payload;
 mod process;
 mod request;
 mod runner;
@@ -64,6 +66,7 @@ mod runtime;
 mod spawn;
 mod status;
 pub mod stream;
+pub mod supervision;
 mod system;
 pub mod timer;
 mod topology;
@@ -135,8 +138,8 @@ pub use troupe_macros::msg;
 pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Context, Envelope, ExitReason, Handler, HandlerResult, Message, Outcome, RequestError,
-        ResponseToken, Schema, SendError, Spawn, StopReason, Topology,
+        Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy, Outcome,
+        RequestError, ResponseToken, Schema, SendError, Spawn, StopReason, StreamEvent, Topology,
     };
 }
 

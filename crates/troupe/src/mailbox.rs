@@ -268,6 +268,12 @@ impl Mailbox {
         self.space.notify_waiters();
         (queued, sys)
     }
+
+    /// Reopens a finished mailbox, empty, for a process a supervisor
+    /// restarts in place (same address, same handles).
+    pub(crate) fn reopen(&self) {
+        self.state.lock().phase = Phase::Open;
+    }
 }
 
 /// Decrements the waiting-sender count when a waiting push ends or is cancelled.

@@ -1,8 +1,6 @@
 //! Messages: types with a stable name, optionally requests with a response type.
 
-use std::any::Any;
-
-use crate::request::{RequestError, ResponseToken};
+use crate::request::ResponseToken;
 
 /// A message that actors can exchange.
 ///
@@ -41,51 +39,10 @@ pub trait Message: Send + 'static {
     }
 }
 
-/// A type-erased message, as carried by an [`Envelope`](crate::Envelope).
-pub(crate) trait AnyMessage: Any + Send {
-    /// The message's stable name.
-    fn name(&self) -> &'static str;
-    /// Whether it carries a response token.
-    fn is_request(&self) -> bool;
-    /// Resolves the request (if it is one) with `err`.
-    fn fail(self: Box<Self>, err: RequestError);
-    /// A copy, if the message can be cloned (requests cannot).
-    fn try_clone(&self) -> Option<Box<dyn AnyMessage>>;
-}
-
-impl<M: Message> AnyMessage for M {
-    fn name(&self) -> &'static str {
-        M::NAME
-    }
-    fn is_request(&self) -> bool {
-        false
-    }
-    fn fail(self: Box<Self>, _err: RequestError) {}
-    fn try_clone(&self) -> Option<Box<dyn AnyMessage>> {
-        self.__try_clone()
-            .map(|m| Box::new(m) as Box<dyn AnyMessage>)
-    }
-}
-
 /// A request: the message and the token that answers it.
 pub(crate) struct Requested<M: Message> {
     pub(crate) msg: M,
     pub(crate) token: ResponseToken<M::Response>,
-}
-
-impl<M: Message> AnyMessage for Requested<M> {
-    fn name(&self) -> &'static str {
-        M::NAME
-    }
-    fn is_request(&self) -> bool {
-        true
-    }
-    fn fail(self: Box<Self>, err: RequestError) {
-        self.token.fail(err);
-    }
-    fn try_clone(&self) -> Option<Box<dyn AnyMessage>> {
-        None
-    }
 }
 
 /// Autoref specialisation used by `#[message]`: `(&&Probe(x)).__troupe_clone()`

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -93,6 +93,9 @@ pub(crate) enum SysMsg {
         reply: Option<oneshot::Sender<Result<(), StopError>>>,
     },
     Status(oneshot::Sender<ActorStatus>),
+    /// Supervision traffic: a child's exit, a restart timer, introspection
+    /// (boxed: rare, and it keeps every `SysMsg` small).
+    Supervision(Box<crate::supervision::SupMsg>),
 }
 
 const STARTING: u8 = 0;
@@ -110,9 +113,41 @@ pub(crate) struct Shared {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
-    exit: Mutex<Option<ExitReason>>,
+    exit: Mutex<ExitState>,
     exited: Notify,
     abort: Mutex<Option<AbortHandle>>,
+    /// Supervision links, allocated only for supervised processes and
+    /// supervisors.
+    links: Mutex<Option<Box<Links>>>,
+}
+
+/// How the last incarnation ended, under one lock with the number of the
+/// current one.
+#[derive(Default)]
+struct ExitState {
+    /// Bumped each time a supervisor restarts the process in place.
+    incarnation: u64,
+    /// How incarnation `.0` ended: the current one if the numbers match,
+    /// else the one before it (kept for `wait_exit`).
+    reason: Option<(u64, ExitReason)>,
+}
+
+impl ExitState {
+    fn current(&self) -> Option<&ExitReason> {
+        self.reason
+            .as_ref()
+            .filter(|(n, _)| *n == self.incarnation)
+            .map(|(_, r)| r)
+    }
+}
+
+/// A process's place in a supervision tree.
+#[derive(Default)]
+struct Links {
+    /// The supervisor told (through its system channel) when this exits.
+    parent: Option<Weak<Shared>>,
+    /// The children linked to this process (it is their supervisor).
+    children: Vec<Weak<Shared>>,
 }
 
 impl Shared {
@@ -131,9 +166,10 @@ impl Shared {
             request_timeout: config.request_timeout(),
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
-            exit: Mutex::new(None),
+            exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
             abort: Mutex::new(None),
+            links: Mutex::new(None),
         })
     }
 
@@ -169,20 +205,75 @@ impl Shared {
     }
 
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        self.exit.lock().clone()
+        self.exit.lock().current().cloned()
     }
 
-    /// Waits until the process has exited and returns how.
+    /// Waits until the incarnation running now has exited (and is
+    /// unregistered) and returns how, even if a supervisor restarted the
+    /// process in place meanwhile.
     pub(crate) async fn wait_exit(&self) -> ExitReason {
+        self.wait_exit_of(self.incarnation()).await
+    }
+
+    /// Waits until incarnation `incarnation` has exited (it may have been
+    /// restarted in place since).
+    pub(crate) async fn wait_exit_of(&self, incarnation: u64) -> ExitReason {
         loop {
             let notified = self.exited.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(r) = self.exit_reason() {
-                return r;
+            {
+                let exit = self.exit.lock();
+                let ended = exit.reason.as_ref().filter(|(n, _)| *n == incarnation);
+                if exit.incarnation != incarnation {
+                    // Restarted in place since: that incarnation ended.
+                    return ended.map_or(ExitReason::Killed, |(_, r)| r.clone());
+                }
+                if let Some((_, r)) = ended {
+                    if self.lifecycle() == Lifecycle::Stopped {
+                        return r.clone();
+                    }
+                }
             }
             notified.await;
         }
+    }
+
+    /// Links this process to its supervisor, which learns of its exit, and
+    /// which kills it if the supervisor ends first (see [`Shared::finish`]).
+    pub(crate) fn set_parent(self: &Arc<Self>, parent: Weak<Shared>) {
+        if let Some(p) = parent.upgrade() {
+            let me = Arc::downgrade(self);
+            let mut links = p.links.lock();
+            let children = &mut links.get_or_insert_with(Box::default).children;
+            children.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
+            children.push(me);
+        }
+        self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
+    }
+
+    fn parent(&self) -> Option<Arc<Shared>> {
+        self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
+    }
+
+    /// The address of this process's supervisor, if it has a live one.
+    pub(crate) fn parent_addr(&self) -> Option<Addr> {
+        self.parent().map(|p| p.addr)
+    }
+
+    /// Which incarnation of this process runs now (0 for the first).
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.exit.lock().incarnation
+    }
+
+    /// Prepares a finished process for a new incarnation that keeps its
+    /// address, name and mailbox (reopened): the supervisor calls it only
+    /// after [`Shared::wait_exit`] returned.
+    pub(crate) fn reset_for_restart(&self) {
+        self.exit.lock().incarnation += 1;
+        *self.abort.lock() = None;
+        self.lifecycle.store(STARTING, Ordering::Release);
+        self.mailbox.reopen();
     }
 
     /// Delivers an envelope, waiting for space if the policy says so.
@@ -220,13 +311,32 @@ impl Shared {
     /// Records the exit: refuses further messages, reports what was still
     /// queued as dead letters, answers pending system requests, wakes waiters
     /// and unregisters the process. Idempotent.
+    ///
+    /// The supervisor (if any) is told once the process is unregistered,
+    /// through its system channel, so that it never restarts a process that
+    /// is still being torn down; and before waiters wake, so that once a
+    /// stop returned, the supervisor has been told.
     pub(crate) fn finish(&self, reason: ExitReason) {
-        {
+        let incarnation = {
             let mut exit = self.exit.lock();
-            if exit.is_some() {
+            if exit.current().is_some() {
                 return;
             }
-            *exit = Some(reason.clone());
+            exit.reason = Some((exit.incarnation, reason.clone()));
+            exit.incarnation
+        };
+        // A supervisor stops its children before it ends; any still running
+        // now (it was killed) are killed with it, before anyone learns that
+        // it ended, so that a restarted supervisor finds their names free.
+        let linked = match self.links.lock().as_mut() {
+            Some(links) => std::mem::take(&mut links.children),
+            None => Vec::new(),
+        };
+        for child in linked.iter().filter_map(Weak::upgrade) {
+            if child.is_alive() {
+                child.abort();
+                child.finish(ExitReason::Killed);
+            }
         }
         let (queued, sys) = self.mailbox.finish();
         for env in queued {
@@ -242,25 +352,36 @@ impl Shared {
                     }
                 }
                 // Dropping the reply sender answers the requester with `Gone`.
-                SysMsg::Status(_) => {}
+                SysMsg::Status(_) | SysMsg::Supervision(_) => {}
             }
         }
-        self.lifecycle.store(STOPPED, Ordering::Release);
         self.system.unregister(self);
-        self.exited.notify_waiters();
+        self.lifecycle.store(STOPPED, Ordering::Release);
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
+        if let Some(parent) = self.parent() {
+            let msg = crate::supervision::SupMsg::ChildExit {
+                addr: self.addr,
+                incarnation,
+                reason,
+            };
+            let _ = parent.mailbox.push_sys(SysMsg::Supervision(Box::new(msg)));
+        }
+        self.exited.notify_waiters();
     }
 
     /// Sends a stop request through the system channel and waits (bounded)
     /// for the process to end.
     pub(crate) async fn stop(&self, reason: StopReason, wait: Duration) -> Result<(), StopError> {
         if reason == StopReason::Kill {
+            // The incarnation killed here: a supervisor may restart the
+            // process in place before this waits, and then the new one runs.
+            let incarnation = self.incarnation();
             self.abort();
             // Killed before its task was ever polled or spawned: finish here.
             if self.abort.lock().is_none() {
                 self.finish(ExitReason::Killed);
             }
-            return match tokio::time::timeout(wait, self.wait_exit()).await {
+            return match tokio::time::timeout(wait, self.wait_exit_of(incarnation)).await {
                 Ok(_) => Ok(()),
                 Err(_) => Err(StopError::Timeout(wait)),
             };
@@ -303,6 +424,18 @@ impl Shared {
     }
 }
 
+/// The root span every piece of a process runs in: its group, key and
+/// address.
+pub(crate) fn span(shared: &Shared) -> tracing::Span {
+    tracing::info_span!(
+        parent: None,
+        "actor",
+        group = %shared.meta.group,
+        key = %shared.meta.key,
+        addr = %shared.addr
+    )
+}
+
 /// Spawns a process's task on `runtime`: inside a root `actor` span that
 /// carries its group, key and address, with the task-local current process
 /// set (sender address and trace of what it sends), and with its abort handle
@@ -314,19 +447,12 @@ pub(crate) fn launch<F: Future<Output = ()> + Send + 'static>(
     trace_id: TraceId,
     body: impl FnOnce(ExitGuard) -> F,
 ) {
-    let span = tracing::info_span!(
-        parent: None,
-        "actor",
-        group = %shared.meta.group,
-        key = %shared.meta.key,
-        addr = %shared.addr
-    );
     let task = CURRENT
         .scope(
             Current::new(shared, trace_id),
             body(ExitGuard(shared.clone())),
         )
-        .instrument(span);
+        .instrument(span(shared));
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
 }

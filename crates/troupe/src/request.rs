@@ -108,22 +108,26 @@ impl<R> fmt::Debug for ResponseToken<R> {
     }
 }
 
-/// Awaits a response with an optional deadline.
+/// Awaits a response with an optional deadline (see `deadline.rs`).
 pub(crate) async fn await_response<R>(
     rx: oneshot::Receiver<Result<R, RequestError>>,
     timeout: Option<Duration>,
 ) -> Result<R, RequestError> {
-    let flatten = |r: Result<Result<R, RequestError>, oneshot::error::RecvError>| match r {
-        Ok(r) => r,
+    let at = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
+    await_response_until(rx, at, timeout.unwrap_or_default()).await
+}
+
+/// Awaits a response until an instant; `timeout` is what the error reports.
+pub(crate) async fn await_response_until<R>(
+    rx: oneshot::Receiver<Result<R, RequestError>>,
+    at: Option<tokio::time::Instant>,
+    timeout: Duration,
+) -> Result<R, RequestError> {
+    match crate::deadline::WithDeadline::new(rx, at, timeout).await {
+        Ok(Ok(r)) => r,
         // The token is answered in its `Drop`, so a closed channel means the
         // whole envelope was dropped without the framework seeing it.
-        Err(_) => Err(RequestError::Gone),
-    };
-    match timeout {
-        Some(t) => match tokio::time::timeout(t, rx).await {
-            Ok(r) => flatten(r),
-            Err(_) => Err(RequestError::Timeout(t)),
-        },
-        None => flatten(rx.await),
+        Ok(Err(_)) => Err(RequestError::Gone),
+        Err(crate::deadline::Elapsed(t)) => Err(RequestError::Timeout(t)),
     }
 }

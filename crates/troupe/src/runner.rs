@@ -6,18 +6,21 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::actor::{Actor, Failure, FailureCause, HandlerFn, Outcome};
 use crate::actor_ref::ActorRef;
 use crate::addr::ActorMeta;
 use crate::catch::{catch, CatchUnwind};
-use crate::context::{set_current_trace, unhandled, ActorContext};
+use crate::context::{set_current_trace, unhandled, ActorContext, Current, CURRENT};
+use crate::envelope::TraceId;
 use crate::error::{SpawnError, StopError};
 use crate::mailbox::Item;
 use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::request::drop_failed;
 use crate::spawn::ActorConfig;
 use crate::status::ActorStatus;
+use crate::supervision::{Engine, SupervisorConfig};
 use crate::system::ActorSystem;
 
 /// The last path segment of a type name, without generics' paths.
@@ -30,29 +33,52 @@ pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
 /// Resolves once `pre_start` has run: `Err` carries its error.
 pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
 
-/// Registers and spawns a struct actor; the receiver resolves once
-/// `pre_start` has run.
-pub(crate) fn start<A: Actor>(
-    actor: A,
-    system: ActorSystem,
+/// The process of a struct actor, not yet registered nor running.
+pub(crate) fn prepare<A: Actor>(
+    system: &ActorSystem,
     name: Option<String>,
-    config: ActorConfig,
-) -> Result<(ActorRef<A>, Started), SpawnError> {
+    config: &ActorConfig,
+) -> Arc<Shared> {
     let key = match &name {
         Some(n) => Cow::Owned(n.clone()),
         None => Cow::Borrowed("_"),
     };
     let meta = ActorMeta::new(short_type_name::<A>(), key);
-    let runtime = system.runtime_for(&meta).ok_or(SpawnError::NoRuntime)?;
-    let shared = Shared::new(system.clone(), meta, name.map(Arc::from), &config);
+    Shared::new(system.clone(), meta, name.map(Arc::from), config)
+}
+
+/// Registers a prepared (or finished and reset, for a restart in place)
+/// process and runs `actor` in it; the receiver resolves once `pre_start`
+/// has run.
+pub(crate) fn start_in<A: Actor>(
+    actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+) -> Result<Started, SpawnError> {
+    let system = shared.system.clone();
+    let runtime = system
+        .runtime_for(&shared.meta)
+        .ok_or(SpawnError::NoRuntime)?;
     system.register(&shared, TypeId::of::<A>())?;
 
     let (started_tx, started_rx) = oneshot::channel();
-    let ctx = ActorContext::new(shared.clone());
-    launch(&shared, &runtime, ctx.trace_id, |guard| {
-        run(actor, ctx, guard, started_tx)
+    let engine = engine(&shared, supervision);
+    let trace_id = TraceId::generate();
+    launch(&shared, &runtime, trace_id, |guard| {
+        run(actor, shared.clone(), engine, trace_id, guard, started_tx)
     });
-    Ok((ActorRef::from_shared(shared), started_rx))
+    Ok(started_rx)
+}
+
+/// The supervision engine of an actor spawned as a supervisor.
+fn engine(shared: &Arc<Shared>, supervision: Option<SupervisorConfig>) -> Option<Box<Engine>> {
+    supervision.map(|config| {
+        let name = match &shared.name {
+            Some(n) => n.clone(),
+            None => Arc::from(shared.meta.to_string()),
+        };
+        Box::new(Engine::new(config, shared, name))
+    })
 }
 
 struct Stats {
@@ -75,36 +101,121 @@ fn status(shared: &Shared, stats: &Stats) -> ActorStatus {
     }
 }
 
-async fn run<A: Actor>(
-    mut actor: A,
-    mut ctx: ActorContext<A>,
-    guard: ExitGuard,
-    started: oneshot::Sender<Result<(), String>>,
-) {
+/// Builds an incarnation's context.
+fn context<A: Actor>(
+    shared: &Arc<Shared>,
+    supervision: Option<Box<Engine>>,
+    trace_id: TraceId,
+) -> ActorContext<A> {
+    let mut ctx = ActorContext::new(shared.clone());
+    ctx.trace_id = trace_id;
+    ctx.supervision = supervision;
+    ctx
+}
+
+/// Runs `pre_start`. On failure the incarnation is finished (children it
+/// started are stopped first) and the error is returned.
+async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(), String> {
     let shared = ctx.shared.clone();
-    if shared.exit_reason().is_some() {
-        return; // killed before it ever ran
-    }
     tracing::info!(
         addr = %shared.addr,
         thread = std::thread::current().name().unwrap_or("?"),
         "started"
     );
-    let start_error = match catch(actor.pre_start(&mut ctx)).await {
+    let start_error = match catch(actor.pre_start(ctx)).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),
         Err(panic) => Some(format!("panic: {panic}")),
     };
-    if let Some(e) = start_error {
-        tracing::warn!(error = %e, "pre_start failed");
-        ctx.end_attached();
-        shared.finish(ExitReason::StartFailed(e.clone()));
+    let Some(e) = start_error else {
+        return Ok(());
+    };
+    tracing::warn!(error = %e, "pre_start failed");
+    ctx.end_attached();
+    // Children it started before failing stop first (in reverse).
+    if let Some(stopping) = crate::supervision::stop_children(ctx) {
+        stopping.await;
+    }
+    shared.finish(ExitReason::StartFailed(e.clone()));
+    Err(e)
+}
+
+/// Runs one incarnation in its own task: `pre_start`, then the loop. The
+/// context is built here, not passed in, so that the future stores it once
+/// (an async fn keeps its arguments apart).
+async fn run<A: Actor>(
+    mut actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<Box<Engine>>,
+    trace_id: TraceId,
+    guard: ExitGuard,
+    started: oneshot::Sender<Result<(), String>>,
+) {
+    let mut ctx = context(&shared, supervision, trace_id);
+    if shared.exit_reason().is_some() {
+        return; // killed before it ever ran
+    }
+    if let Err(e) = begin(&mut actor, &mut ctx).await {
         drop(guard);
         let _ = started.send(Err(e));
         return;
     }
     shared.set_running();
     let _ = started.send(Ok(()));
+    serve(actor, ctx, guard).await;
+}
+
+/// Spawns a struct actor and runs its `pre_start` right here, in the
+/// spawner's task, when the actor stays on the spawner's runtime: the
+/// spawn then costs no round trip to the new task and back (OTP's
+/// `start_link` waits for `init` all the same). `pre_start` still runs in
+/// the actor's span, with the actor as the sender of what it sends. An
+/// actor pinned to another runtime starts there, and the spawner waits.
+pub(crate) async fn spawn<A: Actor>(
+    mut actor: A,
+    system: ActorSystem,
+    name: Option<String>,
+    config: ActorConfig,
+    supervision: Option<SupervisorConfig>,
+) -> Result<ActorRef<A>, SpawnError> {
+    let shared = prepare::<A>(&system, name, &config);
+    let Some(here) = system.runtimes().current_if_selected(&shared.meta) else {
+        let started = start_in(actor, shared.clone(), supervision)?;
+        return match started.await {
+            Ok(Ok(())) => Ok(ActorRef::from_shared(shared)),
+            Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
+            Err(_) => Err(killed_while_starting()),
+        };
+    };
+    system.register(&shared, TypeId::of::<A>())?;
+    let trace_id = TraceId::generate();
+    let mut ctx = context(&shared, engine(&shared, supervision), trace_id);
+    let span = crate::process::span(&shared);
+    let begun = CURRENT
+        .scope(
+            Current::new(&shared, trace_id),
+            begin(&mut actor, &mut ctx).instrument(span),
+        )
+        .await;
+    begun.map_err(SpawnError::StartFailed)?;
+    if shared.exit_reason().is_some() {
+        // Killed while its pre_start ran.
+        ctx.end_attached();
+        return Err(killed_while_starting());
+    }
+    shared.set_running();
+    launch(&shared, &here, trace_id, |guard| serve(actor, ctx, guard));
+    Ok(ActorRef::from_shared(shared))
+}
+
+fn killed_while_starting() -> SpawnError {
+    SpawnError::StartFailed("the actor was killed while starting".into())
+}
+
+/// The loop of a started incarnation: the system channel first, then one
+/// message at a time; then `on_stopped` and the exit.
+async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuard) {
+    let shared = ctx.shared.clone();
 
     let mut stats = Stats {
         processed: 0,
@@ -122,6 +233,12 @@ async fn run<A: Actor>(
             Item::Sys(SysMsg::Status(tx)) => {
                 let _ = tx.send(status(&shared, &stats));
                 continue;
+            }
+            Item::Sys(SysMsg::Supervision(msg)) => {
+                match crate::supervision::on_sys(&mut ctx, msg).await {
+                    Some(reason) => break reason,
+                    None => continue,
+                }
             }
             Item::Sys(SysMsg::Stop { reason, reply }) => match reason {
                 StopReason::Graceful => match catch(actor.pre_stop(&mut ctx, reason)).await {
@@ -196,6 +313,9 @@ async fn run<A: Actor>(
 
     shared.set_stopping();
     ctx.end_attached();
+    if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
+        stopping.await;
+    }
     if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
         tracing::error!(%panic, "on_stopped panicked");
     }

@@ -26,6 +26,16 @@ impl Runtimes {
         *self.default.write() = Some(handle);
     }
 
+    /// The runtime of the running task, if that is where an actor with this
+    /// meta runs (no dedicated runtime and no configured default claims it).
+    pub(crate) fn current_if_selected(&self, meta: &ActorMeta) -> Option<Handle> {
+        if self.rules.read().iter().any(|(filter, _)| filter(meta)) || self.default.read().is_some()
+        {
+            return None;
+        }
+        Handle::try_current().ok()
+    }
+
     /// The runtime an actor with this meta runs on.
     pub(crate) fn select(&self, meta: &ActorMeta) -> Option<Handle> {
         let rules = self.rules.read();

@@ -94,6 +94,7 @@ pub trait Spawn: Actor {
             name: None,
             config: None,
             system: None,
+            supervision: None,
         }
     }
 }
@@ -110,6 +111,8 @@ pub struct SpawnBuilder<A: Actor> {
     pub(crate) name: Option<String>,
     pub(crate) config: Option<ActorConfig>,
     pub(crate) system: Option<ActorSystem>,
+    /// Set by `.supervised()` / `.with_supervision(config)` (see `supervision::actor`).
+    pub(crate) supervision: Option<crate::supervision::SupervisorConfig>,
 }
 
 impl<A: Actor> SpawnBuilder<A> {
@@ -142,14 +145,7 @@ impl<A: Actor> IntoFuture for SpawnBuilder<A> {
             let config = self
                 .config
                 .unwrap_or_else(|| system.default_actor_config().clone());
-            let (handle, started) = crate::runner::start(self.actor, system, self.name, config)?;
-            match started.await {
-                Ok(Ok(())) => Ok(handle),
-                Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
-                Err(_) => Err(SpawnError::StartFailed(
-                    "the actor was killed while starting".into(),
-                )),
-            }
+            crate::runner::spawn(self.actor, system, self.name, config, self.supervision).await
         })
     }
 }

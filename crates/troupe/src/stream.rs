@@ -96,6 +96,7 @@
 //! pub fn active_stream_count(&self) -> usize { self.streams.active() }
 //! ```
 
+use crate::fn_context::Context;
 use std::fmt;
 use std::future::poll_fn;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -436,6 +437,44 @@ impl<A: Actor> ActorContext<A> {
     }
 
     /// How many streams are active (neither ended nor cancelled).
+    pub fn active_stream_count(&self) -> usize {
+        self.streams.active()
+    }
+}
+
+/// Streams of functional actors: items and [`StreamEvent`]s arrive through
+/// `recv` like any envelope (match `StreamEvent::Finished(id)` with `msg!`).
+impl Context {
+    /// Attaches a stream; see [`ActorContext::add_stream`].
+    pub fn add_stream<S>(&mut self, stream: S) -> StreamId
+    where
+        S: Stream + Send + 'static,
+        S::Item: Message,
+    {
+        self.streams.add(&self.shared, stream, None, None)
+    }
+
+    /// Attaches a stream of results; see [`ActorContext::add_try_stream`].
+    pub fn add_try_stream<S, T, E>(&mut self, stream: S) -> StreamId
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Message,
+        E: Into<BoxError> + Send + 'static,
+    {
+        self.streams.add_try(&self.shared, stream, None, None)
+    }
+
+    /// Cancels a stream; returns whether it was active.
+    pub fn cancel_stream(&mut self, id: StreamId) -> bool {
+        self.streams.cancel(id)
+    }
+
+    /// Cancels every active stream; returns how many there were.
+    pub fn cancel_all_streams(&mut self) -> usize {
+        self.streams.cancel_all()
+    }
+
+    /// How many streams are active.
     pub fn active_stream_count(&self) -> usize {
         self.streams.active()
     }

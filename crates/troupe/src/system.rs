@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, Notify};
 
 use crate::actor::Actor;
 use crate::actor_ref::ActorRef;
-use crate::addr::{ActorMeta, Addr, NodeNo};
+use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
 use crate::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
 use crate::envelope::Envelope;
 use crate::error::{SpawnError, StopError, SystemError};
@@ -55,7 +55,7 @@ struct Entry {
 #[derive(Default)]
 struct Registry {
     names: HashMap<Arc<str>, Addr>,
-    procs: HashMap<Addr, Entry>,
+    procs: AddrMap<Entry>,
     seq: u64,
 }
 
@@ -275,10 +275,13 @@ impl ActorSystem {
         self.inner.shutting_down.load(Ordering::Acquire)
     }
 
-    /// Stops every actor: each gets a tier-2 stop ([`StopReason::Shutdown`],
-    /// `on_stopped` runs), newest first; actors still running after the
-    /// system's `shutdown_timeout` are killed. Returns how each one ended.
-    /// New spawns are refused from the start of the shutdown.
+    /// Stops every actor: each root process (one without a live supervisor)
+    /// gets a tier-2 stop ([`StopReason::Shutdown`], `on_stopped` runs),
+    /// newest first; supervisors stop their children themselves, in reverse
+    /// start order, and restart nothing from the start of the shutdown.
+    /// Processes still running after the system's `shutdown_timeout` are
+    /// killed. Returns how each one ended. New spawns are refused from the
+    /// start of the shutdown.
     pub async fn shutdown(&self) -> ShutdownReport {
         self.shutdown_with(self.inner.config.shutdown_timeout).await
     }
@@ -297,8 +300,11 @@ impl ActorSystem {
             .collect();
         procs.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
 
+        let alive: std::collections::HashSet<Addr> = procs.iter().map(|(_, s)| s.addr).collect();
         for (_, shared) in &procs {
-            shared.request_shutdown();
+            if shared.parent_addr().is_none_or(|p| !alive.contains(&p)) {
+                shared.request_shutdown();
+            }
         }
         let deadline = started + timeout;
         let mut escalated = Vec::new();

@@ -248,3 +248,58 @@ fn try_start_rejects_a_group_that_is_not_mounted() {
         );
     });
 }
+
+#[message]
+#[derive(Clone)]
+struct Tick;
+
+#[message]
+struct Item(u32);
+
+#[tokio::test(start_paused = true)]
+async fn functional_actors_get_timers_and_streams_through_recv() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let schema = ActorGroup::new().exec(move |mut ctx| {
+        let tx = tx.clone();
+        async move {
+            let timer = ctx
+                .schedule(Tick)
+                .every(Duration::from_millis(10))
+                .on_miss(troupe::MissPolicy::Delay)
+                .await
+                .map_err(|e| e.to_string())?;
+            let stream = ctx.add_stream(tokio_stream::iter([Item(1), Item(2)]));
+            let mut ticks = 0;
+            while let Some(envelope) = ctx.recv().await {
+                msg!(match envelope {
+                    Tick => {
+                        ticks += 1;
+                        if ticks == 3 {
+                            assert!(ctx.cancel_timer(timer));
+                            let _ =
+                                tx.send(format!("3 ticks at {:?}", tokio::time::Instant::now()));
+                        }
+                    }
+                    Item(n) => {
+                        let _ = tx.send(format!("item {n}"));
+                    }
+                    StreamEvent::Finished(id) => {
+                        let _ = tx.send(format!("finished {}", id == stream));
+                    }
+                })
+            }
+            Ok::<(), String>(())
+        }
+    });
+    let started = tokio::time::Instant::now();
+    let (system, _group) = start("fn-timers", schema);
+    assert_eq!(rx.recv().await.as_deref(), Some("item 1"));
+    assert_eq!(rx.recv().await.as_deref(), Some("item 2"));
+    assert_eq!(rx.recv().await.as_deref(), Some("finished true"));
+    let third = rx.recv().await.unwrap();
+    assert_eq!(
+        third,
+        format!("3 ticks at {:?}", started + Duration::from_millis(30))
+    );
+    system.shutdown().await;
+}

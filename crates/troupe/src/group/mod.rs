@@ -17,6 +17,7 @@ use crate::actor::BoxFuture;
 use crate::envelope::Envelope;
 use crate::fn_context::Context;
 use crate::spawn::ActorConfig;
+use crate::supervision::{Backoff, RestartType};
 
 /// The key of an actor within its group.
 pub type Key = Cow<'static, str>;
@@ -54,21 +55,18 @@ impl Outcome {
 
 /// When a group restarts one of its actors whose `exec` returned or failed.
 ///
-/// The actor keeps its address and mailbox across restarts: messages sent
-/// meanwhile wait for the next run. No restart happens once the actor was
-/// asked to stop or the system shuts down.
+/// It speaks the supervision engine's vocabulary: a [`RestartType`]
+/// (`never` is temporary, `on_failure` transient, `always` permanent, with
+/// [`ExitReason::is_abnormal`](crate::ExitReason::is_abnormal) deciding what
+/// a failure is) and a [`Backoff`] between restarts. As in elfo, and unlike
+/// a restarted struct actor, a group actor keeps its address *and* its
+/// queued messages across restarts: the messages were routed to its key,
+/// not to one incarnation. No restart happens once the actor was asked to
+/// stop or the system shuts down.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RestartPolicy {
-    mode: RestartMode,
-    min_backoff: Duration,
-    max_backoff: Duration,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RestartMode {
-    Never,
-    OnFailure,
-    Always,
+    restart: RestartType,
+    backoff: Backoff,
 }
 
 impl Default for RestartPolicy {
@@ -79,26 +77,25 @@ impl Default for RestartPolicy {
 }
 
 impl RestartPolicy {
-    /// Never restart: the actor ends with its `exec`.
+    /// Never restart: the actor ends with its `exec` (temporary).
     pub fn never() -> Self {
-        Self::with_mode(RestartMode::Never)
+        Self::with_type(RestartType::Temporary)
     }
 
-    /// Restart when `exec` returns an error or panics.
+    /// Restart when `exec` returns an error or panics (transient).
     pub fn on_failure() -> Self {
-        Self::with_mode(RestartMode::OnFailure)
+        Self::with_type(RestartType::Transient)
     }
 
-    /// Restart whenever `exec` ends, even successfully.
+    /// Restart whenever `exec` ends, even successfully (permanent).
     pub fn always() -> Self {
-        Self::with_mode(RestartMode::Always)
+        Self::with_type(RestartType::Permanent)
     }
 
-    fn with_mode(mode: RestartMode) -> Self {
+    fn with_type(restart: RestartType) -> Self {
         Self {
-            mode,
-            min_backoff: Duration::from_millis(10),
-            max_backoff: Duration::from_secs(10),
+            restart,
+            backoff: Backoff::exponential(Duration::from_millis(10), Duration::from_secs(10)),
         }
     }
 
@@ -106,30 +103,21 @@ impl RestartPolicy {
     /// failure, doubling up to `max`. A run that lasted longer than `max`
     /// resets it. Defaults: 10 ms to 10 s.
     pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.min_backoff = min;
-        self.max_backoff = max.max(min);
+        self.backoff = Backoff::exponential(min, max);
         self
     }
 
-    pub(crate) fn should_restart(&self, failed: bool) -> bool {
-        match self.mode {
-            RestartMode::Never => false,
-            RestartMode::OnFailure => failed,
-            RestartMode::Always => true,
-        }
+    pub(crate) fn restarts_after(&self, reason: &crate::ExitReason) -> bool {
+        self.restart.restarts_after(reason)
     }
 
-    /// The delay before restart number `attempt` (0-based) of a streak.
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
-        self.min_backoff
-            .checked_mul(factor)
-            .unwrap_or(self.max_backoff)
-            .min(self.max_backoff)
+    /// The delay before restart number `attempt` (1-based) of a streak.
+    pub(crate) fn backoff(&self, attempt: usize) -> Duration {
+        self.backoff.delay(attempt)
     }
 
     pub(crate) fn max_backoff(&self) -> Duration {
-        self.max_backoff
+        self.backoff.max()
     }
 }
 

@@ -239,7 +239,7 @@ async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
     shared.set_running();
     let stop = Arc::new(Mutex::new(StopState::default()));
     let policy = group.schema.restart;
-    let mut streak = 0u32;
+    let mut streak = 0usize;
     let reason = loop {
         let ctx = Context::new(shared.clone(), group.clone(), stop.clone());
         let started = tokio::time::Instant::now();
@@ -256,19 +256,26 @@ async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
                 (_, None) => ExitReason::Shutdown,
             };
         }
-        if shared.system.is_shutting_down() || !policy.should_restart(failure.is_some()) {
-            break failure.map_or(ExitReason::Normal, ExitReason::Failed);
+        let exit = failure.map_or(ExitReason::Normal, ExitReason::Failed);
+        if shared.system.is_shutting_down() || !policy.restarts_after(&exit) {
+            break exit;
         }
         if started.elapsed() > policy.max_backoff() {
             streak = 0;
         }
-        let delay = policy.backoff(streak);
         streak = streak.saturating_add(1);
-        match &failure {
-            Some(e) => tracing::warn!(error = %e, ?delay, "actor failed; restarting"),
-            None => tracing::info!(?delay, "actor finished; restarting"),
+        let delay = policy.backoff(streak);
+        match &exit {
+            ExitReason::Failed(e) => tracing::warn!(error = %e, ?delay, "actor failed; restarting"),
+            _ => tracing::info!(?delay, "actor finished; restarting"),
         }
-        tokio::time::sleep(delay).await;
+        if delay.is_zero() {
+            // A zero sleep would still wait for the timer wheel's next tick
+            // (1 ms): restart at once, letting other tasks run first.
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(delay).await;
+        }
     };
     if let ExitReason::Failed(e) = &reason {
         tracing::error!(error = %e, "actor failed");

@@ -145,6 +145,7 @@ use crate::addr::Addr;
 use crate::attached::{self, Attached, Live};
 use crate::context::{current, ActorContext};
 use crate::envelope::{Dispatcher, Envelope, TraceId};
+use crate::fn_context::Context;
 use crate::message::Message;
 use crate::process::Shared;
 
@@ -388,6 +389,37 @@ impl<A: Actor> ActorContext<A> {
     /// Ticks this incarnation's timers dropped because the mailbox was full
     /// and they could not wait (a [`MissPolicy::CatchUp`] burst, or a
     /// fail-fast mailbox). Each was also reported as a dead letter.
+    pub fn dropped_timer_ticks(&self) -> u64 {
+        self.timers.dropped_ticks()
+    }
+}
+
+/// Timers of functional actors: the same timers; ticks arrive through
+/// `recv` like any envelope.
+impl Context {
+    /// Schedules `msg` to this actor: once (`.at`, `.after`) or on a period
+    /// (`.every`, with `.on_miss`); finish with `.await` (or `.start()`).
+    /// See [`ActorContext::schedule`] and the [timer docs](crate::timer).
+    pub fn schedule<M: Message + Clone + Sync>(&mut self, msg: M) -> ScheduleBuilder<'_> {
+        self.timers.schedule(&self.shared, msg, None)
+    }
+
+    /// Cancels a timer; returns whether it was active.
+    pub fn cancel_timer(&mut self, id: TimerId) -> bool {
+        self.timers.cancel(id)
+    }
+
+    /// Cancels every active timer; returns how many there were.
+    pub fn cancel_all_timers(&mut self) -> usize {
+        self.timers.cancel_all()
+    }
+
+    /// How many timers are active.
+    pub fn active_timer_count(&self) -> usize {
+        self.timers.active()
+    }
+
+    /// Ticks dropped because the mailbox was full and they could not wait.
     pub fn dropped_timer_ticks(&self) -> u64 {
         self.timers.dropped_ticks()
     }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Checks the unsafe code of troupe-pipeline (the lossy queue):
-#   1. Miri runs the queue's unit tests (src/queue/tests.rs): undefined
-#      behaviour, uninitialised reads, double drops, leaks, data races.
+# Checks the workspace's unsafe code:
+#   1. Miri runs the unit tests of troupe's inline message payload
+#      (crates/troupe/src/payload/tests.rs) and of troupe-pipeline's lossy
+#      queue (src/queue/tests.rs): undefined behaviour, uninitialised reads,
+#      double drops, leaks, data races.
 #   2. loom explores every interleaving of the queue's atomics
 #      (tests/loom_queue.rs, exhaustive on small models).
 # Installs what it needs (nightly's miri and rust-src). Takes about two to
 # three minutes on a 2-core machine, most of it compiling.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 if ! rustup toolchain list | grep -q '^nightly'; then
@@ -16,6 +18,9 @@ if ! rustup toolchain list | grep -q '^nightly'; then
 fi
 rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup
+
+echo "== Miri: troupe's inline message payload"
+cargo +nightly miri test -p troupe --lib payload::
 
 echo "== Miri: lossy queue unit tests"
 cargo +nightly miri test -p troupe-pipeline --lib queue::
