@@ -1,16 +1,16 @@
 //! troupe: struct actors (`Actor` + one `Handler<M>` per `#[message]` type), `notify` for tells,
-//! `send` for requests, every actor in a fresh `ActorSystem` per run. Restarts use the
-//! functional front-end (`ActorGroup` with a restart policy), troupe's only restart engine so
-//! far.
+//! `send` for requests, every actor in a fresh `ActorSystem` per run, supervision by struct
+//! actors spawned `with_supervision` and their `ctx.spawn_child` children.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ::troupe::supervision::SupervisorConfig;
 use ::troupe::{
-    message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Context,
-    Handler, HandlerResult, Outcome, RestartPolicy, Spawn, Topology,
+    message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, ExitReason, Handler,
+    HandlerResult, Spawn, StopReason,
 };
 use tokio::sync::oneshot;
 
@@ -26,10 +26,12 @@ pub const NOTES: &[&str] = &[
      waiting senders), set explicitly with `ActorConfig::with_mailbox_capacity(64)` for \
      backpressure. Every run spawns into its own `ActorSystem`, shut down after the measurement. \
      Ping-pong's completion is a Tokio `oneshot` carried in the start message.",
-    "supervision: troupe's core has no `Supervisor` yet, so restarts go through the functional \
-     front-end: a keyed `ActorGroup` with `RestartPolicy::on_failure().with_backoff(0, 0)`, \
-     started with `init::try_start` and driven through `ActorSystem::group(..)`. Tree: n/a \
-     until the supervision engine (struct actors with children) lands.",
+    "supervision: a struct actor spawned `with_supervision(SupervisorConfig::one_for_one()\
+     .max_restarts(usize::MAX, 1 h))` starts the child with `ctx.spawn_child(factory)` \
+     (Permanent, no backoff). A panic in a fire-and-forget handler does not stop a troupe actor \
+     (it goes to `handle_failure`), a failed request does: so each incarnation's `pre_start` has \
+     a spawned task send it the `Crash` request. Tree: inner nodes are spawned `.supervised()`, \
+     the driver calls `stop(StopReason::Graceful)` on the root.",
 ];
 
 /// Runs one workload on a fresh 2-worker runtime.
@@ -44,10 +46,8 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Big => run_in_system(limit, |sys| big(sys, s)),
         Workload::Spawn => run_in_system(limit, |sys| spawn(sys, s)),
         Workload::Backpressure => run_in_system(limit, |sys| backpressure(sys, s)),
-        Workload::Restarts => run_tokio(limit, restarts(s)),
-        Workload::Tree => Err(BenchError::Unsupported(
-            "troupe has no supervisor of struct actors yet",
-        )),
+        Workload::Restarts => run_in_system(limit, |sys| restarts(sys, s)),
+        Workload::Tree => run_in_system(limit, |sys| tree(sys, s)),
     }
 }
 
@@ -486,51 +486,118 @@ async fn spawn(sys: ActorSystem, s: Sizes) -> RunResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Supervision: restarts (functional front-end)
+// Supervision: restarts
 
-#[message]
-struct CrashGo;
+/// The request whose handler panics; a failed request is what stops a troupe actor (a failed
+/// fire-and-forget message only goes to `handle_failure`).
+#[message(ret = ())]
+struct Crash;
 
-#[message]
-struct CrashMsg;
+struct Crasher(Churn);
 
-async fn restarts(s: Sizes) -> RunResult {
-    let (churn, finished) = Churn::new(s.restarts);
-    let exec_churn = churn.clone();
-    let topology = Topology::empty();
-    topology.local("crasher").mount(
-        ActorGroup::new()
-            .router(|envelope| {
-                msg!(match envelope {
-                    CrashGo => Outcome::unicast("0"),
-                    _ => Outcome::Default,
-                })
-            })
-            .restart_policy(
-                RestartPolicy::on_failure().with_backoff(Duration::ZERO, Duration::ZERO),
-            )
-            .exec(move |ctx: Context| crasher(ctx, exec_churn.clone())),
-    );
-    let system = ::troupe::init::try_start(topology).ctx("start topology")?;
-    let group = system.group("crasher").ctx("no crasher group")?;
-    let start = Instant::now();
-    group
-        .notify(CrashGo)
-        .await
-        .map_err(|e| BenchError::failed(format!("notify Go: {e}")))?;
-    let sample = churn.finish(finished, start, s.restart_window).await;
-    system.shutdown_with(Duration::from_secs(5)).await;
-    sample
+impl Actor for Crasher {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        if self.0.should_crash() {
+            let me = ctx.self_handle();
+            tokio::spawn(async move {
+                let _ = me.send(Crash).await;
+            });
+        }
+        Ok(())
+    }
 }
 
-async fn crasher(mut ctx: Context, churn: Churn) {
-    if churn.should_crash() {
-        let _ = ctx.send_to(ctx.addr(), CrashMsg).await;
+impl Handler<Crash> for Crasher {
+    async fn handle(&mut self, _: Crash, _: &mut ActorContext<Self>) -> HandlerResult {
+        crash()
     }
-    while let Some(envelope) = ctx.recv().await {
-        msg!(match envelope {
-            CrashMsg => crash(),
-            _ => {}
-        });
+}
+
+struct CrashSupervisor(Churn);
+
+impl Actor for CrashSupervisor {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        let churn = self.0.clone();
+        ctx.spawn_child(move || Crasher(churn.clone())).await?;
+        Ok(())
     }
+}
+
+async fn restarts(sys: ActorSystem, s: Sizes) -> RunResult {
+    let (churn, finished) = Churn::new(s.restarts);
+    let config =
+        SupervisorConfig::one_for_one().max_restarts(usize::MAX, Duration::from_secs(3600));
+    let start = Instant::now();
+    let _sup = CrashSupervisor(churn.clone())
+        .spawn()
+        .on_system(&sys)
+        .with_supervision(config)
+        .await
+        .ctx("spawn supervisor")?;
+    churn.finish(finished, start, s.restart_window).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supervision: tree shutdown
+
+struct TreeShared {
+    breadth: usize,
+    started: Arc<Countdown>,
+    stopped: Arc<Countdown>,
+}
+
+struct TreeNode {
+    shared: Arc<TreeShared>,
+    levels_below: usize,
+}
+
+impl Actor for TreeNode {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        if self.levels_below > 0 {
+            let below = self.levels_below - 1;
+            for _ in 0..self.shared.breadth {
+                let shared = self.shared.clone();
+                let factory = move || TreeNode {
+                    shared: shared.clone(),
+                    levels_below: below,
+                };
+                if below > 0 {
+                    ctx.spawn_child(factory).supervised().await?;
+                } else {
+                    ctx.spawn_child(factory).await?;
+                }
+            }
+        }
+        self.shared.started.hit();
+        Ok(())
+    }
+
+    async fn on_stopped(&mut self, _: &mut ActorContext<Self>, _: &ExitReason) {
+        self.shared.stopped.hit();
+    }
+}
+
+async fn tree(sys: ActorSystem, s: Sizes) -> RunResult {
+    let total = s.tree_size();
+    let (started, all_started) = Countdown::new(total);
+    let (stopped, all_stopped) = Countdown::new(total);
+    let shared = Arc::new(TreeShared {
+        breadth: s.tree_breadth,
+        started,
+        stopped,
+    });
+    let root = TreeNode {
+        shared,
+        levels_below: s.tree_depth,
+    }
+    .spawn()
+    .on_system(&sys)
+    .supervised()
+    .await
+    .ctx("spawn tree")?;
+    all_started.await.ctx("tree did not start")?;
+    let start = Instant::now();
+    root.stop(StopReason::Graceful).await.ctx("stop root")?;
+    all_stopped.await.ctx("not every node stopped")?;
+    Ok(Sample::timed(start.elapsed()))
 }
