@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the workspace's unsafe code:
-#   1. Miri runs the unit tests of troupe's inline message payload
-#      (crates/troupe/src/payload/tests.rs) and of troupe-pipeline's lossy
+#   1. Miri runs the unit tests of troupe's inline message payload and
+#      handler-future slot (crates/troupe/src/{payload,future_slot}/tests.rs)
+#      and of troupe-pipeline's lossy
 #      queue (src/queue/tests.rs): undefined behaviour, uninitialised reads,
 #      double drops, leaks, data races.
 #   2. loom explores every interleaving of the queue's atomics
@@ -19,8 +20,8 @@ fi
 rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup
 
-echo "== Miri: troupe's inline message payload"
-cargo +nightly miri test -p troupe --lib payload::
+echo "== Miri: troupe's inline message payload and handler-future slot"
+cargo +nightly miri test -p troupe --lib -- payload:: future_slot::
 
 echo "== Miri: lossy queue unit tests"
 cargo +nightly miri test -p troupe-pipeline --lib queue::

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use crate::context::ActorContext;
 use crate::envelope::Dispatcher;
 use crate::error::{BoxError, HandlerResult};
+use crate::future_slot::{FutureSlot, Placed};
 use crate::message::{Message, Requested};
 use crate::payload::Payload;
 use crate::process::{ExitReason, StopReason};
@@ -163,8 +164,12 @@ pub(crate) enum Outcome {
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs the `Handler<M>` of `A` on an erased message.
-pub(crate) type HandlerFn<A> =
-    for<'a> fn(&'a mut A, &'a mut ActorContext<A>, Payload) -> BoxFuture<'a, Outcome>;
+pub(crate) type HandlerFn<A> = for<'a> fn(
+    &'a mut A,
+    &'a mut ActorContext<A>,
+    Payload,
+    &'a mut FutureSlot,
+) -> Placed<'a, Outcome>;
 
 struct Dispatch<A, M>(PhantomData<(A, M)>);
 
@@ -185,16 +190,17 @@ fn dispatch<'a, A: Handler<M>, M: Message>(
     actor: &'a mut A,
     ctx: &'a mut ActorContext<A>,
     payload: Payload,
-) -> BoxFuture<'a, Outcome> {
+    slot: &'a mut FutureSlot,
+) -> Placed<'a, Outcome> {
     match payload.downcast::<M>() {
-        Ok(msg) => Box::pin(async move {
+        Ok(msg) => slot.place(async move {
             match actor.handle(msg, ctx).await {
                 Ok(_) => Outcome::Done,
                 Err(e) => Outcome::NotifyFailed(e),
             }
         }),
         Err(payload) => match payload.downcast::<Requested<M>>() {
-            Ok(Requested { msg, token }) => Box::pin(async move {
+            Ok(Requested { msg, token }) => slot.place(async move {
                 match actor.handle(msg, ctx).await {
                     Ok(response) => {
                         token.respond(response);
@@ -208,7 +214,7 @@ fn dispatch<'a, A: Handler<M>, M: Message>(
                 }
             }),
             // Only envelopes built for `Handler<M>` carry this dispatcher.
-            Err(_) => Box::pin(async { Outcome::RequestFailed("mismatched dispatcher".into()) }),
+            Err(_) => slot.place(async { Outcome::RequestFailed("mismatched dispatcher".into()) }),
         },
     }
 }

@@ -94,7 +94,7 @@ impl<A: Actor> ActorRef<A> {
     where
         A: Handler<M>,
     {
-        self.request(msg, self.shared.request_timeout).await
+        self.request(msg, self.shared.request_timeout()).await
     }
 
     /// Like [`ActorRef::send`] with an explicit deadline (`None` waits
@@ -173,7 +173,7 @@ impl<A: Actor> ActorRef<A> {
     }
 
     fn control_wait(&self) -> Duration {
-        self.shared.request_timeout.unwrap_or(CONTROL_WAIT)
+        self.shared.request_timeout().unwrap_or(CONTROL_WAIT)
     }
 
     /// Whether the actor has not stopped yet.

@@ -184,7 +184,7 @@ impl Context {
             ctx: self,
             msg,
             to: None,
-            timeout: self.shared.request_timeout,
+            timeout: self.shared.request_timeout(),
         }
     }
 
@@ -194,7 +194,7 @@ impl Context {
             ctx: self,
             msg,
             to: Some(to),
-            timeout: self.shared.request_timeout,
+            timeout: self.shared.request_timeout(),
         }
     }
 

@@ -53,6 +53,7 @@ mod deadline;
 mod envelope;
 mod error;
 mod fn_context;
+mod future_slot;
 mod group;
 pub mod init;
 mod mailbox;

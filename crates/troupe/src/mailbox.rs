@@ -63,7 +63,10 @@ enum Phase {
 
 struct State {
     queue: VecDeque<Envelope>,
-    sys: VecDeque<SysMsg>,
+    /// The system channel; boxed because most processes never get a
+    /// system message (a null pointer until the first one).
+    #[allow(clippy::box_collection)] // 8 bytes in every mailbox instead of 32
+    sys: Option<Box<VecDeque<SysMsg>>>,
     phase: Phase,
     rx_waker: Option<Waker>,
     waiting_senders: usize,
@@ -87,7 +90,7 @@ impl Mailbox {
         Self {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                sys: VecDeque::new(),
+                sys: None,
                 phase: Phase::Open,
                 rx_waker: None,
                 waiting_senders: 0,
@@ -190,7 +193,7 @@ impl Mailbox {
         if st.phase == Phase::Finished {
             return Err(msg);
         }
-        st.sys.push_back(msg);
+        st.sys.get_or_insert_with(Box::default).push_back(msg);
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -203,7 +206,7 @@ impl Mailbox {
     /// closed and drained.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
         let mut st = self.state.lock();
-        if let Some(sys) = st.sys.pop_front() {
+        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
             return Poll::Ready(Some(Item::Sys(sys)));
         }
         if let Some(env) = st.queue.pop_front() {
@@ -228,10 +231,22 @@ impl Mailbox {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Like `recv`, calling `on_idle` each time it has to wait.
+    pub(crate) async fn recv_or_idle(&self, mut on_idle: impl FnMut()) -> Option<Item> {
+        poll_fn(|cx| {
+            let polled = self.poll_recv(cx);
+            if polled.is_pending() {
+                on_idle();
+            }
+            polled
+        })
+        .await
+    }
+
     /// Takes the next item if there is one, without waiting.
     pub(crate) fn try_recv(&self) -> Option<Item> {
         let mut st = self.state.lock();
-        if let Some(sys) = st.sys.pop_front() {
+        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
             return Some(Item::Sys(sys));
         }
         let env = st.queue.pop_front()?;
@@ -262,7 +277,7 @@ impl Mailbox {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
         let queued = st.queue.drain(..).collect();
-        let sys = st.sys.drain(..).collect();
+        let sys = st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default();
         st.queue = VecDeque::new();
         drop(st);
         self.space.notify_waiters();

@@ -110,12 +110,12 @@ pub(crate) struct Shared {
     pub(crate) name: Option<Arc<str>>,
     pub(crate) mailbox: Mailbox,
     pub(crate) system: ActorSystem,
-    pub(crate) request_timeout: Option<Duration>,
+    /// The default request deadline in nanoseconds (`u64::MAX`: none).
+    request_timeout_ns: u64,
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
     exit: Mutex<ExitState>,
     exited: Notify,
-    abort: Mutex<Option<AbortHandle>>,
     /// Supervision links, allocated only for supervised processes and
     /// supervisors.
     links: Mutex<Option<Box<Links>>>,
@@ -130,6 +130,8 @@ struct ExitState {
     /// How incarnation `.0` ended: the current one if the numbers match,
     /// else the one before it (kept for `wait_exit`).
     reason: Option<(u64, ExitReason)>,
+    /// Aborts the running incarnation's task (a kill).
+    abort: Option<AbortHandle>,
 }
 
 impl ExitState {
@@ -163,14 +165,20 @@ impl Shared {
             name,
             mailbox: Mailbox::new(config.mailbox_capacity(), config.overflow()),
             system,
-            request_timeout: config.request_timeout(),
+            request_timeout_ns: config.request_timeout().map_or(u64::MAX, |d| {
+                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
+            }),
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
             exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
-            abort: Mutex::new(None),
             links: Mutex::new(None),
         })
+    }
+
+    /// The default deadline of requests to this process.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        (self.request_timeout_ns != u64::MAX).then(|| Duration::from_nanos(self.request_timeout_ns))
     }
 
     pub(crate) fn lifecycle(&self) -> Lifecycle {
@@ -195,11 +203,11 @@ impl Shared {
     }
 
     pub(crate) fn set_abort(&self, handle: AbortHandle) {
-        *self.abort.lock() = Some(handle);
+        self.exit.lock().abort = Some(handle);
     }
 
     pub(crate) fn abort(&self) {
-        if let Some(h) = self.abort.lock().as_ref() {
+        if let Some(h) = self.exit.lock().abort.as_ref() {
             h.abort();
         }
     }
@@ -271,7 +279,7 @@ impl Shared {
     /// after [`Shared::wait_exit`] returned.
     pub(crate) fn reset_for_restart(&self) {
         self.exit.lock().incarnation += 1;
-        *self.abort.lock() = None;
+        self.exit.lock().abort = None;
         self.lifecycle.store(STARTING, Ordering::Release);
         self.mailbox.reopen();
     }
@@ -378,7 +386,7 @@ impl Shared {
             let incarnation = self.incarnation();
             self.abort();
             // Killed before its task was ever polled or spawned: finish here.
-            if self.abort.lock().is_none() {
+            if self.exit.lock().abort.is_none() {
                 self.finish(ExitReason::Killed);
             }
             return match tokio::time::timeout(wait, self.wait_exit_of(incarnation)).await {

@@ -15,6 +15,7 @@ use crate::catch::{catch, CatchUnwind};
 use crate::context::{set_current_trace, unhandled, ActorContext, Current, CURRENT};
 use crate::envelope::TraceId;
 use crate::error::{SpawnError, StopError};
+use crate::future_slot::FutureSlot;
 use crate::mailbox::Item;
 use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
 use crate::request::drop_failed;
@@ -59,7 +60,7 @@ pub(crate) fn start_in<A: Actor>(
     let runtime = system
         .runtime_for(&shared.meta)
         .ok_or(SpawnError::NoRuntime)?;
-    system.register(&shared, TypeId::of::<A>())?;
+    system.register(&shared, TypeId::of::<A>)?;
 
     let (started_tx, started_rx) = oneshot::channel();
     let engine = engine(&shared, supervision);
@@ -187,7 +188,7 @@ pub(crate) async fn spawn<A: Actor>(
             Err(_) => Err(killed_while_starting()),
         };
     };
-    system.register(&shared, TypeId::of::<A>())?;
+    system.register(&shared, TypeId::of::<A>)?;
     let trace_id = TraceId::generate();
     let mut ctx = context(&shared, engine(&shared, supervision), trace_id);
     let span = crate::process::span(&shared);
@@ -216,6 +217,7 @@ fn killed_while_starting() -> SpawnError {
 /// message at a time; then `on_stopped` and the exit.
 async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuard) {
     let shared = ctx.shared.clone();
+    let mut slot = FutureSlot::new();
 
     let mut stats = Stats {
         processed: 0,
@@ -226,7 +228,8 @@ async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuar
         if ctx.stop_requested {
             break ExitReason::Normal;
         }
-        let Some(item) = shared.mailbox.recv().await else {
+        // Going idle frees the handler futures' buffer.
+        let Some(item) = shared.mailbox.recv_or_idle(|| slot.release()).await else {
             break ExitReason::Shutdown;
         };
         let env = match item {
@@ -286,8 +289,8 @@ async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuar
         };
         let is_request = env.payload.is_request();
         let message = env.payload.name();
-        let mut fut = handler(&mut actor, &mut ctx, env.payload);
-        let cause = match CatchUnwind(fut.as_mut()).await {
+        let mut fut = handler(&mut actor, &mut ctx, env.payload, &mut slot);
+        let cause = match CatchUnwind(&mut fut).await {
             Ok(Outcome::Done) => continue,
             Ok(Outcome::NotifyFailed(e)) => {
                 drop(fut);

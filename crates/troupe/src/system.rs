@@ -48,15 +48,15 @@ impl Default for SystemConfig {
 
 struct Entry {
     shared: Arc<Shared>,
-    type_id: TypeId,
-    seq: u64,
+    /// The actor type, for typed lookups (a function pointer: half the
+    /// size of a `TypeId` in every registry entry).
+    type_id: fn() -> TypeId,
 }
 
 #[derive(Default)]
 struct Registry {
     names: HashMap<Arc<str>, Addr>,
     procs: AddrMap<Entry>,
-    seq: u64,
 }
 
 struct SystemInner {
@@ -174,7 +174,8 @@ impl ActorSystem {
         let reg = self.inner.registry.lock();
         let addr = reg.names.get(name)?;
         let entry = reg.procs.get(addr)?;
-        (entry.type_id == TypeId::of::<A>()).then(|| ActorRef::from_shared(entry.shared.clone()))
+        ((entry.type_id)() == TypeId::of::<A>())
+            .then(|| ActorRef::from_shared(entry.shared.clone()))
     }
 
     /// The address registered under `name`, whatever its type.
@@ -213,14 +214,14 @@ impl ActorSystem {
     /// Gracefully stops the actor registered as `name` (tier 1, vetoable).
     pub async fn stop(&self, name: &str) -> Result<(), StopError> {
         let shared = self.shared_by_name(name)?;
-        let wait = shared.request_timeout.unwrap_or(Duration::from_secs(5));
+        let wait = shared.request_timeout().unwrap_or(Duration::from_secs(5));
         shared.stop(StopReason::Graceful, wait).await
     }
 
     /// Kills the actor registered as `name` (tier 3, bypasses every hook).
     pub async fn kill(&self, name: &str) -> Result<(), StopError> {
         let shared = self.shared_by_name(name)?;
-        let wait = shared.request_timeout.unwrap_or(Duration::from_secs(5));
+        let wait = shared.request_timeout().unwrap_or(Duration::from_secs(5));
         shared.stop(StopReason::Kill, wait).await
     }
 
@@ -296,9 +297,10 @@ impl ActorSystem {
             .lock()
             .procs
             .values()
-            .map(|e| (e.seq, e.shared.clone()))
+            .map(|e| (e.shared.addr.id(), e.shared.clone()))
             .collect();
-        procs.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+        // Addresses are handed out in spawn order: newest first.
+        procs.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
 
         let alive: std::collections::HashSet<Addr> = procs.iter().map(|(_, s)| s.addr).collect();
         for (_, shared) in &procs {
@@ -340,7 +342,11 @@ impl ActorSystem {
         }
     }
 
-    pub(crate) fn register(&self, shared: &Arc<Shared>, type_id: TypeId) -> Result<(), SpawnError> {
+    pub(crate) fn register(
+        &self,
+        shared: &Arc<Shared>,
+        type_id: fn() -> TypeId,
+    ) -> Result<(), SpawnError> {
         if self.is_shutting_down() {
             return Err(SpawnError::ShuttingDown);
         }
@@ -351,14 +357,11 @@ impl ActorSystem {
             }
             reg.names.insert(name.clone(), shared.addr);
         }
-        reg.seq += 1;
-        let seq = reg.seq;
         reg.procs.insert(
             shared.addr,
             Entry {
                 shared: shared.clone(),
                 type_id,
-                seq,
             },
         );
         Ok(())

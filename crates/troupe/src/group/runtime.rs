@@ -194,7 +194,7 @@ impl GroupRuntime {
         let shared = Shared::new(self.system.clone(), meta, None, &config);
         if self
             .system
-            .register(&shared, TypeId::of::<Context>())
+            .register(&shared, TypeId::of::<Context>)
             .is_err()
         {
             return None;

@@ -199,7 +199,7 @@ impl WorkerStart {
         };
         shared.set_parent(link.parent.clone());
         link.system
-            .register(&shared, TypeId::of::<PlainProcess>())
+            .register(&shared, TypeId::of::<PlainProcess>)
             .map_err(|e| link.spawn_error(e))?;
         // Running from now: it has no start hook.
         shared.set_running();

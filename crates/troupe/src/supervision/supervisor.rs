@@ -198,7 +198,7 @@ fn launch_supervisor(
         shared.set_parent(parent);
     }
     system
-        .register(&shared, TypeId::of::<Supervisor>())
+        .register(&shared, TypeId::of::<Supervisor>)
         .map_err(|e| match e {
             crate::error::SpawnError::ShuttingDown => SupervisorError::ShuttingDown,
             e => failed(e.to_string()),
