@@ -215,116 +215,126 @@ fn killed_while_starting() -> SpawnError {
 
 /// The loop of a started incarnation: the system channel first, then one
 /// message at a time; then `on_stopped` and the exit.
-async fn serve<A: Actor>(mut actor: A, mut ctx: ActorContext<A>, guard: ExitGuard) {
-    let shared = ctx.shared.clone();
-    let mut slot = FutureSlot::new();
+fn serve<A: Actor>(
+    actor: A,
+    ctx: ActorContext<A>,
+    guard: ExitGuard,
+) -> impl std::future::Future<Output = ()> + Send {
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments and the locals they move into apart, which cost 64 bytes
+    // in every actor's task.
+    let (mut actor, mut ctx) = (actor, ctx);
+    async move {
+        let shared = ctx.shared.clone();
+        let mut slot = FutureSlot::new();
 
-    let mut stats = Stats {
-        processed: 0,
-        failures: 0,
-    };
-    let mut stop_reply = None;
-    let reason = loop {
-        if ctx.stop_requested {
-            break ExitReason::Normal;
-        }
-        // Going idle frees the handler futures' buffer.
-        let Some(item) = shared.mailbox.recv_or_idle(|| slot.release()).await else {
-            break ExitReason::Shutdown;
+        let mut stats = Stats {
+            processed: 0,
+            failures: 0,
         };
-        let env = match item {
-            Item::Sys(SysMsg::Status(tx)) => {
-                let _ = tx.send(status(&shared, &stats));
-                continue;
+        let mut stop_reply = None;
+        let reason = loop {
+            if ctx.stop_requested {
+                break ExitReason::Normal;
             }
-            Item::Sys(SysMsg::Supervision(msg)) => {
-                match crate::supervision::on_sys(&mut ctx, msg).await {
-                    Some(reason) => break reason,
-                    None => continue,
+            // Going idle frees the handler futures' buffer if it is large.
+            let Some(item) = shared.mailbox.recv_or_idle(|| slot.idle()).await else {
+                break ExitReason::Shutdown;
+            };
+            let env = match item {
+                Item::Sys(SysMsg::Status(tx)) => {
+                    let _ = tx.send(status(&shared, &stats));
+                    continue;
                 }
-            }
-            Item::Sys(SysMsg::Stop { reason, reply }) => match reason {
-                StopReason::Graceful => match catch(actor.pre_stop(&mut ctx, reason)).await {
-                    Ok(true) => {
-                        stop_reply = reply;
-                        break ExitReason::Normal;
+                Item::Sys(SysMsg::Supervision(msg)) => {
+                    match crate::supervision::on_sys(&mut ctx, msg).await {
+                        Some(reason) => break reason,
+                        None => continue,
                     }
-                    Ok(false) => {
-                        if let Some(r) = reply {
-                            let _ = r.send(Err(StopError::Vetoed));
+                }
+                Item::Sys(SysMsg::Stop { reason, reply }) => match reason {
+                    StopReason::Graceful => match catch(actor.pre_stop(&mut ctx, reason)).await {
+                        Ok(true) => {
+                            stop_reply = reply;
+                            break ExitReason::Normal;
                         }
-                        continue;
-                    }
-                    Err(panic) => {
+                        Ok(false) => {
+                            if let Some(r) = reply {
+                                let _ = r.send(Err(StopError::Vetoed));
+                            }
+                            continue;
+                        }
+                        Err(panic) => {
+                            stop_reply = reply;
+                            break ExitReason::Failed(format!("pre_stop panicked: {panic}"));
+                        }
+                    },
+                    StopReason::Shutdown => {
                         stop_reply = reply;
-                        break ExitReason::Failed(format!("pre_stop panicked: {panic}"));
+                        break ExitReason::Shutdown;
+                    }
+                    StopReason::Kill => {
+                        ctx.end_attached();
+                        drop(guard);
+                        if let Some(r) = reply {
+                            let _ = r.send(Ok(()));
+                        }
+                        return;
                     }
                 },
-                StopReason::Shutdown => {
-                    stop_reply = reply;
-                    break ExitReason::Shutdown;
+                Item::Msg(env) => env,
+            };
+
+            stats.processed += 1;
+            ctx.sender = env.sender;
+            ctx.trace_id = env.trace_id;
+            set_current_trace(env.trace_id);
+            let Some(handler) = env
+                .dispatcher
+                .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
+            else {
+                unhandled(env);
+                continue;
+            };
+            let is_request = env.payload.is_request();
+            let message = env.payload.name();
+            let mut fut = handler(&mut actor, &mut ctx, env.payload, &mut slot);
+            let cause = match CatchUnwind(&mut fut).await {
+                Ok(Outcome::Done) => continue,
+                Ok(Outcome::NotifyFailed(e)) => {
+                    drop(fut);
+                    FailureCause::Error(e)
                 }
-                StopReason::Kill => {
-                    ctx.end_attached();
-                    drop(guard);
-                    if let Some(r) = reply {
-                        let _ = r.send(Ok(()));
-                    }
-                    return;
+                Ok(Outcome::RequestFailed(e)) => {
+                    break ExitReason::Failed(format!("{message}: {e}"));
                 }
-            },
-            Item::Msg(env) => env,
+                Err(panic) => {
+                    drop_failed(fut);
+                    FailureCause::Panic(panic)
+                }
+            };
+            stats.failures += 1;
+            if is_request {
+                break ExitReason::Failed(format!("{message}: {cause}"));
+            }
+            let failure = Failure { message, cause };
+            if let Err(panic) = catch(actor.handle_failure(&mut ctx, failure)).await {
+                break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
+            }
         };
 
-        stats.processed += 1;
-        ctx.sender = env.sender;
-        ctx.trace_id = env.trace_id;
-        set_current_trace(env.trace_id);
-        let Some(handler) = env
-            .dispatcher
-            .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
-        else {
-            unhandled(env);
-            continue;
-        };
-        let is_request = env.payload.is_request();
-        let message = env.payload.name();
-        let mut fut = handler(&mut actor, &mut ctx, env.payload, &mut slot);
-        let cause = match CatchUnwind(&mut fut).await {
-            Ok(Outcome::Done) => continue,
-            Ok(Outcome::NotifyFailed(e)) => {
-                drop(fut);
-                FailureCause::Error(e)
-            }
-            Ok(Outcome::RequestFailed(e)) => {
-                break ExitReason::Failed(format!("{message}: {e}"));
-            }
-            Err(panic) => {
-                drop_failed(fut);
-                FailureCause::Panic(panic)
-            }
-        };
-        stats.failures += 1;
-        if is_request {
-            break ExitReason::Failed(format!("{message}: {cause}"));
+        shared.set_stopping();
+        ctx.end_attached();
+        if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
+            stopping.await;
         }
-        let failure = Failure { message, cause };
-        if let Err(panic) = catch(actor.handle_failure(&mut ctx, failure)).await {
-            break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
+        if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
+            tracing::error!(%panic, "on_stopped panicked");
         }
-    };
-
-    shared.set_stopping();
-    ctx.end_attached();
-    if let Some(stopping) = crate::supervision::stop_children(&mut ctx) {
-        stopping.await;
-    }
-    if let Err(panic) = catch(actor.on_stopped(&mut ctx, &reason)).await {
-        tracing::error!(%panic, "on_stopped panicked");
-    }
-    shared.finish(reason);
-    drop(guard);
-    if let Some(r) = stop_reply {
-        let _ = r.send(Ok(()));
+        shared.finish(reason);
+        drop(guard);
+        if let Some(r) = stop_reply {
+            let _ = r.send(Ok(()));
+        }
     }
 }

@@ -100,8 +100,21 @@ fn futures_are_dropped_once_whether_finished_or_not() {
         3,
         "never polled, still dropped"
     );
+    slot.idle();
     slot.release();
     slot.release();
+}
+
+#[test]
+fn an_idle_slot_keeps_a_small_buffer_and_frees_a_large_one() {
+    let mut slot = FutureSlot::new();
+    drop(slot.place(async { 1u8 }));
+    slot.idle();
+    assert!(slot.buf.is_some(), "a small buffer is kept");
+    let big = [0u8; 512];
+    drop(slot.place(async move { big.len() }));
+    slot.idle();
+    assert!(slot.buf.is_none(), "a large buffer is freed");
 }
 
 #[test]
