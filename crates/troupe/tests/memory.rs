@@ -6,35 +6,11 @@
 //! Everything troupe adds counts: the run loop's future (actor state,
 //! context), the process state with its mailbox, the registry entry.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+mod counting_alloc;
+
+use counting_alloc::{live, Counting};
 
 use troupe::prelude::*;
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -64,14 +40,14 @@ fn an_idle_actor_costs_at_most_1_kib_beyond_its_task() {
         let warm = Idle.spawn().on_system(&system).await.unwrap();
         warm.send(Ping).await.unwrap();
         let bare_tasks = {
-            let before = LIVE.load(Ordering::SeqCst);
+            let before = live();
             let mut handles = Vec::with_capacity(N);
-            let handles_bytes = LIVE.load(Ordering::SeqCst) - before;
+            let handles_bytes = live() - before;
             for _ in 0..N {
                 handles.push(tokio::spawn(std::future::pending::<()>()));
             }
             tokio::task::yield_now().await;
-            let per = (LIVE.load(Ordering::SeqCst) - before - handles_bytes) as f64 / N as f64;
+            let per = (live() - before - handles_bytes) as f64 / N as f64;
             for h in &handles {
                 h.abort();
             }
@@ -79,16 +55,16 @@ fn an_idle_actor_costs_at_most_1_kib_beyond_its_task() {
         };
         tokio::task::yield_now().await;
 
-        let before = LIVE.load(Ordering::SeqCst);
+        let before = live();
         let mut actors = Vec::with_capacity(N);
-        let vec_bytes = LIVE.load(Ordering::SeqCst) - before;
+        let vec_bytes = live() - before;
         for _ in 0..N {
             let a = Idle.spawn().on_system(&system).await.unwrap();
             a.send(Ping).await.unwrap();
             actors.push(a);
         }
         tokio::task::yield_now().await;
-        let per_actor = (LIVE.load(Ordering::SeqCst) - before - vec_bytes) as f64 / N as f64;
+        let per_actor = (live() - before - vec_bytes) as f64 / N as f64;
         let beyond = per_actor - bare_tasks;
         println!(
             "idle actor: {per_actor:.0} B live heap; bare tokio task: {bare_tasks:.0} B; beyond the task: {beyond:.0} B"

@@ -2,37 +2,13 @@
 //! counting global allocator: the live heap bytes that scheduling one more
 //! timer (attaching one more stream) adds, task included.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+mod counting_alloc;
+
+use counting_alloc::{live, Counting};
 use std::time::Duration;
 
 use troupe::prelude::*;
 use troupe::{MissPolicy, StreamEvent};
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -81,7 +57,7 @@ impl Handler<Measure> for Host {
             ctx.schedule(Tick).every(Duration::from_secs(3600)).await?;
             ctx.add_stream(tokio_stream::pending::<Item>());
         }
-        let before = LIVE.load(Ordering::SeqCst);
+        let before = live();
         for _ in 0..n {
             ctx.schedule(Tick)
                 .every(Duration::from_secs(3600))
@@ -89,12 +65,12 @@ impl Handler<Measure> for Host {
                 .await?;
         }
         tokio::task::yield_now().await; // let the tasks reach their first sleep
-        let mid = LIVE.load(Ordering::SeqCst);
+        let mid = live();
         for _ in 0..n {
             ctx.add_stream(tokio_stream::pending::<Item>());
         }
         tokio::task::yield_now().await;
-        let after = LIVE.load(Ordering::SeqCst);
+        let after = live();
         assert_eq!(ctx.active_timer_count(), n + 64);
         assert_eq!(ctx.active_stream_count(), n + 64);
         Ok((
