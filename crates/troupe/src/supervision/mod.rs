@@ -32,6 +32,14 @@
 //!   empty: messages queued when it exited became dead letters), so every
 //!   [`ActorRef`](crate::ActorRef) taken before the restart reaches the new
 //!   incarnation. A restarted plain process is a new process with a new id.
+//! - Between an incarnation's exit and its restart (a moment, or the
+//!   backoff delay) the mailbox is closed, as an Erlang process is gone
+//!   until its supervisor starts a new one: sends fail with
+//!   `SendError::Closed` and requests with `RequestError::Gone`, never
+//!   silently. To send after a crash, wait for the restart: the
+//!   supervisor's [`SupervisionEvent::Started`] (with
+//!   `SupervisorConfig::observe`), or `children()` on the supervisor, whose
+//!   answer comes after it handled the exit.
 //! - While the system shuts down, nothing is restarted;
 //!   [`ActorSystem::shutdown`](crate::ActorSystem::shutdown) asks only root
 //!   processes to stop, and each supervisor stops its children in reverse
