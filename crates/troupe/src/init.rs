@@ -16,12 +16,17 @@ pub enum InitError {
     /// mounted.
     #[error("the group {0:?} is declared but not mounted")]
     NotMounted(String),
-    /// The topology was already started once (its groups were taken).
+    /// The topology was already started once (its groups belong to that
+    /// system).
     #[error("the topology was already started")]
     AlreadyStarted,
     /// `start` must run inside a Tokio runtime.
     #[error("no Tokio runtime is running")]
     NoRuntime,
+    /// The system could not be created (its name, `topology-N`, is taken
+    /// by a system created by hand).
+    #[error(transparent)]
+    System(#[from] crate::error::SystemError),
 }
 
 /// Starts the topology's system and runs it until it terminates: on Ctrl-C,
@@ -53,16 +58,21 @@ pub async fn start(topology: Topology) -> ShutdownReport {
 pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let handle = Handle::try_current().map_err(|_| InitError::NoRuntime)?;
-    let mut def = std::mem::take(&mut *topology.def.lock());
-    if def.groups.is_empty() && def.routes.is_empty() && def.runtimes.is_empty() {
-        // Either empty or taken by an earlier start.
-    }
-    if let Some(g) = def.groups.iter().find(|g| g.schema.is_none()) {
-        return Err(InitError::NotMounted(g.name.to_string()));
-    }
+    let mut def = {
+        let mut shared = topology.def.lock();
+        if shared.started {
+            return Err(InitError::AlreadyStarted);
+        }
+        if let Some(g) = shared.groups.iter().find(|g| g.schema.is_none()) {
+            return Err(InitError::NotMounted(g.name.to_string()));
+        }
+        let def = std::mem::take(&mut *shared);
+        shared.started = true;
+        def
+    };
     let name = format!("topology-{}", NEXT.fetch_add(1, Ordering::Relaxed));
     let config = std::mem::take(&mut def.config);
-    let system = ActorSystem::create_with(name, config).map_err(|_| InitError::AlreadyStarted)?;
+    let system = ActorSystem::create_with(name, config)?;
     system.runtimes().set_default(handle);
     for (filter, handle) in def.runtimes.drain(..) {
         system.runtimes().add(filter, handle);

@@ -32,6 +32,8 @@ pub(crate) struct TopologyDef {
     pub(crate) routes: Vec<RouteDecl>,
     pub(crate) runtimes: Vec<(RtFilter, Handle)>,
     pub(crate) config: SystemConfig,
+    /// Set by the first start: its groups now belong to a running system.
+    pub(crate) started: bool,
 }
 
 /// The static wiring of a system: which groups exist, which group's output

@@ -231,6 +231,18 @@ async fn send_without_route_is_no_recipient() {
     system.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_topology_starts_once() {
+    let topology = Topology::empty();
+    topology.local("counter").mount(counter());
+    let system = init::try_start(topology.clone()).unwrap();
+    assert_eq!(
+        init::try_start(topology).err(),
+        Some(init::InitError::AlreadyStarted)
+    );
+    system.shutdown().await;
+}
+
 #[test]
 fn try_start_rejects_a_group_that_is_not_mounted() {
     let rt = tokio::runtime::Builder::new_current_thread()
