@@ -45,9 +45,19 @@ pub async fn start(topology: Topology) -> ShutdownReport {
             return ShutdownReport::default();
         }
     };
+    let ctrl_c = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => tracing::info!("ctrl-c: terminating"),
+            // No signal handling here: only `terminate` ends the system.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for ctrl-c");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
     tokio::select! {
         _ = system.terminated() => {}
-        _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c: terminating"),
+        _ = ctrl_c => {}
     }
     system.shutdown().await
 }
