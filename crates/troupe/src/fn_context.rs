@@ -34,7 +34,6 @@ pub enum TryRecvError {
 pub(crate) struct StopState {
     pub(crate) reason: Option<StopReason>,
     pub(crate) replies: Vec<oneshot::Sender<Result<(), StopError>>>,
-    pub(crate) processed: u64,
 }
 
 /// What a functional actor sees: its mailbox (`recv`), its identity, and
@@ -52,6 +51,8 @@ pub struct Context {
     pub(crate) timers: crate::timer::Timers,
     pub(crate) streams: crate::stream::Streams,
     trace_id: TraceId,
+    /// Envelopes received by this run of `exec`.
+    processed: u64,
 }
 
 impl Context {
@@ -67,6 +68,7 @@ impl Context {
             timers: Default::default(),
             streams: Default::default(),
             trace_id: TraceId::generate(),
+            processed: 0,
         }
     }
 
@@ -104,11 +106,10 @@ impl Context {
             Item::Msg(env) => {
                 self.trace_id = env.trace_id;
                 set_current_trace(env.trace_id);
-                self.stop.lock().processed += 1;
+                self.processed += 1;
                 Some(env)
             }
             Item::Sys(SysMsg::Status(tx)) => {
-                let processed = self.stop.lock().processed;
                 let _ = tx.send(ActorStatus {
                     addr: self.shared.addr,
                     meta: self.shared.meta.clone(),
@@ -116,7 +117,7 @@ impl Context {
                     lifecycle: self.shared.lifecycle(),
                     mailbox_len: self.shared.mailbox.len(),
                     mailbox_capacity: self.shared.mailbox.capacity(),
-                    processed,
+                    processed: self.processed,
                     failures: 0,
                     dropped: self.shared.mailbox.dropped(),
                     uptime: self.shared.started_at.elapsed(),
