@@ -11,12 +11,14 @@ use crate::error::SpawnError;
 use crate::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 use crate::system::ActorSystem;
 
-/// Per-actor settings: mailbox size and policy, request timeout.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Per-actor settings: mailbox size and policy, request timeout, and
+/// (optionally) the supervision config that makes the actor a supervisor.
+#[derive(Clone, Debug)]
 pub struct ActorConfig {
     mailbox_capacity: usize,
     overflow: OverflowPolicy,
     request_timeout: Option<Duration>,
+    supervision: Option<crate::supervision::SupervisorConfig>,
 }
 
 impl Default for ActorConfig {
@@ -25,6 +27,7 @@ impl Default for ActorConfig {
             mailbox_capacity: DEFAULT_CAPACITY,
             overflow: OverflowPolicy::Wait,
             request_timeout: Some(Duration::from_secs(5)),
+            supervision: None,
         }
     }
 }
@@ -48,6 +51,25 @@ impl ActorConfig {
     pub fn with_request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
         self
+    }
+
+    /// Makes the actor a supervisor with the default config (one-for-one,
+    /// 3 restarts in 5 s); the same as `.supervised()` on the spawn builder.
+    pub fn supervised(self) -> Self {
+        self.with_supervision(crate::supervision::SupervisorConfig::default())
+    }
+
+    /// Makes the actor a supervisor with this config; the same as
+    /// `.with_supervision(config)` on the spawn builder (which wins if both
+    /// are given).
+    pub fn with_supervision(mut self, config: crate::supervision::SupervisorConfig) -> Self {
+        self.supervision = Some(config);
+        self
+    }
+
+    /// The supervision config, if the actor is to be a supervisor.
+    pub fn supervision(&self) -> Option<&crate::supervision::SupervisorConfig> {
+        self.supervision.as_ref()
     }
 
     /// The mailbox capacity.
@@ -145,7 +167,8 @@ impl<A: Actor> IntoFuture for SpawnBuilder<A> {
             let config = self
                 .config
                 .unwrap_or_else(|| system.default_actor_config().clone());
-            crate::runner::spawn(self.actor, system, self.name, config, self.supervision).await
+            let supervision = self.supervision.or_else(|| config.supervision().cloned());
+            crate::runner::spawn(self.actor, system, self.name, config, supervision).await
         })
     }
 }

@@ -500,3 +500,69 @@ async fn nested_supervisor_actors_restart_whole_subtrees() {
     assert!(report.all_stopped());
     assert_eq!(report.actors.len(), 4);
 }
+
+mod config_supervision {
+    use std::time::Duration;
+
+    use troupe::prelude::*;
+    use troupe::supervision::SupervisorConfig;
+
+    struct Leaf;
+    impl Actor for Leaf {}
+
+    #[troupe::message(ret = ())]
+    struct Fall;
+
+    impl Handler<Fall> for Leaf {
+        async fn handle(&mut self, _: Fall, _: &mut ActorContext<Self>) -> HandlerResult<()> {
+            Err("fell".into())
+        }
+    }
+
+    struct Tree;
+    impl Actor for Tree {
+        async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+            ctx.spawn_child(|| Leaf).named("config-leaf").await?;
+            Ok(())
+        }
+    }
+
+    /// A supervision config in `ActorConfig` (the seed's
+    /// `ActorConfig::default().supervised()`) makes the actor a supervisor,
+    /// as `.with_supervision()` on the spawn builder does.
+    #[tokio::test(start_paused = true)]
+    async fn actor_config_supervised_makes_a_supervisor() {
+        let system = ActorSystem::create("config-supervised").unwrap();
+        let (observer, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let config = ActorConfig::default()
+            .with_mailbox_capacity(8)
+            .with_supervision(SupervisorConfig::default().observe(observer));
+        assert!(config.supervision().is_some());
+        let tree = Tree
+            .spawn()
+            .on_system(&system)
+            .with_config(config)
+            .await
+            .unwrap();
+        let leaf = system.get::<Leaf>("config-leaf").unwrap();
+        assert!(leaf.send(Fall).await.is_err());
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+                Ok(Some(troupe::supervision::SupervisionEvent::Started {
+                    restart: true, ..
+                })) => break,
+                Ok(Some(_)) => continue,
+                other => panic!("no restart: {other:?}"),
+            }
+        }
+        let children = tokio::time::timeout(Duration::from_secs(5), tree.children())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(children.len(), 1);
+        assert_eq!(children[0].restarts, 1);
+        assert!(children[0].alive);
+        assert!(ActorConfig::default().supervised().supervision().is_some());
+        system.shutdown().await;
+    }
+}

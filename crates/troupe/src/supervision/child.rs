@@ -279,7 +279,11 @@ impl<C: Actor> ActorStart<C> {
                 return Err(link.failed(reason));
             }
         };
-        match crate::runner::start_in(actor, shared.clone(), self.supervision.clone()) {
+        let supervision = self
+            .supervision
+            .clone()
+            .or_else(|| self.config.as_ref().and_then(|c| c.supervision().cloned()));
+        match crate::runner::start_in(actor, shared.clone(), supervision) {
             Ok(started) => Ok((shared, started)),
             Err(e) => {
                 shared.finish(ExitReason::StartFailed(e.to_string()));
