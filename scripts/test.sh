@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # All the tests: the workspace's unit, integration and doc tests (every
-# feature on), then the pipeline's unsafe code under Miri and loom. It
-# installs what it needs (nightly Miri) itself.
+# feature on), every example run to completion, then the unsafe code under
+# Miri and loom. It installs what it needs (nightly Miri) itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test (workspace, all features)"
 cargo test --workspace --all-features
+
+echo "== examples (each must finish by itself)"
+for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
+    supervision basic_supervisor timers stream_counter; do
+    timeout 120 cargo run -q -p troupe-examples --example "$example" > /dev/null
+    echo "example $example: ok"
+done
+timeout 120 cargo run -q -p troupe-pipeline --example pipeline > /dev/null
+echo "example pipeline: ok"
 
 echo "== unsafe code under Miri and loom"
 bash scripts/check-unsafe.sh
