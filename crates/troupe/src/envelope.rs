@@ -140,6 +140,11 @@ impl Envelope {
         }
     }
 
+    /// Whether this is a request.
+    pub(crate) fn is_request(&self) -> bool {
+        self.payload.is_request()
+    }
+
     /// Whether the message inside is of type `M` (request or not).
     pub fn is<M: Message>(&self) -> bool {
         self.payload.is::<M>() || self.payload.is::<Requested<M>>()

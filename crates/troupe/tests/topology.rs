@@ -366,3 +366,81 @@ async fn a_request_to_a_discarding_router_resolves_gone() {
     );
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn several_routes_each_get_a_copy_and_a_request_goes_to_the_first() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, &'static str)>();
+    let listener = |name: &'static str, tx: mpsc::UnboundedSender<(&'static str, &'static str)>| {
+        ActorGroup::new().exec(move |mut ctx| {
+            let tx = tx.clone();
+            async move {
+                while let Some(envelope) = ctx.recv().await {
+                    msg!(match envelope {
+                        Shout => {
+                            let _ = tx.send((name, "shout"));
+                        }
+                        NoClone { .. } => {
+                            let _ = tx.send((name, "no-clone"));
+                        }
+                        (Report, token) => {
+                            let _ = tx.send((name, "report"));
+                            ctx.respond(token, (name.to_string(), 0));
+                        }
+                    })
+                }
+            }
+        })
+    };
+    let (done_tx, mut done) = mpsc::unbounded_channel();
+    let topology = Topology::empty();
+    let source = topology.local("source");
+    let first = topology.local("first");
+    let second = topology.local("second");
+    source.route_to(&first, |_| true);
+    source.route_to(&second, |_| true);
+    first.mount(listener("first", tx.clone()));
+    second.mount(listener("second", tx.clone()));
+    source.mount(ActorGroup::new().exec(move |ctx| {
+        let done = done_tx.clone();
+        async move {
+            ctx.send(Shout).await.map_err(|e| e.to_string())?;
+            let answer = ctx
+                .request(Report)
+                .resolve()
+                .await
+                .map_err(|e| e.to_string())?;
+            ctx.send(NoClone { user: 1 })
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = done.send(answer.0);
+            Ok::<(), String>(())
+        }
+    }));
+    let system = init::try_start(topology).unwrap();
+    assert_eq!(
+        done.recv().await.as_deref(),
+        Some("first"),
+        "the request went to the first route"
+    );
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(rx.recv().await.unwrap());
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("first", "report"),
+            ("first", "shout"),
+            ("second", "no-clone"),
+            ("second", "shout")
+        ],
+        "both got the Clone message, one the request, the last route the message that is not Clone"
+    );
+    assert_eq!(
+        system.dead_letter_count(),
+        1,
+        "the copy that could not be made"
+    );
+    system.shutdown().await;
+}

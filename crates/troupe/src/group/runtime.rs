@@ -66,9 +66,10 @@ impl GroupRuntime {
         }
     }
 
-    /// The targets of one envelope, starting keyed actors on demand.
-    fn targets(self: &Arc<Self>, env: &Envelope) -> Vec<Arc<Shared>> {
-        match self.route(env) {
+    /// The targets of a multicast or broadcast outcome, starting keyed
+    /// actors on demand. (A unicast, the common case, takes no list.)
+    fn targets(self: &Arc<Self>, outcome: Outcome) -> Vec<Arc<Shared>> {
+        match outcome {
             Outcome::Unicast(key) => self.actor(key).into_iter().collect(),
             Outcome::Multicast(keys) => keys.into_iter().filter_map(|k| self.actor(k)).collect(),
             Outcome::Broadcast => self.actors.lock().values().cloned().collect(),
@@ -81,13 +82,29 @@ impl GroupRuntime {
         self: &Arc<Self>,
         env: Envelope,
     ) -> Result<(), SendError<Envelope>> {
-        let targets = self.targets(&env);
-        self.deliver_to(targets, env).await
+        match self.route(&env) {
+            Outcome::Unicast(key) => match self.actor(key) {
+                Some(target) => target.deliver(env).await,
+                None => self.discard(env),
+            },
+            outcome => {
+                let targets = self.targets(outcome);
+                self.deliver_to(targets, env).await
+            }
+        }
     }
 
     /// Delivers without waiting for mailbox space.
     pub(crate) fn try_deliver(self: &Arc<Self>, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let targets = self.targets(&env);
+        let targets = match self.route(&env) {
+            Outcome::Unicast(key) => {
+                return match self.actor(key) {
+                    Some(target) => target.try_deliver(env),
+                    None => self.discard(env),
+                };
+            }
+            outcome => self.targets(outcome),
+        };
         let Some((last, others)) = targets.split_last() else {
             return self.discard(env);
         };
@@ -136,14 +153,18 @@ impl GroupRuntime {
     /// Sends through this group's outgoing routes (`Context::send`): every
     /// route whose filter accepts the envelope gets it.
     pub(crate) async fn send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let dests = self.destinations(&env);
-        let Some((last, others)) = dests.split_last() else {
+        let (first, rest) = self.destinations(&env);
+        let Some(first) = first else {
             self.system
                 .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
             return Err(SendError::NoRecipient(env));
         };
-        for dest in others {
-            if let Some(copy) = env.try_clone() {
+        // A request goes to the first accepting route only (any-semantics).
+        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
+            return first.deliver(env).await;
+        };
+        for dest in std::iter::once(&first).chain(others) {
+            if let Some(copy) = self.copy_to_group(dest, &env) {
                 dest.deliver(copy).await?;
             }
         }
@@ -151,25 +172,44 @@ impl GroupRuntime {
     }
 
     pub(crate) fn try_send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let dests = self.destinations(&env);
-        let Some((last, others)) = dests.split_last() else {
+        let (first, rest) = self.destinations(&env);
+        let Some(first) = first else {
             return Err(SendError::NoRecipient(env));
         };
-        for dest in others {
-            if let Some(copy) = env.try_clone() {
+        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
+            return first.try_deliver(env);
+        };
+        for dest in std::iter::once(&first).chain(others) {
+            if let Some(copy) = self.copy_to_group(dest, &env) {
                 dest.try_deliver(copy)?;
             }
         }
         last.try_deliver(env)
     }
 
-    fn destinations(&self, env: &Envelope) -> Vec<Arc<GroupRuntime>> {
-        self.routes
-            .read()
+    /// A copy of the envelope for one of several routes, or a dead letter
+    /// when it cannot be copied (its type is not `Clone`).
+    fn copy_to_group(&self, dest: &GroupRuntime, env: &Envelope) -> Option<Envelope> {
+        let copy = env.try_clone();
+        if copy.is_none() {
+            tracing::debug!(group = %dest.name, "a message that is not Clone reaches one route only");
+            self.system
+                .dead_letter(crate::addr::Addr::NULL, env, DeadLetterReason::NoRecipient);
+        }
+        copy
+    }
+
+    /// The groups whose route accepts the envelope: the first, then the
+    /// others (a list that stays empty, so unallocated, for the usual
+    /// single route).
+    fn destinations(&self, env: &Envelope) -> (Option<Arc<GroupRuntime>>, Vec<Arc<GroupRuntime>>) {
+        let routes = self.routes.read();
+        let mut accepted = routes
             .iter()
             .filter(|r| (r.filter)(env))
-            .filter_map(|r| r.to.upgrade())
-            .collect()
+            .filter_map(|r| r.to.upgrade());
+        let first = accepted.next();
+        (first, accepted.collect())
     }
 
     /// The running actor with this key, started if needed. `None` once the
