@@ -123,29 +123,19 @@ async fn fanout(s: Sizes) -> RunResult {
 }
 
 async fn backpressure(s: Sizes) -> RunResult {
-    let per_producer = s.bp_n / s.bp_producers;
     let actor = Counter::spawn_with_mailbox(Counter { count: 0 }, mailbox::bounded(s.bp_capacity));
-    let probe = mem::Probe::start_with_peak();
-    let start = Instant::now();
-    let producers: Vec<_> = (0..s.bp_producers)
-        .map(|_| {
-            let actor = actor.clone();
-            tokio::spawn(async move {
-                for _ in 0..per_producer {
-                    inc(&actor).await?;
-                }
-                Ok::<(), BenchError>(())
-            })
-        })
-        .collect();
-    for p in producers {
-        p.await.ctx("producer task failed")??;
-    }
-    let count = get(&actor).await?;
-    let elapsed = start.elapsed();
-    let growth = probe.finish(1);
-    check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_peaks(growth))
+    crate::workloads::backpressure::run_on_tokio(
+        actor,
+        &s,
+        |a, n| async move {
+            for _ in 0..n {
+                inc(&a).await?;
+            }
+            Ok(())
+        },
+        |a| async move { get(&a).await },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -255,29 +255,19 @@ async fn spawn(s: Sizes) -> RunResult {
 }
 
 async fn backpressure(s: Sizes) -> RunResult {
-    let per_producer = s.bp_n / s.bp_producers;
     let counter = spawn_counter(s.bp_capacity);
-    let probe = mem::Probe::start_with_peak();
-    let start = Instant::now();
-    let producers: Vec<JoinHandle<Result<(), BenchError>>> = (0..s.bp_producers)
-        .map(|_| {
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                for _ in 0..per_producer {
-                    inc(&counter).await?;
-                }
-                Ok(())
-            })
-        })
-        .collect();
-    for p in producers {
-        p.await.ctx("producer task failed")??;
-    }
-    let count = get(&counter).await?;
-    let elapsed = start.elapsed();
-    let growth = probe.finish(1);
-    check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_peaks(growth))
+    crate::workloads::backpressure::run_on_tokio(
+        counter,
+        &s,
+        |c, n| async move {
+            for _ in 0..n {
+                inc(&c).await?;
+            }
+            Ok(())
+        },
+        |c| async move { get(&c).await },
+    )
+    .await
 }
 
 async fn restart_child(churn: Churn) {

@@ -8,8 +8,13 @@
 //! every millisecond). With a bounded mailbox it stays near zero; an unbounded one shows its
 //! queue. (RSS is not used, for the reason given in [`super::spawn`].)
 
+use std::future::Future;
+use std::time::Instant;
+
 use super::{mega_per_sec, millis, Metric, Sample, Spec, MMSG_PER_S, TOTAL_MS};
 use crate::config::Sizes;
+use crate::harness::{check_count, BenchError, Context as _, RunResult};
+use crate::util::mem;
 
 /// The workload's description.
 pub static SPEC: Spec = Spec {
@@ -44,3 +49,32 @@ pub static SPEC: Spec = Spec {
         ]
     },
 };
+
+/// The measured part of the workload for frameworks whose producers are
+/// Tokio tasks: `bp_producers` tasks each call `produce(target, n)`, which
+/// sends `n` increments (waiting while the mailbox is full), then `get` reads
+/// the count. Only how increments are sent and the count read differs
+/// between those frameworks.
+pub async fn run_on_tokio<H, P, PF, G, GF>(target: H, s: &Sizes, produce: P, get: G) -> RunResult
+where
+    H: Clone + Send + 'static,
+    P: Fn(H, usize) -> PF,
+    PF: Future<Output = Result<(), BenchError>> + Send + 'static,
+    G: FnOnce(H) -> GF,
+    GF: Future<Output = Result<u64, BenchError>>,
+{
+    let per_producer = s.bp_n / s.bp_producers;
+    let probe = mem::Probe::start_with_peak();
+    let start = Instant::now();
+    let producers: Vec<_> = (0..s.bp_producers)
+        .map(|_| tokio::spawn(produce(target.clone(), per_producer)))
+        .collect();
+    for p in producers {
+        p.await.ctx("producer task failed")??;
+    }
+    let count = get(target).await?;
+    let elapsed = start.elapsed();
+    let growth = probe.finish(1);
+    check_count("counter", count, per_producer * s.bp_producers)?;
+    Ok(Sample::timed(elapsed).with_peaks(growth))
+}

@@ -168,34 +168,24 @@ async fn fanout(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
 }
 
 async fn backpressure(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
-    let per_producer = s.bp_n / s.bp_producers;
     let actor = Counter::default()
         .spawn()
         .on_system(&sys)
         .with_config(ActorConfig::default().with_mailbox_capacity(s.bp_capacity))
         .await
         .ctx("spawn counter")?;
-    let probe = mem::Probe::start_with_peak();
-    let start = Instant::now();
-    let producers: Vec<_> = (0..s.bp_producers)
-        .map(|_| {
-            let actor = actor.clone();
-            tokio::spawn(async move {
-                for _ in 0..per_producer {
-                    inc(&actor).await?;
-                }
-                Ok::<(), BenchError>(())
-            })
-        })
-        .collect();
-    for p in producers {
-        p.await.ctx("producer task failed")??;
-    }
-    let count = get(&actor).await?;
-    let elapsed = start.elapsed();
-    let growth = probe.finish(1);
-    check_count("counter", count, per_producer * s.bp_producers)?;
-    Ok(Sample::timed(elapsed).with_peaks(growth))
+    crate::workloads::backpressure::run_on_tokio(
+        actor,
+        &s,
+        |a, n| async move {
+            for _ in 0..n {
+                inc(&a).await?;
+            }
+            Ok(())
+        },
+        |a| async move { get(&a).await },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
