@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tokio::runtime::Handle;
 
-use crate::group::{GroupRuntime, Route};
-use crate::system::{ActorSystem, ShutdownReport};
+use crate::core::system::{ActorSystem, ShutdownReport};
+use crate::functional::{GroupRuntime, GroupSupervisor, Route};
 use crate::topology::Topology;
 
 /// A topology could not be started.
@@ -27,6 +27,9 @@ pub enum InitError {
     /// by a system created by hand).
     #[error(transparent)]
     System(#[from] crate::error::SystemError),
+    /// A group's supervisor could not be started.
+    #[error("a group could not start: {0}")]
+    Spawn(#[from] crate::error::SpawnError),
 }
 
 /// Starts the topology's system and runs it until it terminates: on Ctrl-C,
@@ -102,10 +105,10 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
         });
     }
     for group in &groups {
-        system.add_group(group.clone());
+        system.mount(group.name.to_string(), group.clone());
     }
     for group in &groups {
-        group.start_singleton();
+        GroupSupervisor::start_root(group)?;
     }
     Ok(system)
 }

@@ -41,54 +41,60 @@
 //! ```
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+#![warn(missing_debug_implementations)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
-mod actor;
-mod actor_ref;
+// Layer 1, basics: addresses, messages, envelopes, requests, errors.
 mod addr;
-mod attached;
 mod catch;
-mod context;
-mod dead_letter;
 mod deadline;
+pub mod defaults;
 mod envelope;
 mod error;
-mod fn_context;
+mod exit;
 mod future_slot;
-mod group;
-pub mod init;
-mod mailbox;
-mod matching;
 mod message;
 mod payload;
-mod process;
 mod request;
-mod runner;
-mod runtime;
-mod spawn;
 mod status;
-pub mod stream;
+
+// Layer 2, the process core: process state, mailbox, the run loop, launch,
+// delivery, the restart engine, the system. It imports no front-end.
+mod core;
+
+// Layer 3, attached sources: timers, streams and the context core.
+mod attached;
+
+// Layer 4, front-ends: struct actors, functional actors, supervision.
+mod actor;
+mod functional;
 pub mod supervision;
-mod system;
-pub mod timer;
+
+// Layer 5, assembly: topologies and their start.
+pub mod init;
 mod topology;
 
-pub use actor::{Actor, Failure, FailureCause, Handler};
-pub use actor_ref::ActorRef;
+pub use crate::core::config::ActorConfig;
+pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
+pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
+pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
+pub use actor::{
+    Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Spawn, SpawnBuilder,
+};
 pub use addr::{ActorMeta, Addr, NodeNo};
-pub use context::ActorContext;
-pub use dead_letter::{DeadLetter, DeadLetterReason};
+pub use attached::{stream, timer, Accepts, Attach, ContextCore};
 pub use envelope::{Envelope, EnvelopeKind, TraceId};
 pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
-pub use fn_context::{Context, RequestBuilder, TryRecvError};
-pub use group::{ActorGroup, ExecResult, GroupRef, Key, Outcome, RestartPolicy, Schema};
-pub use mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
+pub use exit::{ExitReason, StopReason};
+pub use functional::{
+    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
+    TryRecvError,
+};
 pub use message::Message;
-pub use process::{ExitReason, StopReason};
 pub use request::{RequestError, ResponseToken};
-pub use spawn::{ActorConfig, Spawn, SpawnBuilder};
 pub use status::{ActorStatus, Lifecycle};
 pub use stream::{StreamEvent, StreamId};
-pub use system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
@@ -139,14 +145,15 @@ pub use troupe_macros::msg;
 pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy, Outcome,
-        RequestError, ResponseToken, Schema, SendError, Spawn, StopReason, StreamEvent, Topology,
+        Attach, Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy,
+        Outcome, RequestError, ResponseToken, Schema, SendError, Spawn, SpawnError, StopError,
+        StopReason, StreamEvent, Topology,
     };
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! What the macros expand to; not a public API.
-    pub use crate::matching::MatchEnvelope;
+    pub use crate::functional::matching::MatchEnvelope;
     pub use crate::message::{CloneProbe, ViaClone, ViaNothing};
 }

@@ -71,3 +71,9 @@ impl<T> ViaNothing<T> for CloneProbe<'_, T> {
         None
     }
 }
+
+impl<T> std::fmt::Debug for CloneProbe<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloneProbe").finish_non_exhaustive()
+    }
+}

@@ -151,6 +151,7 @@ impl<T: Erasable> Boxed<T> {
     unsafe fn take(s: &mut Storage, dst: *mut ()) {
         // SAFETY: see above; `dst` is valid for a write of `T`.
         let boxed = unsafe { Box::from_raw(Self::ptr(s)) };
+        // SAFETY: the caller gives a `dst` valid and aligned for a `T`.
         unsafe { ptr::write(dst.cast::<T>(), *boxed) }
     }
     unsafe fn fail(s: &mut Storage, err: RequestError) {

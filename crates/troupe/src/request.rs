@@ -33,6 +33,10 @@ pub enum RequestError {
     /// The actor does not handle this message type.
     #[error("the actor does not handle {0}")]
     Unhandled(&'static str),
+    /// A process sent a request to itself, which would wait for its own
+    /// answer (OTP's `calling_self`).
+    #[error("a process cannot request itself")]
+    CallingSelf,
 }
 
 thread_local! {
@@ -106,15 +110,6 @@ impl<R> fmt::Debug for ResponseToken<R> {
             .field("waiting", &self.is_waiting())
             .finish()
     }
-}
-
-/// Awaits a response with an optional deadline (see `deadline.rs`).
-pub(crate) async fn await_response<R>(
-    rx: oneshot::Receiver<Result<R, RequestError>>,
-    timeout: Option<Duration>,
-) -> Result<R, RequestError> {
-    let at = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
-    await_response_until(rx, at, timeout.unwrap_or_default()).await
 }
 
 /// Awaits a response until an instant; `timeout` is what the error reports.

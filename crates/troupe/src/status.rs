@@ -13,12 +13,15 @@ pub enum Lifecycle {
     Running,
     /// Running its stop hooks.
     Stopping,
+    /// Ended, waiting for its supervisor to restart it: its mailbox still
+    /// takes messages, which the next incarnation handles.
+    Restarting,
     /// Gone.
     Stopped,
 }
 
-/// A snapshot of an actor, answered through the system channel (so it works
-/// even when the mailbox is full).
+/// A snapshot of an actor, read from its shared state: it is answered even
+/// when the mailbox is full or a handler is stuck.
 #[derive(Clone, Debug)]
 pub struct ActorStatus {
     /// The actor's address.
@@ -41,4 +44,7 @@ pub struct ActorStatus {
     pub dropped: u64,
     /// Time since the actor was spawned.
     pub uptime: Duration,
+    /// How many of its supervised children are alive (0 unless it is a
+    /// supervisor).
+    pub children: usize,
 }

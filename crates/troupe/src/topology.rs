@@ -8,12 +8,12 @@ use parking_lot::Mutex;
 use tokio::runtime::Handle;
 
 use crate::addr::ActorMeta;
+use crate::core::system::SystemConfig;
 use crate::envelope::Envelope;
-use crate::group::Schema;
-use crate::system::SystemConfig;
+use crate::functional::Schema;
 
 type RouteFilter = Box<dyn Fn(&Envelope) -> bool + Send + Sync>;
-type RtFilter = crate::runtime::Filter;
+type RtFilter = crate::core::runtime::Filter;
 
 pub(crate) struct GroupDecl {
     pub(crate) name: Cow<'static, str>,
@@ -137,5 +137,17 @@ impl Local {
     /// first definition.
     pub fn mount(&self, schema: Schema) {
         self.topology.def.lock().groups[self.index].schema = Some(schema);
+    }
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topology").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local").finish_non_exhaustive()
     }
 }

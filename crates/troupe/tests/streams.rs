@@ -16,6 +16,7 @@ use tokio::time::{sleep, timeout};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tokio_stream::StreamExt;
 use troupe::prelude::*;
+use troupe::Attach as _;
 use troupe::{StreamEvent, StreamId};
 
 #[message]

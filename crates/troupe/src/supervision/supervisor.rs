@@ -1,47 +1,26 @@
-//! The plain [`Supervisor`] (children declared up front, as in Saluki), its
-//! handle [`SupervisorRef`], and its run loop.
+//! The plain [`Supervisor`] (children declared up front, as in Saluki) and
+//! its handle [`SupervisorRef`]. A plain supervisor is a struct actor with
+//! no message of its own: it runs on the same run loop and restart engine
+//! as every other process.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::Arc;
 
-use parking_lot::Mutex;
-use tokio::sync::oneshot;
-
-use crate::actor::BoxFuture;
-use crate::addr::{ActorMeta, Addr};
-use crate::context::unhandled;
-use crate::envelope::TraceId;
-use crate::mailbox::Item;
-use crate::process::{launch, ExitGuard, ExitReason, Shared, StopReason, SysMsg};
+use crate::actor::{spawn_keyed, Actor, ActorContext, ActorStart};
+use crate::addr::Addr;
+use crate::core::config::ActorConfig;
+use crate::core::process::Shared;
+use crate::core::restart::{
+    ask, ChildId, ChildInfo, ChildKey, ChildSpec, Outcome, ShutdownStrategy, SupMsg,
+    SupervisorConfig, SupervisorError, Template,
+};
+use crate::core::system::ActorSystem;
+use crate::defaults::CONTROL_WAIT;
+use crate::error::{HandlerResult, SpawnError};
+use crate::exit::ExitReason;
 use crate::request::RequestError;
-use crate::spawn::ActorConfig;
-use crate::status::ActorStatus;
-use crate::system::ActorSystem;
-
-use super::child::{ChildInfo, ChildSpec, Link, Start};
-use super::process::plain_status;
-use super::strategy::SupervisorConfig;
-use super::{ChildId, ChildKey, Engine, Reply, SupMsg, SupervisorError};
-
-/// How long `children()` waits for an answer.
-const CONTROL_WAIT: Duration = Duration::from_secs(5);
-
-type MakeChild = dyn Fn(Box<dyn Any + Send>) -> Option<ChildSpec> + Send + Sync;
-
-/// Builds dynamic children from an argument (OTP's `simple_one_for_one`
-/// child spec plus `start_child(Sup, Args)`).
-#[derive(Clone)]
-pub(crate) struct Template {
-    make: Arc<MakeChild>,
-}
-
-impl Template {
-    pub(crate) fn make(&self, arg: Box<dyn Any + Send>) -> Option<ChildSpec> {
-        (self.make)(arg)
-    }
-}
+use crate::status::{ActorStatus, Lifecycle};
 
 /// A supervisor whose children are declared up front: plain processes
 /// ([`Supervisable`](super::Supervisable)), struct actors
@@ -81,6 +60,8 @@ pub struct Supervisor {
     config: SupervisorConfig,
     children: Vec<ChildSpec>,
     template: Option<Template>,
+    /// Where a root supervisor's handle learns why it gave up.
+    outcome: Option<Outcome>,
 }
 
 impl Supervisor {
@@ -91,6 +72,7 @@ impl Supervisor {
             config: SupervisorConfig::default(),
             children: Vec::new(),
             template: None,
+            outcome: None,
         }
     }
 
@@ -127,9 +109,7 @@ impl Supervisor {
             let arg: Box<dyn Any> = arg;
             arg.downcast::<T>().ok().map(|a| template(*a).into())
         };
-        self.template = Some(Template {
-            make: Arc::new(make),
-        });
+        self.template = Some(Template::new(Arc::new(make)));
         self
     }
 
@@ -138,19 +118,30 @@ impl Supervisor {
         &self.name
     }
 
-    pub(crate) fn name_arc(&self) -> Arc<str> {
-        self.name.clone()
-    }
-
     /// Starts it as a root process of `system` and returns once all its
     /// children run (OTP `start_link`). If a child fails to start, the ones
     /// started are stopped (in reverse order) and the error is returned.
-    pub async fn spawn(self, system: &ActorSystem) -> Result<SupervisorRef, SupervisorError> {
-        let (shared, started, outcome) = launch_supervisor(Arc::new(self), system, None)?;
-        match started.await {
-            Ok(Ok(())) => Ok(SupervisorRef { shared, outcome }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(SupervisorError::Exited(ExitReason::Killed)),
+    pub async fn spawn(mut self, system: &ActorSystem) -> Result<SupervisorRef, SupervisorError> {
+        let outcome = Outcome::default();
+        self.outcome = Some(outcome.clone());
+        let name = self.name.to_string();
+        let supervision = Some(self.config.clone());
+        let config = ActorConfig::default().with_mailbox_capacity(1);
+        match spawn_keyed(self, system.clone(), name.clone(), config, supervision).await {
+            Ok(handle) => Ok(SupervisorRef {
+                shared: handle.shared().clone(),
+                outcome,
+            }),
+            Err(e) => Err(match outcome.lock().take() {
+                Some(e) => e,
+                None => match e {
+                    SpawnError::ShuttingDown => SupervisorError::ShuttingDown,
+                    e => SupervisorError::StartFailed {
+                        child: name,
+                        reason: e.to_string(),
+                    },
+                },
+            }),
         }
     }
 
@@ -171,172 +162,56 @@ impl fmt::Debug for Supervisor {
     }
 }
 
-type Outcome = Arc<Mutex<Option<SupervisorError>>>;
-type StartedRx = oneshot::Receiver<Result<(), SupervisorError>>;
-
-/// Registers and spawns a supervisor process.
-fn launch_supervisor(
-    spec: Arc<Supervisor>,
-    system: &ActorSystem,
-    parent: Option<Weak<Shared>>,
-) -> Result<(Arc<Shared>, StartedRx, Outcome), SupervisorError> {
-    let meta = ActorMeta::new("Supervisor", spec.name.to_string());
-    let failed = |reason: String| SupervisorError::StartFailed {
-        child: spec.name.to_string(),
-        reason,
-    };
-    let runtime = system
-        .runtime_for(&meta)
-        .ok_or_else(|| failed("no Tokio runtime to run on".into()))?;
-    let shared = Shared::new(
-        system.clone(),
-        meta,
-        None,
-        &ActorConfig::default().with_mailbox_capacity(1),
-    );
-    if let Some(parent) = parent {
-        shared.set_parent(parent);
-    }
-    system
-        .register(&shared, TypeId::of::<Supervisor>)
-        .map_err(|e| match e {
-            crate::error::SpawnError::ShuttingDown => SupervisorError::ShuttingDown,
-            e => failed(e.to_string()),
-        })?;
-    let (tx, rx) = oneshot::channel();
-    let outcome = Outcome::default();
-    let slot = outcome.clone();
-    launch(&shared, &runtime, TraceId::generate(), |guard| {
-        run(shared.clone(), spec, guard, tx, slot)
-    });
-    Ok((shared, rx, outcome))
-}
-
-async fn run(
-    shared: Arc<Shared>,
-    spec: Arc<Supervisor>,
-    guard: ExitGuard,
-    started: oneshot::Sender<Result<(), SupervisorError>>,
-    outcome: Outcome,
-) {
-    let mut engine = Engine::new(spec.config.clone(), &shared, spec.name.clone());
-    engine.set_template(spec.template.clone());
-    for child in &spec.children {
-        if let Err(e) = engine.add_child(child.clone()).await {
-            shared.set_stopping();
-            engine.shutdown().await;
-            *outcome.lock() = Some(e.clone());
-            shared.finish(ExitReason::StartFailed(e.to_string()));
-            drop(guard);
-            let _ = started.send(Err(e));
-            return;
-        }
-    }
-    shared.set_running();
-    let _ = started.send(Ok(()));
-    let mut replies = Vec::new();
-    let reason = loop {
-        let Some(item) = shared.mailbox.recv().await else {
-            break ExitReason::Shutdown;
+/// A plain supervisor is a struct actor whose `pre_start` starts its
+/// children, in order.
+impl Actor for Supervisor {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        let Some(engine) = ctx.core.supervisor.as_mut() else {
+            return Err(SupervisorError::NotASupervisor.into());
         };
-        match item {
-            Item::Sys(SysMsg::Stop { reason, reply }) => {
-                replies.extend(reply);
-                match reason {
-                    StopReason::Graceful => break ExitReason::Normal,
-                    StopReason::Shutdown => break ExitReason::Shutdown,
-                    StopReason::Kill => {
-                        drop(guard); // kills the children too (see `Shared::finish`)
-                        for r in replies {
-                            let _ = r.send(Ok(()));
-                        }
-                        return;
-                    }
-                }
-            }
-            Item::Sys(SysMsg::Status(tx)) => {
-                let _ = tx.send(plain_status(&shared));
-            }
-            Item::Sys(SysMsg::Supervision(msg)) => {
-                if let Err(e) = engine.handle(*msg).await {
-                    *outcome.lock() = Some(e.clone());
-                    break ExitReason::Failed(e.to_string());
-                }
-            }
-            Item::Msg(env) => unhandled(env),
+        engine.set_template(self.template.clone());
+        if let Some(outcome) = &self.outcome {
+            engine.set_outcome(outcome.clone());
         }
-    };
-    shared.set_stopping();
-    let stuck = engine.shutdown().await;
-    if let Some(child) = stuck.into_iter().next() {
-        outcome
-            .lock()
-            .get_or_insert(SupervisorError::ShutdownTimedOut { child });
-    }
-    shared.finish(reason);
-    drop(guard);
-    for r in replies {
-        let _ = r.send(Ok(()));
-    }
-}
-
-/// Starts a nested plain supervisor: a new process for every run.
-pub(crate) struct SupervisorStart {
-    spec: Arc<Supervisor>,
-}
-
-impl SupervisorStart {
-    pub(crate) fn new(spec: Supervisor) -> Self {
-        Self {
-            spec: Arc::new(spec),
-        }
-    }
-}
-
-impl Start for SupervisorStart {
-    fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
-        let launched =
-            launch_supervisor(self.spec.clone(), &link.system, Some(link.parent.clone()));
-        Box::pin(async move {
-            let (shared, started, _) = launched?;
-            let res = match link.start_timeout {
-                Some(t) => tokio::time::timeout(t, started).await.ok(),
-                None => Some(started.await),
-            };
-            match res {
-                Some(Ok(Ok(()))) => Ok(shared),
-                Some(Ok(Err(e))) => Err(link.failed(e)),
-                Some(Err(_)) => Err(link.failed("killed while starting")),
-                None => {
-                    shared.abort();
-                    Err(link.failed("did not start in time"))
+        for child in &self.children {
+            if let Err(e) = engine.add_child(child.clone()).await {
+                if let Some(outcome) = &self.outcome {
+                    outcome.lock().get_or_insert(e.clone());
                 }
+                return Err(e.into());
             }
-        })
+        }
+        Ok(())
     }
 }
 
-/// Sends a request to a supervisor through its system channel.
-pub(crate) async fn ask<T>(
-    shared: &Shared,
-    make: impl FnOnce(Reply<T>) -> SupMsg,
-    bound: Option<Duration>,
-) -> Result<T, SupervisorError> {
-    let (tx, rx) = oneshot::channel();
-    if shared
-        .mailbox
-        .push_sys(SysMsg::Supervision(Box::new(make(tx))))
-        .is_err()
-    {
-        return Err(SupervisorError::Gone);
+impl ChildSpec {
+    /// A nested supervisor, restarted as a whole (with all its children).
+    pub fn supervisor(supervisor: Supervisor) -> Self {
+        let name = supervisor.name.clone();
+        let supervision = Some(supervisor.config.clone());
+        let spec = Arc::new(supervisor);
+        let start = ActorStart {
+            factory: Arc::new(move || Supervisor::clone(&spec)),
+            registered: None,
+            key: Some(name.to_string()),
+            config: Some(ActorConfig::default().with_mailbox_capacity(1)),
+            supervision,
+        };
+        Self::new(
+            name,
+            ShutdownStrategy::Infinity,
+            None,
+            true,
+            Arc::new(start),
+        )
     }
-    let answer = match bound {
-        Some(b) => tokio::time::timeout(b, rx)
-            .await
-            .map_err(|_| SupervisorError::Gone)?,
-        None => rx.await,
-    };
-    answer.unwrap_or(Err(SupervisorError::Gone))
+}
+
+impl From<Supervisor> for ChildSpec {
+    fn from(supervisor: Supervisor) -> Self {
+        ChildSpec::supervisor(supervisor)
+    }
 }
 
 /// The handle of a running plain [`Supervisor`]. Cheap to clone.
@@ -398,9 +273,13 @@ impl SupervisorRef {
         ask(&self.shared, |tx| SupMsg::StopChild(key, tx), None).await
     }
 
-    /// A status snapshot.
+    /// A status snapshot (read without the supervisor's help).
     pub async fn get_status(&self) -> Result<ActorStatus, RequestError> {
-        self.shared.status(CONTROL_WAIT).await
+        let status = self.shared.status();
+        if status.lifecycle == Lifecycle::Stopped {
+            return Err(RequestError::Gone);
+        }
+        Ok(status)
     }
 
     /// Stops it: its children stop in reverse start order, each by its

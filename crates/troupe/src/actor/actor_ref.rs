@@ -1,0 +1,249 @@
+//! Typed handles of struct actors.
+
+use std::any::TypeId;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{dispatcher, Actor, Handler};
+use crate::addr::{ActorMeta, Addr};
+use crate::core::current::current;
+use crate::core::delivery;
+use crate::core::process::Shared;
+use crate::core::system::ActorSystem;
+use crate::envelope::Envelope;
+use crate::error::{SendError, StopError};
+use crate::exit::{ExitReason, StopReason};
+use crate::message::Message;
+use crate::request::RequestError;
+use crate::status::{ActorStatus, Lifecycle};
+
+impl ActorSystem {
+    /// Typed lookup by name (OTP `whereis/1`): `None` if no live actor of
+    /// type `A` is registered under `name`.
+    pub fn get<A: Actor>(&self, name: &str) -> Option<ActorRef<A>> {
+        self.lookup_name(name, TypeId::of::<A>())
+            .map(ActorRef::from_shared)
+    }
+}
+
+/// The typed handle of a struct actor.
+///
+/// It only accepts messages the actor has a [`Handler`] for, and a request
+/// returns that message's response type. Handles are cheap to clone; two
+/// handles are equal (and hash alike) when they address the same actor.
+pub struct ActorRef<A> {
+    shared: Arc<Shared>,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> ActorRef<A> {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            _actor: PhantomData,
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    fn envelope<M: Message>(msg: M) -> Envelope
+    where
+        A: Handler<M>,
+    {
+        let (sender, trace) = current();
+        let mut env = Envelope::new(msg, sender, trace);
+        env.dispatcher = Some(dispatcher::<A, M>());
+        env
+    }
+
+    /// Sends a fire-and-forget message, waiting for mailbox space if the
+    /// mailbox is full (with the default [`OverflowPolicy::Wait`](crate::OverflowPolicy)).
+    ///
+    /// Fails with [`SendError::Closed`] if the actor is gone, or
+    /// [`SendError::Full`] under the fail-fast policy; the message is handed
+    /// back. Under a lossy policy a dropped message is reported as a dead
+    /// letter and `Ok` is returned.
+    pub async fn notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.shared
+            .deliver(Self::envelope(msg))
+            .await
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends a fire-and-forget message without waiting: fails with
+    /// [`SendError::Full`] if the mailbox is full (under the `Wait` and
+    /// `FailFast` policies) or [`SendError::Closed`] if the actor is gone.
+    pub fn try_notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.shared
+            .try_deliver(Self::envelope(msg))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends a request and waits for its response, within the actor's
+    /// default request timeout (5 s unless configured, as `gen_server:call`).
+    ///
+    /// Errors: [`RequestError::Gone`] if the actor is not running or stops
+    /// first, [`RequestError::Dropped`] if the handler drops the token,
+    /// [`RequestError::Failed`] if the handler fails (the actor then stops),
+    /// [`RequestError::Timeout`] past the deadline (the deadline covers the
+    /// wait for mailbox space too), [`RequestError::Full`] if a lossy or
+    /// fail-fast mailbox refused it.
+    pub async fn send<M: Message>(&self, msg: M) -> Result<M::Response, RequestError>
+    where
+        A: Handler<M>,
+    {
+        self.request(msg, self.shared.request_timeout()).await
+    }
+
+    /// Like [`ActorRef::send`] with an explicit deadline (`None` waits
+    /// forever, as `infinity` in OTP).
+    pub async fn send_timeout<M: Message>(
+        &self,
+        msg: M,
+        timeout: Option<Duration>,
+    ) -> Result<M::Response, RequestError>
+    where
+        A: Handler<M>,
+    {
+        self.request(msg, timeout).await
+    }
+
+    async fn request<M: Message>(
+        &self,
+        msg: M,
+        timeout: Option<Duration>,
+    ) -> Result<M::Response, RequestError>
+    where
+        A: Handler<M>,
+    {
+        let dispatcher = Some(dispatcher::<A, M>());
+        delivery::request(&*self.shared, msg, dispatcher, timeout).await
+    }
+
+    /// Stops the actor (see [`StopReason`] for the three tiers) and waits
+    /// until it has stopped, bounded by its request timeout (5 s by
+    /// default). Stopping an actor that is already gone succeeds.
+    ///
+    /// The stop travels on the system channel, so it works on a full mailbox;
+    /// it takes effect once the handler running now returns. Messages still
+    /// queued become dead letters (requests among them fail with
+    /// [`RequestError::Gone`]).
+    pub async fn stop(&self, reason: StopReason) -> Result<(), StopError> {
+        self.shared.stop(reason, self.shared.control_wait()).await
+    }
+
+    /// Kills the actor: the same as `stop(StopReason::Kill)`.
+    pub async fn kill(&self) -> Result<(), StopError> {
+        self.stop(StopReason::Kill).await
+    }
+
+    /// A status snapshot, read from the actor's shared state: answered at
+    /// once even while a handler is stuck or the mailbox is full. Fails
+    /// with [`RequestError::Gone`] if the actor is gone for good.
+    pub async fn get_status(&self) -> Result<ActorStatus, RequestError> {
+        let status = self.shared.status();
+        if status.lifecycle == Lifecycle::Stopped {
+            return Err(RequestError::Gone);
+        }
+        Ok(status)
+    }
+
+    /// Whether the actor has not stopped yet.
+    pub fn is_alive(&self) -> bool {
+        self.shared.is_alive()
+    }
+
+    /// Waits until the actor has stopped and returns how it ended (like an
+    /// Erlang monitor's `DOWN` message).
+    pub async fn wait_for_exit(&self) -> ExitReason {
+        self.shared.wait_exit().await
+    }
+
+    /// How the actor ended, if it has.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.shared.exit_reason()
+    }
+
+    /// Messages waiting in the mailbox.
+    pub fn mailbox_len(&self) -> usize {
+        self.shared.mailbox.len()
+    }
+
+    /// The mailbox capacity.
+    pub fn mailbox_capacity(&self) -> usize {
+        self.shared.mailbox.capacity()
+    }
+
+    /// Free slots in the mailbox.
+    pub fn mailbox_available(&self) -> usize {
+        self.mailbox_capacity().saturating_sub(self.mailbox_len())
+    }
+
+    /// Messages dropped so far by a lossy overflow policy.
+    pub fn mailbox_dropped(&self) -> u64 {
+        self.shared.mailbox.dropped()
+    }
+
+    /// The actor's id: its address.
+    pub fn id(&self) -> Addr {
+        self.shared.addr
+    }
+
+    /// The actor's untyped address.
+    pub fn addr(&self) -> Addr {
+        self.shared.addr
+    }
+
+    /// The actor's group and key.
+    pub fn meta(&self) -> &ActorMeta {
+        &self.shared.meta
+    }
+
+    /// The name the actor is registered under, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.shared.name.as_deref()
+    }
+}
+
+impl<A> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            _actor: PhantomData,
+        }
+    }
+}
+
+impl<A> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shared.addr == other.shared.addr
+    }
+}
+
+impl<A> Eq for ActorRef<A> {}
+
+impl<A> Hash for ActorRef<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.shared.addr.hash(state);
+    }
+}
+
+impl<A> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorRef")
+            .field("addr", &self.shared.addr)
+            .field("meta", &self.shared.meta)
+            .finish()
+    }
+}

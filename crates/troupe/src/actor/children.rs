@@ -1,0 +1,360 @@
+//! Struct actors in supervision trees: supervisor actors (`.supervised()`,
+//! `.with_supervision(config)`), their children (`ctx.spawn_child`,
+//! `ctx.supervise`), introspection and `stop_child`; struct actors as
+//! children ([`ChildSpec::actor`]).
+
+use std::future::{Future, IntoFuture};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::run::{prepare, short_type_name, start_in, Started};
+use super::{Actor, ActorContext, ActorRef, SpawnBuilder};
+use crate::catch::{panic_message, BoxFuture};
+use crate::core::config::ActorConfig;
+use crate::core::process::Shared;
+use crate::core::restart::{
+    ask, ChildId, ChildInfo, ChildKey, ChildSpec, Link, RestartType, ShutdownStrategy, Start,
+    SupMsg, SupervisorConfig, SupervisorError,
+};
+use crate::defaults::{CONTROL_WAIT, KILL_WAIT, START_TIMEOUT};
+use crate::exit::{ExitReason, StopReason};
+
+impl<A: Actor> SpawnBuilder<A> {
+    /// Makes the actor a supervisor of the children it spawns with
+    /// [`ActorContext::spawn_child`], with the default config (one-for-one,
+    /// 3 restarts in 5 s).
+    pub fn supervised(self) -> Self {
+        self.with_supervision(SupervisorConfig::default())
+    }
+
+    /// Makes the actor a supervisor with this config.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::prelude::*;
+    /// use troupe::supervision::SupervisorConfig;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// struct MySupervisor;
+    /// impl Actor for MySupervisor {
+    ///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.spawn_child(|| Worker).named("worker-1").await?;
+    ///         ctx.spawn_child(|| Worker).named("worker-2").await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::create("doc-with-supervision")?;
+    /// let sup = SupervisorConfig::one_for_all().max_restarts(5, Duration::from_secs(10));
+    /// let handle = MySupervisor
+    ///     .spawn()
+    ///     .named("sup")
+    ///     .on_system(&system)
+    ///     .with_supervision(sup)
+    ///     .await?;
+    /// assert_eq!(handle.children().await?.len(), 2);
+    /// let worker = system.get::<Worker>("worker-1").expect("running");
+    /// worker.kill().await?;
+    /// // Once `kill` returned, the supervisor has been told; its answer to
+    /// // `children` comes after it restarted both workers (one-for-all).
+    /// let children = handle.children().await?;
+    /// assert!(children.iter().all(|c| c.alive && c.restarts == 1));
+    /// assert!(worker.is_alive()); // the same handle reaches the new incarnation
+    /// system.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_supervision(mut self, config: SupervisorConfig) -> Self {
+        self.supervision = Some(config);
+        self
+    }
+}
+
+impl<A: Actor> ActorContext<A> {
+    /// Spawns a struct actor supervised by this one, built by `factory` now
+    /// and again at each restart. Chain options, then await: it resolves to
+    /// the child's handle once its `pre_start` succeeded.
+    ///
+    /// The handle stays valid across restarts: a restarted child keeps its
+    /// address, name and mailbox. Fails with
+    /// [`SupervisorError::NotASupervisor`] unless this actor was spawned
+    /// with `.supervised()` or `.with_supervision(config)`.
+    pub fn spawn_child<C, F>(&mut self, factory: F) -> ChildSpawnBuilder<'_, A, C>
+    where
+        C: Actor,
+        F: Fn() -> C + Send + Sync + 'static,
+    {
+        ChildSpawnBuilder {
+            ctx: self,
+            factory: Arc::new(factory),
+            name: None,
+            restart: RestartType::Permanent,
+            shutdown: None,
+            config: None,
+            supervision: None,
+            start_timeout: None,
+        }
+    }
+
+    /// Starts any child (a plain process, a nested plain supervisor, a
+    /// struct actor) under this supervisor actor.
+    pub async fn supervise(
+        &mut self,
+        child: impl Into<ChildSpec>,
+    ) -> Result<ChildId, SupervisorError> {
+        let engine = self
+            .core
+            .supervisor
+            .as_mut()
+            .ok_or(SupervisorError::NotASupervisor)?;
+        Ok(engine.add_child(child.into()).await?.0)
+    }
+
+    /// Its children, in start order (empty if it is not a supervisor).
+    pub fn children(&self) -> Vec<ChildInfo> {
+        self.core
+            .supervisor
+            .as_ref()
+            .map(|e| e.children())
+            .unwrap_or_default()
+    }
+
+    /// Stops a child for good, by its shutdown strategy, and forgets it
+    /// (OTP `terminate_child` then `delete_child`).
+    pub async fn stop_child(&mut self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let engine = self
+            .core
+            .supervisor
+            .as_mut()
+            .ok_or(SupervisorError::NotASupervisor)?;
+        engine.stop_child(child.into()).await
+    }
+}
+
+impl<A: Actor> ActorRef<A> {
+    /// The children of this supervisor actor, in start order, asked through
+    /// its system channel (answered between two messages; waits at most
+    /// 5 s). Fails with [`SupervisorError::NotASupervisor`] if it is not a
+    /// supervisor.
+    pub async fn children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
+        ask(self.shared(), SupMsg::Children, Some(CONTROL_WAIT)).await
+    }
+}
+
+/// Options of a child spawned by a supervisor actor; await it to start the
+/// child. See [`ActorContext::spawn_child`].
+#[must_use = "a child spawn builder does nothing until awaited"]
+pub struct ChildSpawnBuilder<'a, A: Actor, C: Actor> {
+    ctx: &'a mut ActorContext<A>,
+    factory: Arc<dyn Fn() -> C + Send + Sync>,
+    name: Option<String>,
+    restart: RestartType,
+    shutdown: Option<ShutdownStrategy>,
+    config: Option<ActorConfig>,
+    supervision: Option<SupervisorConfig>,
+    start_timeout: Option<Option<Duration>>,
+}
+
+impl<A: Actor, C: Actor> ChildSpawnBuilder<'_, A, C> {
+    /// Registers the child under `name` in the system (it keeps the name
+    /// across restarts).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets its restart type (default [`RestartType::Permanent`]).
+    pub fn restart_type(mut self, restart: RestartType) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets its shutdown strategy (default: graceful, 5 s; infinity for a
+    /// child that is itself a supervisor).
+    pub fn shutdown(mut self, shutdown: ShutdownStrategy) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// Uses this actor config instead of the system's default.
+    pub fn with_config(mut self, config: ActorConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Makes the child a supervisor too (of the children it spawns), with
+    /// the default config.
+    pub fn supervised(self) -> Self {
+        self.with_supervision(SupervisorConfig::default())
+    }
+
+    /// Makes the child a supervisor too, with this config.
+    pub fn with_supervision(mut self, config: SupervisorConfig) -> Self {
+        self.supervision = Some(config);
+        self
+    }
+
+    /// Bounds how long each start (`pre_start`) may take (default 5 s; no
+    /// bound of its own for a supervisor child, whose start is bounded by
+    /// its children's).
+    pub fn start_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.start_timeout = Some(timeout);
+        self
+    }
+}
+
+impl<'a, A: Actor, C: Actor> IntoFuture for ChildSpawnBuilder<'a, A, C> {
+    type Output = Result<ActorRef<C>, SupervisorError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let is_supervisor = self.supervision.is_some();
+        let name: Arc<str> = match &self.name {
+            Some(n) => Arc::from(n.as_str()),
+            None => Arc::from(short_type_name::<C>()),
+        };
+        let shutdown = self.shutdown.unwrap_or(if is_supervisor {
+            ShutdownStrategy::Infinity
+        } else {
+            ShutdownStrategy::WORKER_DEFAULT
+        });
+        let timeout = self
+            .start_timeout
+            .unwrap_or((!is_supervisor).then_some(START_TIMEOUT));
+        let start = ActorStart {
+            factory: self.factory,
+            registered: self.name,
+            key: None,
+            config: self.config,
+            supervision: self.supervision,
+        };
+        let spec = ChildSpec::new(name, shutdown, timeout, is_supervisor, Arc::new(start))
+            .restart(self.restart);
+        let ctx = self.ctx;
+        Box::pin(async move {
+            let engine = ctx
+                .core
+                .supervisor
+                .as_mut()
+                .ok_or(SupervisorError::NotASupervisor)?;
+            let (_, shared) = engine.add_child(spec).await?;
+            Ok(ActorRef::from_shared(shared))
+        })
+    }
+}
+
+impl ChildSpec {
+    /// A struct actor built by `factory` at each (re)start and registered
+    /// in the system under `name` (so that `ActorSystem::get` finds it).
+    /// It keeps its address and mailbox across restarts.
+    pub fn actor<A: Actor>(
+        name: impl Into<String>,
+        factory: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Self {
+        let name: String = name.into();
+        let start = ActorStart {
+            factory: Arc::new(factory),
+            registered: Some(name.clone()),
+            key: None,
+            config: None,
+            supervision: None,
+        };
+        Self::new(
+            Arc::from(name),
+            ShutdownStrategy::WORKER_DEFAULT,
+            Some(START_TIMEOUT),
+            false,
+            Arc::new(start),
+        )
+    }
+}
+
+/// Starts struct actors from a factory.
+pub(crate) struct ActorStart<C> {
+    pub(crate) factory: Arc<dyn Fn() -> C + Send + Sync>,
+    /// The name it is registered under, if any.
+    pub(crate) registered: Option<String>,
+    /// Its key when it is not registered (`_` if `None`).
+    pub(crate) key: Option<String>,
+    pub(crate) config: Option<ActorConfig>,
+    pub(crate) supervision: Option<SupervisorConfig>,
+}
+
+impl<C: Actor> ActorStart<C> {
+    /// Builds the actor and launches it in a fresh process, or in the
+    /// previous incarnation's process (same address, name and mailbox,
+    /// with what was queued in it).
+    fn launch(&self, link: &Link) -> Result<(Arc<Shared>, Started), SupervisorError> {
+        let shared = match &link.previous {
+            Some(previous) => {
+                previous.reset_for_restart();
+                previous.clone()
+            }
+            None => {
+                let config = self
+                    .config
+                    .clone()
+                    .unwrap_or_else(|| link.system.default_actor_config().clone());
+                prepare::<C>(
+                    &link.system,
+                    self.registered.clone(),
+                    self.key.clone(),
+                    &config,
+                )
+            }
+        };
+        shared.set_parent(link.parent.clone());
+        let actor = match catch_unwind(AssertUnwindSafe(|| (self.factory)())) {
+            Ok(actor) => actor,
+            Err(panic) => {
+                let reason = format!("the factory panicked: {}", panic_message(panic.as_ref()));
+                shared.finish(ExitReason::StartFailed(reason.clone()));
+                return Err(link.failed(reason));
+            }
+        };
+        let supervision = self
+            .supervision
+            .clone()
+            .or_else(|| self.config.as_ref().and_then(|c| c.supervision().cloned()));
+        match start_in(actor, shared.clone(), supervision) {
+            Ok(started) => Ok((shared, started)),
+            Err(e) => {
+                shared.finish(ExitReason::StartFailed(e.to_string()));
+                Err(link.spawn_error(e))
+            }
+        }
+    }
+}
+
+impl<C: Actor> Start for ActorStart<C> {
+    fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
+        let launched = self.launch(&link);
+        Box::pin(async move {
+            let (shared, started) = launched?;
+            let outcome = match link.start_timeout {
+                Some(t) => tokio::time::timeout(t, started).await.ok(),
+                None => Some(started.await),
+            };
+            match outcome {
+                Some(Ok(Ok(()))) => Ok(shared),
+                Some(Ok(Err(e))) => Err(link.failed(e)),
+                Some(Err(_)) => Err(link.failed("killed while starting")),
+                None => {
+                    let _ = shared.stop(StopReason::Kill, KILL_WAIT).await;
+                    let t = link.start_timeout.unwrap_or_default();
+                    Err(link.failed(format!("did not start within {t:?}")))
+                }
+            }
+        })
+    }
+}
+
+impl<A: Actor, C: Actor> std::fmt::Debug for ChildSpawnBuilder<'_, A, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildSpawnBuilder").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,163 @@
+//! Struct actors: the [`Actor`] trait with its lifecycle hooks, and one
+//! [`Handler`] impl per message type.
+
+mod actor_ref;
+mod children;
+mod context;
+mod dispatch;
+mod run;
+mod spawn;
+
+use std::fmt;
+use std::future::Future;
+
+pub use actor_ref::ActorRef;
+pub use children::ChildSpawnBuilder;
+pub use context::ActorContext;
+pub use spawn::{Spawn, SpawnBuilder};
+
+pub(crate) use children::ActorStart;
+pub(crate) use dispatch::dispatcher;
+pub(crate) use run::{prepare_keyed, spawn_keyed, start_in};
+
+use crate::error::{BoxError, HandlerResult};
+use crate::exit::{ExitReason, StopReason};
+use crate::message::Message;
+
+/// A struct actor: private state plus lifecycle hooks.
+///
+/// Every hook has a default. Messages are handled by one [`Handler`] impl
+/// per message type.
+///
+/// Failure semantics (the seed's asymmetry, which Erlang's `gen_server`
+/// shares): a fire-and-forget message whose handler returns an error or
+/// panics goes to [`Actor::handle_failure`] and the actor goes on; a request
+/// whose handler fails answers the requester with
+/// [`RequestError::Failed`] and stops the actor with
+/// [`ExitReason::Failed`] (its supervisor, if any, decides what next).
+///
+/// ```
+/// use troupe::prelude::*;
+///
+/// #[message]
+/// struct Increment(u64);
+/// #[message(ret = u64)]
+/// struct Get;
+///
+/// #[derive(Default)]
+/// struct Counter { value: u64 }
+///
+/// impl Actor for Counter {}
+///
+/// impl Handler<Increment> for Counter {
+///     async fn handle(&mut self, msg: Increment, _ctx: &mut ActorContext<Self>) -> HandlerResult {
+///         self.value += msg.0;
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Get> for Counter {
+///     async fn handle(&mut self, _: Get, _ctx: &mut ActorContext<Self>) -> HandlerResult<u64> {
+///         Ok(self.value)
+///     }
+/// }
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let counter = Counter::default().spawn().await?;
+/// counter.notify(Increment(2)).await?;
+/// assert_eq!(counter.send(Get).await?, 2);
+/// # Ok(()) }
+/// ```
+pub trait Actor: Send + Sized + 'static {
+    /// Runs before the first message. An error (or panic) aborts the start:
+    /// the spawner gets `SpawnError::StartFailed` and the actor exits with
+    /// [`ExitReason::StartFailed`].
+    fn pre_start(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Runs when a stop is requested. Return `false` to veto a graceful
+    /// ([`StopReason::Graceful`]) stop; the veto is ignored for other tiers
+    /// (the hook is then not called at all).
+    fn pre_stop(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        reason: StopReason,
+    ) -> impl Future<Output = bool> + Send {
+        let _ = (ctx, reason);
+        async { true }
+    }
+
+    /// Runs once after the actor stopped handling messages, whatever the
+    /// reason, except a kill (tier 3), which bypasses every hook.
+    fn on_stopped(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, reason);
+        async {}
+    }
+
+    /// Runs when the handler of a fire-and-forget message returned an error
+    /// or panicked. The actor then goes on with the next message. The default
+    /// logs the failure at warn level.
+    fn handle_failure(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        failure: Failure,
+    ) -> impl Future<Output = ()> + Send {
+        tracing::warn!(addr = %ctx.addr(), %failure, "message handler failed");
+        async {}
+    }
+}
+
+/// Handles one message type. An actor has one impl per message it accepts.
+///
+/// The response type is the message's [`Message::Response`] (`()` for a
+/// plain `#[message]`).
+pub trait Handler<M: Message>: Actor {
+    /// Handles one message.
+    fn handle(
+        &mut self,
+        msg: M,
+        ctx: &mut ActorContext<Self>,
+    ) -> impl Future<Output = HandlerResult<M::Response>> + Send;
+}
+
+/// What went wrong in a handler.
+#[derive(Debug)]
+pub enum FailureCause {
+    /// The handler returned this error.
+    Error(BoxError),
+    /// The handler panicked with this message.
+    Panic(String),
+}
+
+impl fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureCause::Error(e) => write!(f, "error: {e}"),
+            FailureCause::Panic(p) => write!(f, "panic: {p}"),
+        }
+    }
+}
+
+/// A failed fire-and-forget message, as given to [`Actor::handle_failure`].
+#[derive(Debug)]
+pub struct Failure {
+    /// The stable name of the message whose handler failed.
+    pub message: &'static str,
+    /// The error or panic.
+    pub cause: FailureCause,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.message, self.cause)
+    }
+}

@@ -1,0 +1,305 @@
+//! Struct actors on the core run loop: starting (`pre_start`), dispatching
+//! each envelope to its `Handler`, the failure asymmetry, and the hooks the
+//! loop calls (`pre_stop`, `on_stopped`).
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use super::dispatch::{Handled, HandlerFn};
+use super::{Actor, ActorContext, ActorRef, Failure, FailureCause};
+use crate::addr::ActorMeta;
+use crate::catch::{catch, CatchUnwind};
+use crate::core::config::ActorConfig;
+use crate::core::current::unhandled;
+use crate::core::launch::{self, ExitGuard};
+use crate::core::process::Shared;
+use crate::core::restart::{Engine, SupervisorConfig};
+use crate::core::run_loop::{next, teardown, Frontend, Next};
+use crate::core::system::ActorSystem;
+use crate::envelope::TraceId;
+use crate::error::SpawnError;
+use crate::exit::{ExitReason, StopReason};
+use crate::future_slot::FutureSlot;
+use crate::request::drop_failed;
+
+/// The last path segment of a type name, without generics' paths.
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+/// Resolves once `pre_start` has run: `Err` carries its error.
+pub(crate) type Started = oneshot::Receiver<Result<(), String>>;
+
+/// The process of a struct actor, not yet registered nor running.
+pub(crate) fn prepare<A: Actor>(
+    system: &ActorSystem,
+    name: Option<String>,
+    key: Option<String>,
+    config: &ActorConfig,
+) -> Arc<Shared> {
+    let key = match (&name, key) {
+        (Some(n), _) => Cow::Owned(n.clone()),
+        (None, Some(k)) => Cow::Owned(k),
+        (None, None) => Cow::Borrowed("_"),
+    };
+    let meta = ActorMeta::new(short_type_name::<A>(), key);
+    Shared::new(system.clone(), meta, name.map(Arc::from), config)
+}
+
+/// The process of an unregistered struct actor with a key of its own.
+pub(crate) fn prepare_keyed<A: Actor>(
+    system: &ActorSystem,
+    key: String,
+    config: &ActorConfig,
+) -> Arc<Shared> {
+    prepare::<A>(system, None, Some(key), config)
+}
+
+/// The supervision engine of an actor spawned as a supervisor.
+pub(crate) fn engine(
+    shared: &Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+) -> Option<Box<Engine>> {
+    supervision.map(|config| {
+        let name = match &shared.name {
+            Some(n) => n.clone(),
+            None if shared.meta.key != "_" => Arc::from(&*shared.meta.key),
+            None => Arc::from(shared.meta.to_string()),
+        };
+        Box::new(Engine::new(config, shared, name))
+    })
+}
+
+/// A struct actor in its run loop: the actor and the buffer its handler
+/// futures are built in.
+struct Running<A> {
+    actor: A,
+    slot: FutureSlot,
+}
+
+impl<A: Actor> Frontend<ActorContext<A>> for Running<A> {
+    fn pre_stop(
+        &mut self,
+        ctx: &mut ActorContext<A>,
+        reason: StopReason,
+    ) -> impl Future<Output = bool> + Send {
+        self.actor.pre_stop(ctx, reason)
+    }
+
+    fn on_stopped(
+        &mut self,
+        ctx: &mut ActorContext<A>,
+        reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        self.actor.on_stopped(ctx, reason)
+    }
+
+    fn on_idle(&mut self) {
+        // Going idle frees the handler futures' buffer if it is large.
+        self.slot.idle();
+    }
+}
+
+/// Registers a prepared (or finished and reset, for a restart in place)
+/// process and runs `actor` in it; the receiver resolves once `pre_start`
+/// has run.
+pub(crate) fn start_in<A: Actor>(
+    actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+) -> Result<Started, SpawnError> {
+    let (started_tx, started_rx) = oneshot::channel();
+    let engine = engine(&shared, supervision);
+    let trace_id = TraceId::generate();
+    let process = shared.clone();
+    launch::start(&shared, TypeId::of::<A>, trace_id, |guard| {
+        run(actor, process, engine, trace_id, guard, started_tx)
+    })?;
+    Ok(started_rx)
+}
+
+/// Runs `pre_start`. On failure the incarnation is finished (children it
+/// started are stopped first) and the error is returned.
+async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(), String> {
+    tracing::info!(
+        addr = %ctx.shared().addr,
+        thread = std::thread::current().name().unwrap_or("?"),
+        "started"
+    );
+    let start_error = match catch(actor.pre_start(ctx)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(panic) => Some(format!("panic: {panic}")),
+    };
+    let Some(e) = start_error else {
+        return Ok(());
+    };
+    tracing::warn!(error = %e, "pre_start failed");
+    ctx.core.end_attached();
+    // Children it started before failing stop first (in reverse).
+    crate::core::run_loop::stop_children(ctx).await;
+    ctx.shared().finish(ExitReason::StartFailed(e.clone()));
+    Err(e)
+}
+
+/// Runs one incarnation in its own task: `pre_start`, then the loop. The
+/// context is built here, not passed in, so that the future stores it once
+/// (an async fn keeps its arguments apart).
+async fn run<A: Actor>(
+    mut actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<Box<Engine>>,
+    trace_id: TraceId,
+    guard: ExitGuard,
+    started: oneshot::Sender<Result<(), String>>,
+) {
+    let mut ctx = ActorContext::new(shared, trace_id, supervision);
+    if ctx.shared().exit_reason().is_some() {
+        return; // killed before it ever ran
+    }
+    if let Err(e) = begin(&mut actor, &mut ctx).await {
+        drop(guard);
+        let _ = started.send(Err(e));
+        return;
+    }
+    ctx.shared().set_running();
+    let _ = started.send(Ok(()));
+    serve(actor, ctx, guard).await;
+}
+
+/// Spawns a struct actor and runs its `pre_start` right here, in the
+/// spawner's task, when the actor stays on the spawner's runtime: the
+/// spawn then costs no round trip to the new task and back (OTP's
+/// `start_link` waits for `init` all the same). `pre_start` still runs in
+/// the actor's span, with the actor as the sender of what it sends. An
+/// actor pinned to another runtime starts there, and the spawner waits.
+pub(crate) async fn spawn<A: Actor>(
+    actor: A,
+    system: ActorSystem,
+    name: Option<String>,
+    config: ActorConfig,
+    supervision: Option<SupervisorConfig>,
+) -> Result<ActorRef<A>, SpawnError> {
+    let shared = prepare::<A>(&system, name, None, &config);
+    spawn_in(actor, shared, supervision).await
+}
+
+/// Spawns an unregistered struct actor under a key of its own (a plain
+/// supervisor's name).
+pub(crate) async fn spawn_keyed<A: Actor>(
+    actor: A,
+    system: ActorSystem,
+    key: String,
+    config: ActorConfig,
+    supervision: Option<SupervisorConfig>,
+) -> Result<ActorRef<A>, SpawnError> {
+    let shared = prepare::<A>(&system, None, Some(key), &config);
+    spawn_in(actor, shared, supervision).await
+}
+
+async fn spawn_in<A: Actor>(
+    mut actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+) -> Result<ActorRef<A>, SpawnError> {
+    let system = shared.system.clone();
+    let Some(here) = system.runtimes().current_if_selected(&shared.meta) else {
+        let started = start_in(actor, shared.clone(), supervision)?;
+        return match started.await {
+            Ok(Ok(())) => Ok(ActorRef::from_shared(shared)),
+            Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
+            Err(_) => Err(killed_while_starting()),
+        };
+    };
+    system.register(&shared, TypeId::of::<A>)?;
+    let trace_id = TraceId::generate();
+    let mut ctx = ActorContext::new(shared.clone(), trace_id, engine(&shared, supervision));
+    let begun = launch::in_process(&shared, trace_id, begin(&mut actor, &mut ctx)).await;
+    begun.map_err(SpawnError::StartFailed)?;
+    if shared.exit_reason().is_some() {
+        // Killed while its pre_start ran.
+        ctx.core.end_attached();
+        return Err(killed_while_starting());
+    }
+    shared.set_running();
+    launch::spawn_task(&shared, &here, trace_id, |guard| serve(actor, ctx, guard));
+    Ok(ActorRef::from_shared(shared))
+}
+
+fn killed_while_starting() -> SpawnError {
+    SpawnError::StartFailed("the actor was killed while starting".into())
+}
+
+/// The loop of a started incarnation: one envelope at a time through its
+/// `Handler`, then the teardown.
+fn serve<A: Actor>(
+    actor: A,
+    ctx: ActorContext<A>,
+    guard: ExitGuard,
+) -> impl Future<Output = ()> + Send {
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments and the locals they move into apart, which cost 64 bytes
+    // in every actor's task.
+    let (mut run, mut ctx) = (
+        Running {
+            actor,
+            slot: FutureSlot::new(),
+        },
+        ctx,
+    );
+    async move {
+        let reason = loop {
+            if ctx.stop_requested {
+                break ExitReason::Normal;
+            }
+            let env = match next(&mut ctx, &mut run).await {
+                Next::Envelope(env) => env,
+                Next::Stop(stop) => break stop.exit_reason(),
+                Next::Exit(reason) => break reason,
+                Next::Closed => break ExitReason::Shutdown,
+            };
+            ctx.sender = env.sender;
+            let Some(handler) = env
+                .dispatcher
+                .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
+            else {
+                unhandled(env);
+                continue;
+            };
+            let is_request = env.payload.is_request();
+            let message = env.payload.name();
+            let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
+            let cause = match CatchUnwind(&mut fut).await {
+                Ok(Handled::Done) => continue,
+                Ok(Handled::NotifyFailed(e)) => {
+                    drop(fut);
+                    FailureCause::Error(e)
+                }
+                Ok(Handled::RequestFailed(e)) => {
+                    drop(fut);
+                    ctx.shared().count_failure();
+                    break ExitReason::Failed(format!("{message}: {e}"));
+                }
+                Err(panic) => {
+                    drop_failed(fut);
+                    FailureCause::Panic(panic)
+                }
+            };
+            ctx.shared().count_failure();
+            if is_request {
+                break ExitReason::Failed(format!("{message}: {cause}"));
+            }
+            let failure = Failure { message, cause };
+            if let Err(panic) = catch(run.actor.handle_failure(&mut ctx, failure)).await {
+                break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
+            }
+        };
+        teardown(&mut ctx, &mut run, reason, guard).await;
+    }
+}

@@ -1,0 +1,395 @@
+//! Streams attached to an actor: every item arrives as a message, and the
+//! stream's end as a [`StreamEvent`].
+//!
+//! ```
+//! use troupe::prelude::*;
+//! use troupe::StreamEvent;
+//!
+//! #[message]
+//! struct Line(String);
+//!
+//! #[derive(Default)]
+//! struct Collector { lines: Vec<String> }
+//!
+//! impl Actor for Collector {
+//!     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+//!         let lines = ["a", "b", "c"].map(|s| Line(s.to_owned()));
+//!         ctx.add_stream(tokio_stream::iter(lines));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl Handler<Line> for Collector {
+//!     async fn handle(&mut self, line: Line, _: &mut ActorContext<Self>) -> HandlerResult {
+//!         self.lines.push(line.0);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl Handler<StreamEvent> for Collector {
+//!     async fn handle(&mut self, event: StreamEvent, ctx: &mut ActorContext<Self>) -> HandlerResult {
+//!         if let StreamEvent::Finished(_) = event {
+//!             assert_eq!(self.lines, ["a", "b", "c"]);
+//!             assert_eq!(ctx.active_stream_count(), 0);
+//!             ctx.stop();
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let collector = Collector::default().spawn().await?;
+//! assert_eq!(collector.wait_for_exit().await, ExitReason::Normal);
+//! # Ok(()) }
+//! ```
+//!
+//! # Semantics
+//! - [`Attach::add_stream`](crate::Attach::add_stream) attaches any
+//!   [`Stream`] (the `futures-core` trait, which
+//!   `futures` and `tokio-stream` build on) whose items are messages the
+//!   actor handles. Each item is sent to the actor by the actor itself, in
+//!   stream order, as a new trace.
+//! - [`Attach::add_try_stream`](crate::Attach::add_try_stream) attaches a stream of `Result<T, E>`:
+//!   `Ok(t)` arrives as the message `t`, `Err(e)` as
+//!   [`StreamEvent::Error`], in order with the items; the stream goes on
+//!   (it decides itself whether an error ends it; call
+//!   [`ContextCore::cancel_stream`](crate::ContextCore::cancel_stream) to stop it early).
+//! - Unless cancelled, every stream ends with exactly one
+//!   [`StreamEvent::Finished`], after its last item. A stream that panics
+//!   ends with [`StreamEvent::Error`] (the panic message) then `Finished`.
+//! - Backpressure: a stream is polled for its next item only once the
+//!   previous one is in the mailbox. Under the default
+//!   [`OverflowPolicy::Wait`](crate::OverflowPolicy) a fast stream waits for
+//!   space like any sender, so it is never drained faster than the actor
+//!   handles it (at most one item is held outside the mailbox). Under a
+//!   fail-fast mailbox an item that finds it full is reported as a dead
+//!   letter and the stream goes on; under a lossy one the mailbox drops and
+//!   reports as it does for any sender.
+//! - A stream is *active* until it ends (its `Finished` event is then being
+//!   sent; the handler of that event already sees it inactive) or is
+//!   cancelled. [`ContextCore::cancel_stream`](crate::ContextCore::cancel_stream) aborts its task (which drops
+//!   the stream) and sends no event; items already in the mailbox are still
+//!   handled.
+//! - Each stream is forwarded by its own Tokio task: about 1 KiB of heap
+//!   besides the stream itself (`tests/timer_memory.rs`).
+//! - Streams belong to one incarnation: when its run loop ends (stop,
+//!   failure, kill) every stream is dropped, with no event, and a restarted
+//!   actor attaches its streams again in its own code.
+//!
+//! # Every kind of actor
+//! Streams are written once, over the process core: a struct actor's items
+//! go to its `Handler<S::Item>` (checked at compile time), a functional
+//! actor's arrive through `recv` (match `StreamEvent::Finished(id)` with
+//! `msg!`).
+
+use std::fmt;
+use std::future::poll_fn;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::task::Poll;
+
+use futures_core::Stream;
+
+use super::context::ContextCore;
+use super::{Attached, Live, Sent};
+use crate::addr::Addr;
+use crate::catch::panic_message;
+use crate::core::dead_letter::DeadLetterReason;
+use crate::core::process::Shared;
+use crate::envelope::{Dispatcher, Envelope, TraceId};
+use crate::error::BoxError;
+use crate::message::Message;
+
+/// Identifies one stream attached to an actor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(u64);
+
+impl StreamId {
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StreamId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The raw value (unique within this OS process).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StreamId({})", self.0)
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stream-{}", self.0)
+    }
+}
+
+/// What happens to an attached stream, as a message to its actor (which
+/// handles it with `Handler<StreamEvent>`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StreamEvent {
+    /// The stream ended (it returned `None`, or panicked); always its last
+    /// message.
+    Finished(StreamId),
+    /// A stream attached with [`Attach::add_try_stream`](crate::Attach::add_try_stream) yielded an
+    /// error, or a stream panicked (the error is the panic message).
+    Error(StreamId, BoxError),
+}
+
+impl StreamEvent {
+    /// The stream this event is about.
+    pub fn id(&self) -> StreamId {
+        match self {
+            StreamEvent::Finished(id) | StreamEvent::Error(id, _) => *id,
+        }
+    }
+}
+
+impl Message for StreamEvent {
+    const NAME: &'static str = "troupe::StreamEvent";
+    type Response = ();
+}
+
+fn envelope<M: Message>(msg: M, from: Addr, dispatcher: Option<Dispatcher>) -> Envelope {
+    let mut env = Envelope::new(msg, from, TraceId::generate());
+    env.dispatcher = dispatcher;
+    env
+}
+
+/// The streams of one incarnation of a process (front-end agnostic).
+/// Empty (one null pointer) until the first stream is attached. Dropping it
+/// drops every stream.
+#[derive(Default)]
+pub(crate) struct Streams(Option<Box<StreamSet>>);
+
+/// The streams themselves, once there is one.
+struct StreamSet {
+    target: Weak<Shared>,
+    addr: Addr,
+    set: Attached,
+}
+
+impl Streams {
+    /// Attaches a stream of messages to the process `shared`; envelopes
+    /// carry `item` (items) and `event` ([`StreamEvent`]s) as dispatchers
+    /// (`None` for functional actors).
+    pub(crate) fn add<S>(
+        &mut self,
+        shared: &Arc<Shared>,
+        stream: S,
+        item: Option<Dispatcher>,
+        event: Option<Dispatcher>,
+    ) -> StreamId
+    where
+        S: Stream + Send + 'static,
+        S::Item: Message,
+    {
+        let addr = shared.addr;
+        self.attach(
+            shared,
+            stream,
+            move |_, msg| envelope(msg, addr, item),
+            event,
+        )
+    }
+
+    /// Attaches a stream of results: `Ok` items as messages, `Err` ones as
+    /// [`StreamEvent::Error`].
+    pub(crate) fn add_try<S, T, E>(
+        &mut self,
+        shared: &Arc<Shared>,
+        stream: S,
+        item: Option<Dispatcher>,
+        event: Option<Dispatcher>,
+    ) -> StreamId
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Message,
+        E: Into<BoxError> + Send + 'static,
+    {
+        let addr = shared.addr;
+        let wrap = move |id, res: Result<T, E>| match res {
+            Ok(msg) => envelope(msg, addr, item),
+            Err(e) => envelope(StreamEvent::Error(id, e.into()), addr, event),
+        };
+        self.attach(shared, stream, wrap, event)
+    }
+
+    /// Attaches a stream whose items `wrap` turns into envelopes.
+    pub(crate) fn attach<S, F>(
+        &mut self,
+        shared: &Arc<Shared>,
+        stream: S,
+        wrap: F,
+        event: Option<Dispatcher>,
+    ) -> StreamId
+    where
+        S: Stream + Send + 'static,
+        S::Item: Send,
+        F: FnMut(StreamId, S::Item) -> Envelope + Send + 'static,
+    {
+        let streams = self.0.get_or_insert_with(|| {
+            Box::new(StreamSet {
+                target: Arc::downgrade(shared),
+                addr: shared.addr,
+                set: Attached::default(),
+            })
+        });
+        let id = StreamId::next();
+        let live = Live::new();
+        let fwd = Forward {
+            target: streams.target.clone(),
+            addr: streams.addr,
+            id,
+            event,
+        };
+        let task = fwd.run(stream, wrap, live.clone());
+        match super::spawn(&streams.target, task) {
+            Some(abort) => streams.set.insert(id.0, abort, live),
+            None => {
+                // Only outside any Tokio runtime, which an actor never is.
+                tracing::error!(addr = %streams.addr, %id, "no Tokio runtime to poll the stream");
+                let fwd = Forward {
+                    target: streams.target.clone(),
+                    addr: streams.addr,
+                    id,
+                    event,
+                };
+                fwd.try_event(StreamEvent::Error(
+                    id,
+                    "no Tokio runtime to poll the stream".into(),
+                ));
+                fwd.try_event(StreamEvent::Finished(id));
+            }
+        }
+        id
+    }
+
+    pub(crate) fn cancel(&mut self, id: StreamId) -> bool {
+        self.0.as_mut().is_some_and(|s| s.set.cancel(id.0))
+    }
+
+    pub(crate) fn cancel_all(&mut self) -> usize {
+        self.0.as_mut().map_or(0, |s| s.set.cancel_all())
+    }
+
+    pub(crate) fn active(&self) -> usize {
+        self.0.as_ref().map_or(0, |s| s.set.active())
+    }
+
+    /// Drops every stream: the incarnation ends.
+    pub(crate) fn abort_all(&mut self) {
+        if let Some(s) = &mut self.0 {
+            s.set.abort_all();
+        }
+    }
+}
+
+/// The forwarding task of one stream.
+struct Forward {
+    target: Weak<Shared>,
+    addr: Addr,
+    id: StreamId,
+    event: Option<Dispatcher>,
+}
+
+impl Forward {
+    async fn run<S, F>(self, stream: S, mut wrap: F, live: Live)
+    where
+        S: Stream + Send + 'static,
+        F: FnMut(StreamId, S::Item) -> Envelope + Send + 'static,
+    {
+        let mut stream = pin!(stream);
+        let mut panicked = None;
+        loop {
+            let next = poll_fn(|cx| {
+                match catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(item)) => Poll::Ready(item),
+                    Err(payload) => {
+                        panicked = Some(panic_message(payload.as_ref()));
+                        Poll::Ready(None)
+                    }
+                }
+            })
+            .await;
+            let Some(item) = next else { break };
+            if !self.send(wrap(self.id, item)).await {
+                live.retire();
+                return;
+            }
+        }
+        live.retire();
+        if let Some(panic) = panicked {
+            tracing::warn!(addr = %self.addr, id = %self.id, %panic, "stream panicked");
+            let error = format!("the stream panicked: {panic}");
+            if !self
+                .send(self.event(StreamEvent::Error(self.id, error.into())))
+                .await
+            {
+                return;
+            }
+        }
+        self.send(self.event(StreamEvent::Finished(self.id))).await;
+    }
+
+    fn event(&self, event: StreamEvent) -> Envelope {
+        envelope(event, self.addr, self.event)
+    }
+
+    /// Sends one envelope, waiting for space; `false` once the actor is gone.
+    async fn send(&self, env: Envelope) -> bool {
+        match super::deliver(&self.target, env).await {
+            Sent::Queued => true,
+            Sent::Full(env) => {
+                self.report(&env);
+                true
+            }
+            Sent::Gone => false,
+        }
+    }
+
+    fn try_event(&self, event: StreamEvent) {
+        if let Some(shared) = self.target.upgrade() {
+            if let Sent::Full(env) = super::try_deliver(&shared, self.event(event)) {
+                self.report(&env);
+            }
+        }
+    }
+
+    fn report(&self, env: &Envelope) {
+        if let Some(shared) = self.target.upgrade() {
+            shared
+                .system
+                .dead_letter(self.addr, env, DeadLetterReason::Overflow);
+        }
+    }
+}
+
+/// Streams, for every kind of process (attaching one is
+/// [`Attach::add_stream`](crate::Attach::add_stream)).
+impl ContextCore {
+    /// Cancels a stream: its task is aborted (dropping the stream) and it
+    /// sends nothing more, no event either; items already in the mailbox are
+    /// still handled. Returns whether it was active.
+    pub fn cancel_stream(&mut self, id: StreamId) -> bool {
+        self.streams.cancel(id)
+    }
+
+    /// Cancels every active stream; returns how many there were.
+    pub fn cancel_all_streams(&mut self) -> usize {
+        self.streams.cancel_all()
+    }
+
+    /// How many streams are active (neither ended nor cancelled).
+    pub fn active_stream_count(&self) -> usize {
+        self.streams.active()
+    }
+}

@@ -1,0 +1,149 @@
+//! The builders returned by `schedule`.
+
+use std::future::{ready, IntoFuture, Ready};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{MakeEnvelope, MissPolicy, TimerError, TimerId, TimerSet};
+
+/// Roughly 30 years: where a deadline that cannot be represented goes (as
+/// Tokio does for its own far-future sleeps).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// A deadline `delay` from now, saturating to the far future.
+pub(super) fn deadline_after(from: Instant, delay: Duration) -> Instant {
+    from.checked_add(delay)
+        .or_else(|| from.checked_add(FAR_FUTURE))
+        .unwrap_or(from)
+}
+
+/// What to schedule; pick when with [`at`](Self::at), [`after`](Self::after)
+/// or [`every`](Self::every). Returned by
+/// [`ActorContext::schedule`](crate::ActorContext::schedule).
+#[must_use = "a schedule builder does nothing until `.at`, `.after` or `.every`, then `.await`"]
+pub struct ScheduleBuilder<'a> {
+    timers: &'a mut TimerSet,
+    make: MakeEnvelope,
+}
+
+impl<'a> ScheduleBuilder<'a> {
+    pub(super) fn new(timers: &'a mut TimerSet, make: MakeEnvelope) -> Self {
+        Self { timers, make }
+    }
+
+    /// Once, at `instant` (a [`tokio::time::Instant`] or a
+    /// [`std::time::Instant`]). An instant in the past fires at once.
+    pub fn at(self, instant: impl Into<Instant>) -> OneShotBuilder<'a> {
+        OneShotBuilder {
+            timers: self.timers,
+            make: self.make,
+            at: instant.into(),
+        }
+    }
+
+    /// Once, after `delay` from now. A zero delay fires at once; a delay too
+    /// large to represent never fires.
+    pub fn after(self, delay: Duration) -> OneShotBuilder<'a> {
+        let at = deadline_after(Instant::now(), delay);
+        OneShotBuilder {
+            timers: self.timers,
+            make: self.make,
+            at,
+        }
+    }
+
+    /// Every `interval`, on the grid `now + k * interval` (`k = 1, 2, …`),
+    /// with the [`MissPolicy::Skip`] policy unless
+    /// [`on_miss`](RecurringBuilder::on_miss) says otherwise. A zero interval
+    /// fails with [`TimerError::ZeroInterval`] when started.
+    pub fn every(self, interval: Duration) -> RecurringBuilder<'a> {
+        RecurringBuilder {
+            timers: self.timers,
+            make: self.make,
+            interval,
+            policy: MissPolicy::default(),
+        }
+    }
+}
+
+/// A one-shot timer, ready to start: `.await` it (it resolves at once) or
+/// call [`start`](Self::start).
+#[must_use = "a timer does nothing until awaited or started"]
+pub struct OneShotBuilder<'a> {
+    timers: &'a mut TimerSet,
+    make: MakeEnvelope,
+    at: Instant,
+}
+
+impl OneShotBuilder<'_> {
+    /// Starts the timer now and returns its id.
+    pub fn start(self) -> Result<TimerId, TimerError> {
+        self.timers.start_one_shot(self.make, self.at)
+    }
+}
+
+impl IntoFuture for OneShotBuilder<'_> {
+    type Output = Result<TimerId, TimerError>;
+    type IntoFuture = Ready<Self::Output>;
+
+    /// Starts the timer; the future is ready at once.
+    fn into_future(self) -> Self::IntoFuture {
+        ready(self.start())
+    }
+}
+
+/// A recurring timer, ready to start: choose a policy with
+/// [`on_miss`](Self::on_miss), then `.await` it (it resolves at once) or
+/// call [`start`](Self::start).
+#[must_use = "a timer does nothing until awaited or started"]
+pub struct RecurringBuilder<'a> {
+    timers: &'a mut TimerSet,
+    make: MakeEnvelope,
+    interval: Duration,
+    policy: MissPolicy,
+}
+
+impl RecurringBuilder<'_> {
+    /// What to do with ticks that could not be delivered on time (default
+    /// [`MissPolicy::Skip`]).
+    pub fn on_miss(mut self, policy: MissPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Starts the timer now and returns its id; fails with
+    /// [`TimerError::ZeroInterval`] for a zero interval.
+    pub fn start(self) -> Result<TimerId, TimerError> {
+        self.timers
+            .start_recurring(self.make, self.interval, self.policy)
+    }
+}
+
+impl IntoFuture for RecurringBuilder<'_> {
+    type Output = Result<TimerId, TimerError>;
+    type IntoFuture = Ready<Self::Output>;
+
+    /// Starts the timer; the future is ready at once.
+    fn into_future(self) -> Self::IntoFuture {
+        ready(self.start())
+    }
+}
+
+impl std::fmt::Debug for ScheduleBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScheduleBuilder").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for OneShotBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneShotBuilder").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RecurringBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecurringBuilder").finish_non_exhaustive()
+    }
+}

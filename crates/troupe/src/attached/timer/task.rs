@@ -1,0 +1,201 @@
+//! The timer tasks: when to send, and what to do with late ticks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::time::{sleep_until, Instant};
+
+use super::builder::deadline_after;
+use super::{MakeEnvelope, MissPolicy};
+use crate::addr::Addr;
+use crate::attached::{self, Live, Sent};
+use crate::core::dead_letter::DeadLetterReason;
+use crate::core::process::Shared;
+use crate::envelope::{Envelope, TraceId};
+
+/// Where a timer sends, and where it counts what it drops.
+pub(super) struct Target {
+    pub(super) shared: Weak<Shared>,
+    pub(super) addr: Addr,
+    pub(super) dropped: Arc<AtomicU64>,
+}
+
+/// The process is gone: the timer ends.
+struct Gone;
+
+impl Target {
+    /// Delivers a tick, waiting for space under the `Wait` policy.
+    async fn send(&self, env: Envelope) -> Result<(), Gone> {
+        let shared = self.shared.upgrade().ok_or(Gone)?;
+        match attached::settle(shared.deliver(env).await) {
+            Sent::Queued => Ok(()),
+            Sent::Full(env) => {
+                self.drop_ticks(&env, 1);
+                Ok(())
+            }
+            Sent::Gone => Err(Gone),
+        }
+    }
+
+    /// Sends `due` ticks at once without waiting; the first that does not
+    /// fit stops the burst, and it and the rest are dropped.
+    fn burst(&self, make: &MakeEnvelope, due: u64) -> Result<(), Gone> {
+        let shared = self.shared.upgrade().ok_or(Gone)?;
+        for sent in 0..due {
+            match attached::try_deliver(&shared, make()) {
+                Sent::Queued => {}
+                Sent::Full(env) => {
+                    self.drop_ticks(&env, due - sent);
+                    return Ok(());
+                }
+                Sent::Gone => return Err(Gone),
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts `n` dropped ticks (all like `env`) and reports each as a dead
+    /// letter.
+    fn drop_ticks(&self, env: &Envelope, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!("troupe_timer_ticks_dropped_total").increment(n);
+        tracing::debug!(
+            addr = %self.addr,
+            message = env.message_name(),
+            dropped = n,
+            "timer ticks dropped: mailbox full"
+        );
+        if let Some(shared) = self.shared.upgrade() {
+            for _ in 0..n {
+                shared
+                    .system
+                    .dead_letter(self.addr, env, DeadLetterReason::Overflow);
+            }
+        }
+    }
+}
+
+/// A one-shot timer: sleeps until `at`, retires (it no longer counts as
+/// active), then sends its message, waiting for space if needed.
+pub(super) async fn one_shot(
+    target: Target,
+    make: MakeEnvelope,
+    at: Instant,
+    trace: TraceId,
+    live: Live,
+) {
+    sleep_until(at).await;
+    live.retire();
+    let mut env = make();
+    env.trace_id = trace;
+    let _ = target.send(env).await;
+}
+
+/// A recurring timer on the grid `start + k * interval`, `k >= 1`.
+pub(super) async fn recurring(
+    target: Target,
+    make: MakeEnvelope,
+    start: Instant,
+    interval: Duration,
+    policy: MissPolicy,
+    live: Live,
+) {
+    let mut next = deadline_after(start, interval);
+    loop {
+        sleep_until(next).await;
+        let res = match policy {
+            MissPolicy::CatchUp => {
+                let due = ticks_due(next, Instant::now(), interval).max(1);
+                target.burst(&make, due).map(|()| due)
+            }
+            MissPolicy::Skip | MissPolicy::Delay => target.send(make()).await.map(|()| 1),
+        };
+        let Ok(sent) = res else {
+            live.retire();
+            return;
+        };
+        next = match policy {
+            // The grid instant after the burst.
+            MissPolicy::CatchUp => advance(next, interval, sent),
+            // The first grid instant strictly after the delivery.
+            MissPolicy::Skip => {
+                let now = Instant::now();
+                advance(next, interval, ticks_due(next, now, interval).max(1))
+            }
+            // One interval after the delivery.
+            MissPolicy::Delay => deadline_after(Instant::now(), interval),
+        };
+    }
+}
+
+/// How many grid instants `next + k * interval` (`k >= 0`) are at or before
+/// `now`.
+pub(super) fn ticks_due(next: Instant, now: Instant, interval: Duration) -> u64 {
+    if now < next {
+        return 0;
+    }
+    let late = (now - next).as_nanos();
+    let n = late / interval.as_nanos().max(1) + 1;
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// `next + n * interval`, saturating to the far future.
+pub(super) fn advance(next: Instant, interval: Duration, n: u64) -> Instant {
+    let total = interval.as_nanos().saturating_mul(u128::from(n));
+    let secs = u64::try_from(total / 1_000_000_000).unwrap_or(u64::MAX);
+    // The remainder is below 10^9: it fits.
+    let nanos = (total % 1_000_000_000) as u32;
+    deadline_after(next, Duration::new(secs, nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_arithmetic() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(ticks_due(t0 + ms(10), t0, ms(10)), 0);
+        assert_eq!(ticks_due(t0, t0, ms(10)), 1);
+        assert_eq!(ticks_due(t0, t0 + ms(9), ms(10)), 1);
+        assert_eq!(ticks_due(t0, t0 + ms(10), ms(10)), 2);
+        assert_eq!(ticks_due(t0, t0 + ms(45), ms(10)), 5);
+        assert_eq!(advance(t0, ms(10), 5), t0 + ms(50));
+        // Saturates instead of overflowing.
+        let far = advance(t0, Duration::MAX, u64::MAX);
+        assert!(far > t0 + Duration::from_secs(86_400 * 365));
+        assert_eq!(
+            ticks_due(t0, t0 + ms(1), Duration::from_nanos(1)),
+            1_000_001
+        );
+    }
+
+    #[tokio::test]
+    async fn footprint() {
+        // What one recurring timer costs besides its message: the task's
+        // future (the task header adds about a hundred bytes).
+        let (target, make) = (
+            Target {
+                shared: Weak::new(),
+                addr: Addr::NULL,
+                dropped: Arc::default(),
+            },
+            Box::new(|| -> Envelope { unreachable!() }) as MakeEnvelope,
+        );
+        let fut = recurring(
+            target,
+            make,
+            Instant::now(),
+            Duration::from_secs(1),
+            MissPolicy::Skip,
+            Live::new(),
+        );
+        let size = std::mem::size_of_val(&fut);
+        println!("recurring timer future: {size} bytes");
+        let sleep = std::mem::size_of::<tokio::time::Sleep>();
+        println!("of which a tokio Sleep: {sleep} bytes");
+        assert!(size <= 1024, "timer future grew to {size} bytes");
+    }
+}

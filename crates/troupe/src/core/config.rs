@@ -1,0 +1,84 @@
+//! Per-process settings: [`ActorConfig`].
+
+use std::time::Duration;
+
+use super::mailbox::OverflowPolicy;
+use super::restart::SupervisorConfig;
+use crate::defaults;
+
+/// Per-actor settings: mailbox size and policy, request timeout, and
+/// (optionally) the supervision config that makes the actor a supervisor.
+#[derive(Clone, Debug)]
+pub struct ActorConfig {
+    mailbox_capacity: usize,
+    overflow: OverflowPolicy,
+    request_timeout: Option<Duration>,
+    supervision: Option<SupervisorConfig>,
+}
+
+impl Default for ActorConfig {
+    fn default() -> Self {
+        Self {
+            mailbox_capacity: defaults::MAILBOX_CAPACITY,
+            overflow: OverflowPolicy::Wait,
+            request_timeout: Some(defaults::REQUEST_TIMEOUT),
+            supervision: None,
+        }
+    }
+}
+
+impl ActorConfig {
+    /// Sets the mailbox capacity (at least 1; default 64).
+    pub fn with_mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the overflow policy (default [`OverflowPolicy::Wait`]).
+    pub fn with_overflow(mut self, policy: OverflowPolicy) -> Self {
+        self.overflow = policy;
+        self
+    }
+
+    /// Sets the default deadline of requests to this actor (default 5 s, as
+    /// `gen_server:call/2`; `None` waits forever). It also bounds how long
+    /// `stop` and `get_status` wait.
+    pub fn with_request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Makes the actor a supervisor with the default config (one-for-one,
+    /// 3 restarts in 5 s); the same as `.supervised()` on the spawn builder.
+    pub fn supervised(self) -> Self {
+        self.with_supervision(SupervisorConfig::default())
+    }
+
+    /// Makes the actor a supervisor with this config; the same as
+    /// `.with_supervision(config)` on the spawn builder (which wins if both
+    /// are given).
+    pub fn with_supervision(mut self, config: SupervisorConfig) -> Self {
+        self.supervision = Some(config);
+        self
+    }
+
+    /// The supervision config, if the actor is to be a supervisor.
+    pub fn supervision(&self) -> Option<&SupervisorConfig> {
+        self.supervision.as_ref()
+    }
+
+    /// The mailbox capacity.
+    pub fn mailbox_capacity(&self) -> usize {
+        self.mailbox_capacity
+    }
+
+    /// The overflow policy.
+    pub fn overflow(&self) -> OverflowPolicy {
+        self.overflow
+    }
+
+    /// The default request deadline.
+    pub fn request_timeout(&self) -> Option<Duration> {
+        self.request_timeout
+    }
+}

@@ -1,0 +1,107 @@
+//! The one delivery and request path, whatever addresses the target: a
+//! typed handle, a group handle, a context sending by address or through
+//! the topology.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use super::current::{current, current_addr};
+use super::process::Shared;
+use crate::addr::Addr;
+use crate::envelope::{Dispatcher, Envelope};
+use crate::error::SendError;
+use crate::message::Message;
+use crate::request::{await_response_until, RequestError, ResponseToken};
+
+/// Something envelopes can be delivered to: one process, a group (through
+/// its router), the outgoing routes of a group.
+pub(crate) trait Deliver: Sync {
+    /// Delivers, waiting for mailbox space where the target's policy says
+    /// so.
+    fn deliver(
+        &self,
+        env: Envelope,
+    ) -> impl Future<Output = Result<(), SendError<Envelope>>> + Send;
+
+    /// Delivers without waiting: a full mailbox is `SendError::Full`.
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>>;
+
+    /// The one process this target is, if it is one (to refuse requests a
+    /// process makes to itself).
+    fn process(&self) -> Option<Addr> {
+        None
+    }
+}
+
+impl Deliver for Shared {
+    fn deliver(
+        &self,
+        env: Envelope,
+    ) -> impl Future<Output = Result<(), SendError<Envelope>>> + Send {
+        Shared::deliver(self, env)
+    }
+
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        Shared::try_deliver(self, env)
+    }
+
+    fn process(&self) -> Option<Addr> {
+        Some(self.addr)
+    }
+}
+
+/// Sends a request and waits for its answer or a typed error.
+///
+/// The deadline (`None`: none, as `infinity` in OTP) covers the wait for
+/// mailbox space as well as the answer. No timer is armed while the
+/// mailbox takes the request at once and the answer comes before the
+/// deadline's sweep (see `deadline.rs`), which is the usual case.
+///
+/// A process that requests itself would wait for its own answer until the
+/// deadline; as OTP's `gen_server:call` to self (`calling_self`), it gets
+/// [`RequestError::CallingSelf`] at once instead.
+pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
+    target: &T,
+    msg: M,
+    dispatcher: Option<Dispatcher>,
+    timeout: Option<Duration>,
+) -> Result<M::Response, RequestError> {
+    if target
+        .process()
+        .is_some_and(|to| current_addr() == Some(to))
+    {
+        return Err(RequestError::CallingSelf);
+    }
+    let (sender, trace) = current();
+    let (token, rx) = ResponseToken::new();
+    let mut env = Envelope::request(msg, token, sender, trace);
+    env.dispatcher = dispatcher;
+    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
+    let delivered = {
+        let mut delivery = pin!(target.deliver(env));
+        // Without a timer when the mailbox has room (the usual case).
+        match poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await {
+            Poll::Ready(res) => res,
+            Poll::Pending => match deadline {
+                Some(d) => match tokio::time::timeout_at(d, delivery).await {
+                    Ok(res) => res,
+                    Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+                },
+                None => delivery.await,
+            },
+        }
+    };
+    if let Err(e) = delivered {
+        let err = if e.is_full() {
+            RequestError::Full
+        } else {
+            RequestError::Gone
+        };
+        // Resolve the token quietly: the caller gets the error directly.
+        drop(e.into_inner());
+        return Err(err);
+    }
+    await_response_until(rx, deadline, timeout.unwrap_or_default()).await
+}

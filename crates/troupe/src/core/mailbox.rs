@@ -1,0 +1,315 @@
+//! Mailboxes: a bounded queue of envelopes with an overflow policy, plus the
+//! priority system channel.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::task::{Context as TaskCx, Poll, Waker};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::process::SysMsg;
+use crate::envelope::Envelope;
+
+/// The default mailbox capacity.
+pub const DEFAULT_CAPACITY: usize = crate::defaults::MAILBOX_CAPACITY;
+
+/// What a mailbox does with a message that arrives when it is full.
+///
+/// ```
+/// use troupe::{ActorConfig, OverflowPolicy};
+/// let config = ActorConfig::default()
+///     .with_mailbox_capacity(16)
+///     .with_overflow(OverflowPolicy::DropOldest);
+/// assert_eq!(config.mailbox_capacity(), 16);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OverflowPolicy {
+    /// The sender waits for space (backpressure). `try_notify` fails with
+    /// `Full`. The default.
+    #[default]
+    Wait,
+    /// The sender gets a `Full` error at once and keeps its message.
+    FailFast,
+    /// The incoming message is dropped, counted and reported as a dead letter.
+    DropNewest,
+    /// The oldest queued message is dropped, counted and reported as a dead
+    /// letter, and the incoming one is queued.
+    DropOldest,
+}
+
+/// Why a mailbox refused an envelope (which is handed back).
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Full(Envelope),
+    Closed(Envelope),
+}
+
+/// One item taken from a mailbox.
+pub(crate) enum Item {
+    Sys(SysMsg),
+    Msg(Envelope),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    /// Accepts messages and system messages.
+    Open,
+    /// Refuses messages; system messages still arrive.
+    Closed,
+    /// Between two incarnations: keeps what is queued and takes more
+    /// messages (for the next incarnation); refuses system messages.
+    Suspended,
+    /// Refuses everything: the process is gone.
+    Finished,
+}
+
+struct State {
+    queue: VecDeque<Envelope>,
+    /// The system channel; boxed because most processes never get a
+    /// system message (a null pointer until the first one).
+    #[allow(clippy::box_collection)] // 8 bytes in every mailbox instead of 32
+    sys: Option<Box<VecDeque<SysMsg>>>,
+    phase: Phase,
+    rx_waker: Option<Waker>,
+    waiting_senders: usize,
+    dropped: u64,
+}
+
+/// A bounded multi-producer single-consumer queue of envelopes.
+///
+/// One lock guards the whole state, so that `len`, `capacity` and
+/// `available` are exact and the drop-oldest policy is atomic. The lock is
+/// held only for a queue operation, never across an await.
+pub(crate) struct Mailbox {
+    state: Mutex<State>,
+    space: Notify,
+    capacity: usize,
+    policy: OverflowPolicy,
+}
+
+impl Mailbox {
+    pub(crate) fn new(capacity: usize, policy: OverflowPolicy) -> Self {
+        Self {
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                sys: None,
+                phase: Phase::Open,
+                rx_waker: None,
+                waiting_senders: 0,
+                dropped: 0,
+            }),
+            space: Notify::new(),
+            capacity: capacity.max(1),
+            policy,
+        }
+    }
+
+    /// Whether senders wait for space when the mailbox is full.
+    pub(crate) fn waits_when_full(&self) -> bool {
+        self.policy == OverflowPolicy::Wait
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.state.lock().queue.len()
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.state.lock().dropped
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.state.lock().phase == Phase::Open
+    }
+
+    /// Queues without waiting. `Ok(Some(env))` is an envelope the lossy
+    /// policy dropped (the new one or the oldest), for the caller to report.
+    pub(crate) fn try_push(&self, env: Envelope) -> Result<Option<Envelope>, Refused> {
+        self.push_inner(env, false)
+    }
+
+    fn push_inner(&self, env: Envelope, waiting: bool) -> Result<Option<Envelope>, Refused> {
+        let mut st = self.state.lock();
+        if !matches!(st.phase, Phase::Open | Phase::Suspended) {
+            return Err(Refused::Closed(env));
+        }
+        let mut evicted = None;
+        if st.queue.len() >= self.capacity {
+            match self.policy {
+                OverflowPolicy::Wait | OverflowPolicy::FailFast => {
+                    if waiting {
+                        st.waiting_senders += 1;
+                    }
+                    return Err(Refused::Full(env));
+                }
+                OverflowPolicy::DropNewest => {
+                    st.dropped += 1;
+                    return Ok(Some(env));
+                }
+                OverflowPolicy::DropOldest => {
+                    st.dropped += 1;
+                    evicted = st.queue.pop_front();
+                }
+            }
+        }
+        if st.queue.capacity() == 0 {
+            // Most actors hold few messages at a time: start with one slot
+            // instead of the default four (an idle actor keeps its buffer).
+            st.queue.reserve_exact(1);
+        }
+        st.queue.push_back(env);
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(evicted)
+    }
+
+    /// Queues, waiting for space if the policy is [`OverflowPolicy::Wait`].
+    pub(crate) async fn push(&self, mut env: Envelope) -> Result<Option<Envelope>, Refused> {
+        if self.policy != OverflowPolicy::Wait {
+            return self.try_push(env);
+        }
+        loop {
+            let notified = self.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.push_inner(env, true) {
+                Err(Refused::Full(back)) => {
+                    env = back;
+                    let _guard = WaitingGuard(self);
+                    notified.await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Queues a system message; fails only when the process is gone.
+    pub(crate) fn push_sys(&self, msg: SysMsg) -> Result<(), SysMsg> {
+        let mut st = self.state.lock();
+        if matches!(st.phase, Phase::Finished | Phase::Suspended) {
+            return Err(msg);
+        }
+        st.sys.get_or_insert_with(Box::default).push_back(msg);
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Takes the next item: system messages first. `None` once the mailbox is
+    /// closed and drained.
+    pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
+        let mut st = self.state.lock();
+        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
+            return Poll::Ready(Some(Item::Sys(sys)));
+        }
+        if let Some(env) = st.queue.pop_front() {
+            let wake_sender = st.waiting_senders > 0;
+            drop(st);
+            if wake_sender {
+                self.space.notify_one();
+            }
+            return Poll::Ready(Some(Item::Msg(env)));
+        }
+        if st.phase != Phase::Open {
+            return Poll::Ready(None);
+        }
+        match &st.rx_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.rx_waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Waits for the next item, calling `on_idle` each time it has to wait.
+    pub(crate) async fn recv_or_idle(&self, mut on_idle: impl FnMut()) -> Option<Item> {
+        poll_fn(|cx| {
+            let polled = self.poll_recv(cx);
+            if polled.is_pending() {
+                on_idle();
+            }
+            polled
+        })
+        .await
+    }
+
+    /// Takes the next item if there is one, without waiting.
+    pub(crate) fn try_recv(&self) -> Option<Item> {
+        let mut st = self.state.lock();
+        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
+            return Some(Item::Sys(sys));
+        }
+        let env = st.queue.pop_front()?;
+        let wake_sender = st.waiting_senders > 0;
+        drop(st);
+        if wake_sender {
+            self.space.notify_one();
+        }
+        Some(Item::Msg(env))
+    }
+
+    /// Stops accepting messages; the queued ones stay for `recv`.
+    pub(crate) fn close(&self) {
+        let mut st = self.state.lock();
+        if st.phase == Phase::Open {
+            st.phase = Phase::Closed;
+        }
+        let waker = st.rx_waker.take();
+        drop(st);
+        self.space.notify_waiters();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// Refuses everything from now on and returns what was still queued.
+    pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
+        let mut st = self.state.lock();
+        st.phase = Phase::Finished;
+        let queued = st.queue.drain(..).collect();
+        let sys = st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default();
+        st.queue = VecDeque::new();
+        drop(st);
+        self.space.notify_waiters();
+        (queued, sys)
+    }
+
+    /// Keeps the queue for a next incarnation (see [`Phase::Suspended`])
+    /// and returns the system messages, which were for the ended one.
+    pub(crate) fn suspend(&self) -> Vec<SysMsg> {
+        let mut st = self.state.lock();
+        st.phase = Phase::Suspended;
+        st.rx_waker = None;
+        st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default()
+    }
+
+    /// Opens the mailbox again for a process a supervisor restarts in place
+    /// (same address, same handles), with what was queued meanwhile.
+    pub(crate) fn reopen(&self) {
+        let mut st = self.state.lock();
+        st.phase = Phase::Open;
+        let waiting = st.waiting_senders > 0;
+        drop(st);
+        if waiting {
+            self.space.notify_waiters();
+        }
+    }
+}
+
+/// Decrements the waiting-sender count when a waiting push ends or is cancelled.
+struct WaitingGuard<'a>(&'a Mailbox);
+
+impl Drop for WaitingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().waiting_senders -= 1;
+    }
+}

@@ -1,0 +1,24 @@
+//! The process core: one layer that every front-end builds on and that
+//! imports none of them.
+//!
+//! - [`process`]: the process state shared by a process and its handles;
+//! - [`mailbox`]: the bounded queue of envelopes and the system channel;
+//! - [`run_loop`]: THE run loop (system channel first, stop tiers, exit,
+//!   teardown), into which each front-end plugs through a small trait;
+//! - [`launch`]: the one way a process task is started;
+//! - [`delivery`]: the one delivery and request path;
+
+//! - [`restart`]: the one restart engine;
+//! - [`system`]: registry, dead letters, runtimes, coordinated shutdown.
+
+pub(crate) mod config;
+pub(crate) mod current;
+pub(crate) mod dead_letter;
+pub(crate) mod delivery;
+pub(crate) mod launch;
+pub(crate) mod mailbox;
+pub(crate) mod process;
+pub(crate) mod restart;
+pub(crate) mod run_loop;
+pub(crate) mod runtime;
+pub(crate) mod system;

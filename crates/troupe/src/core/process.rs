@@ -1,0 +1,519 @@
+//! The process state: what a running unit of every kind shares with
+//! everything that addresses it (handles, registry, supervisor, timers).
+//!
+//! A process is a Tokio task with an address, a meta, a mailbox, a
+//! shutdown handle and an exit reason. Struct actors, functional actors,
+//! supervisors and plain supervised processes are all processes; they
+//! differ only in the front-end that runs inside the one run loop
+//! (`run_loop.rs`).
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::{oneshot, Notify};
+use tokio::task::AbortHandle;
+
+use super::config::ActorConfig;
+use super::dead_letter::DeadLetterReason;
+use super::mailbox::{Mailbox, Refused};
+use super::restart::SupMsg;
+use super::system::ActorSystem;
+use crate::addr::{ActorMeta, Addr};
+use crate::envelope::Envelope;
+use crate::error::{SendError, StopError};
+use crate::exit::{ExitReason, StopReason};
+use crate::request::RequestError;
+use crate::status::{ActorStatus, Lifecycle};
+
+/// Messages of the system channel, always handled before the mailbox.
+pub(crate) enum SysMsg {
+    /// A stop request; `veto` is answered only if a graceful stop is
+    /// vetoed (the stopper otherwise waits for the exit itself).
+    Stop {
+        reason: StopReason,
+        veto: Option<oneshot::Sender<StopError>>,
+    },
+    /// Supervision traffic: a child's exit, a restart timer, child
+    /// management (boxed: rare, and it keeps every `SysMsg` small).
+    Supervision(Box<SupMsg>),
+}
+
+const STARTING: u8 = 0;
+const RUNNING: u8 = 1;
+const STOPPING: u8 = 2;
+const STOPPED: u8 = 3;
+const RESTARTING: u8 = 4;
+
+const NO_STOP: u8 = 0;
+
+/// State shared by a process and everything that addresses it.
+pub(crate) struct Shared {
+    pub(crate) addr: Addr,
+    pub(crate) meta: ActorMeta,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) mailbox: Mailbox,
+    pub(crate) system: ActorSystem,
+    /// The default request deadline in nanoseconds (`u64::MAX`: none).
+    request_timeout_ns: u64,
+    pub(crate) started_at: Instant,
+    lifecycle: AtomicU8,
+    /// The stop the current incarnation accepted (a `StopReason` + 1), or 0.
+    stop_request: AtomicU8,
+    /// Envelopes handed to the front-end, and failed handlings: written by
+    /// the process alone, read by status snapshots without its help.
+    processed: AtomicU64,
+    failures: AtomicU64,
+    exit: Mutex<ExitState>,
+    exited: Notify,
+    /// Supervision links, allocated only for supervised processes and
+    /// supervisors.
+    links: Mutex<Option<Box<Links>>>,
+}
+
+/// How the last incarnation ended, under one lock with the number of the
+/// current one.
+#[derive(Default)]
+struct ExitState {
+    /// Bumped each time a supervisor restarts the process in place.
+    incarnation: u64,
+    /// How incarnation `.0` ended: the current one if the numbers match,
+    /// else the one before it (kept for `wait_exit`).
+    reason: Option<(u64, ExitReason)>,
+    /// Aborts the running incarnation's task (a kill).
+    abort: Option<AbortHandle>,
+}
+
+impl ExitState {
+    fn current(&self) -> Option<&ExitReason> {
+        self.reason
+            .as_ref()
+            .filter(|(n, _)| *n == self.incarnation)
+            .map(|(_, r)| r)
+    }
+}
+
+/// A process's place in a supervision tree.
+#[derive(Default)]
+struct Links {
+    /// The supervisor told (through its system channel) when this exits.
+    parent: Option<Weak<Shared>>,
+    /// The children linked to this process (it is their supervisor).
+    children: Vec<Weak<Shared>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        system: ActorSystem,
+        meta: ActorMeta,
+        name: Option<Arc<str>>,
+        config: &ActorConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            addr: Addr::next(system.node()),
+            meta,
+            name,
+            mailbox: Mailbox::new(config.mailbox_capacity(), config.overflow()),
+            system,
+            request_timeout_ns: config.request_timeout().map_or(u64::MAX, |d| {
+                u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
+            }),
+            started_at: Instant::now(),
+            lifecycle: AtomicU8::new(STARTING),
+            stop_request: AtomicU8::new(NO_STOP),
+            processed: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            exit: Mutex::new(ExitState::default()),
+            exited: Notify::new(),
+            links: Mutex::new(None),
+        })
+    }
+
+    /// The default deadline of requests to this process.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        (self.request_timeout_ns != u64::MAX).then(|| Duration::from_nanos(self.request_timeout_ns))
+    }
+
+    /// How long stops and control requests to this process wait.
+    pub(crate) fn control_wait(&self) -> Duration {
+        self.request_timeout()
+            .unwrap_or(crate::defaults::CONTROL_WAIT)
+    }
+
+    pub(crate) fn lifecycle(&self) -> Lifecycle {
+        match self.lifecycle.load(Ordering::Acquire) {
+            STARTING => Lifecycle::Starting,
+            RUNNING => Lifecycle::Running,
+            STOPPING => Lifecycle::Stopping,
+            RESTARTING => Lifecycle::Restarting,
+            _ => Lifecycle::Stopped,
+        }
+    }
+
+    pub(crate) fn set_running(&self) {
+        self.lifecycle.store(RUNNING, Ordering::Release);
+    }
+
+    pub(crate) fn set_stopping(&self) {
+        self.lifecycle.store(STOPPING, Ordering::Release);
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        self.lifecycle.load(Ordering::Acquire) != STOPPED
+    }
+
+    /// Records a stop the running incarnation accepted (a shutdown wins
+    /// over a graceful stop).
+    pub(crate) fn request_stop(&self, reason: StopReason) {
+        let code = reason as u8 + 1;
+        let _ = self
+            .stop_request
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                (old == NO_STOP || reason == StopReason::Shutdown).then_some(code)
+            });
+    }
+
+    /// The stop the running incarnation accepted, if any.
+    pub(crate) fn stop_requested(&self) -> Option<StopReason> {
+        match self.stop_request.load(Ordering::Acquire) {
+            NO_STOP => None,
+            1 => Some(StopReason::Graceful),
+            2 => Some(StopReason::Shutdown),
+            _ => Some(StopReason::Kill),
+        }
+    }
+
+    /// Counts an envelope handed to the front-end (the process is the only
+    /// writer: no read-modify-write needed).
+    pub(crate) fn count_processed(&self) {
+        let n = self.processed.load(Ordering::Relaxed);
+        self.processed.store(n + 1, Ordering::Relaxed);
+    }
+
+    /// Counts a failed handling.
+    pub(crate) fn count_failure(&self) {
+        let n = self.failures.load(Ordering::Relaxed);
+        self.failures.store(n + 1, Ordering::Relaxed);
+    }
+
+    /// A status snapshot, read from the shared state: it needs no help from
+    /// the process, so it answers while a handler is stuck (as Tokio
+    /// Actors' latest version reads its status from a watch).
+    pub(crate) fn status(&self) -> ActorStatus {
+        ActorStatus {
+            addr: self.addr,
+            meta: self.meta.clone(),
+            name: self.name.as_deref().map(str::to_owned),
+            lifecycle: self.lifecycle(),
+            mailbox_len: self.mailbox.len(),
+            mailbox_capacity: self.mailbox.capacity(),
+            processed: self.processed.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            dropped: self.mailbox.dropped(),
+            uptime: self.started_at.elapsed(),
+            children: self.child_count(),
+        }
+    }
+
+    pub(crate) fn set_abort(&self, handle: AbortHandle) {
+        self.exit.lock().abort = Some(handle);
+    }
+
+    /// Whether a task runs (or ran) this incarnation.
+    pub(crate) fn has_task(&self) -> bool {
+        self.exit.lock().abort.is_some()
+    }
+
+    pub(crate) fn abort(&self) {
+        if let Some(h) = self.exit.lock().abort.as_ref() {
+            h.abort();
+        }
+    }
+
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        self.exit.lock().current().cloned()
+    }
+
+    /// Waits until the incarnation running now has exited (and is
+    /// unregistered) and returns how, even if a supervisor restarted the
+    /// process in place meanwhile.
+    pub(crate) async fn wait_exit(&self) -> ExitReason {
+        self.wait_exit_of(self.incarnation()).await
+    }
+
+    /// Waits until incarnation `incarnation` has exited (it may have been
+    /// restarted in place since).
+    pub(crate) async fn wait_exit_of(&self, incarnation: u64) -> ExitReason {
+        loop {
+            let notified = self.exited.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let exit = self.exit.lock();
+                let ended = exit.reason.as_ref().filter(|(n, _)| *n == incarnation);
+                if exit.incarnation != incarnation {
+                    // Restarted in place since: that incarnation ended.
+                    return ended.map_or(ExitReason::Killed, |(_, r)| r.clone());
+                }
+                if let Some((_, r)) = ended {
+                    if matches!(self.lifecycle(), Lifecycle::Stopped | Lifecycle::Restarting) {
+                        return r.clone();
+                    }
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Links this process to its supervisor, which learns of its exit, and
+    /// which kills it if the supervisor ends first (see [`Shared::finish`]).
+    pub(crate) fn set_parent(self: &Arc<Self>, parent: Weak<Shared>) {
+        if let Some(p) = parent.upgrade() {
+            let me = Arc::downgrade(self);
+            let mut links = p.links.lock();
+            let children = &mut links.get_or_insert_with(Box::default).children;
+            children.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
+            children.push(me);
+        }
+        self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
+    }
+
+    fn parent(&self) -> Option<Arc<Shared>> {
+        self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
+    }
+
+    /// The address of this process's supervisor, if it has a live one.
+    pub(crate) fn parent_addr(&self) -> Option<Addr> {
+        self.parent().map(|p| p.addr)
+    }
+
+    /// How many linked children are alive.
+    pub(crate) fn child_count(&self) -> usize {
+        self.links.lock().as_ref().map_or(0, |l| {
+            l.children
+                .iter()
+                .filter_map(Weak::upgrade)
+                .filter(|c| c.is_alive())
+                .count()
+        })
+    }
+
+    /// Which incarnation of this process runs now (0 for the first).
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.exit.lock().incarnation
+    }
+
+    /// Prepares a finished process for a new incarnation that keeps its
+    /// address, name and mailbox, with what was queued in it: the
+    /// supervisor calls it only after [`Shared::wait_exit`] returned.
+    pub(crate) fn reset_for_restart(&self) {
+        {
+            let mut exit = self.exit.lock();
+            exit.incarnation += 1;
+            exit.abort = None;
+        }
+        self.stop_request.store(NO_STOP, Ordering::Release);
+        self.lifecycle.store(STARTING, Ordering::Release);
+        self.mailbox.reopen();
+    }
+
+    /// Delivers an envelope, waiting for space if the policy says so.
+    pub(crate) async fn deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        // Fast path without an async state machine: there is space.
+        let res = match self.mailbox.try_push(env) {
+            Err(Refused::Full(env)) if self.mailbox.waits_when_full() => {
+                self.mailbox.push(env).await
+            }
+            other => other,
+        };
+        self.settle(res)
+    }
+
+    /// Delivers an envelope without waiting.
+    pub(crate) fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let res = self.mailbox.try_push(env);
+        self.settle(res)
+    }
+
+    fn settle(&self, res: Result<Option<Envelope>, Refused>) -> Result<(), SendError<Envelope>> {
+        match res {
+            Ok(None) => Ok(()),
+            Ok(Some(dropped)) => {
+                self.system
+                    .dead_letter(self.addr, &dropped, DeadLetterReason::Overflow);
+                dropped.fail(RequestError::Full);
+                Ok(())
+            }
+            Err(Refused::Full(env)) => Err(SendError::Full(env)),
+            Err(Refused::Closed(env)) => Err(SendError::Closed(env)),
+        }
+    }
+
+    /// Records the exit: answers pending system requests, wakes waiters,
+    /// unregisters the process and tells its supervisor. Idempotent.
+    ///
+    /// A supervised process keeps its mailbox open, with what was queued,
+    /// until its supervisor decides: a restart hands both to the new
+    /// incarnation ([`Shared::reset_for_restart`]); otherwise the supervisor
+    /// calls [`Shared::close_for_good`]. A process without a supervisor
+    /// closes it now: what was queued becomes dead letters.
+    ///
+    /// The supervisor is told once the process is unregistered, through its
+    /// system channel, so that it never restarts a process that is still
+    /// being torn down; and before waiters wake, so that once a stop
+    /// returned, the supervisor has been told.
+    pub(crate) fn finish(&self, reason: ExitReason) {
+        let incarnation = {
+            let mut exit = self.exit.lock();
+            if exit.current().is_some() {
+                return;
+            }
+            exit.reason = Some((exit.incarnation, reason.clone()));
+            exit.incarnation
+        };
+        // A supervisor stops its children before it ends; any still running
+        // now (it was killed) are killed with it, before anyone learns that
+        // it ended, so that a restarted supervisor finds their names free.
+        let linked = match self.links.lock().as_mut() {
+            Some(links) => std::mem::take(&mut links.children),
+            None => Vec::new(),
+        };
+        for child in linked.iter().filter_map(Weak::upgrade) {
+            if child.is_alive() {
+                child.abort();
+                child.finish(ExitReason::Killed);
+            }
+            child.close_for_good();
+        }
+        let parent = self.parent();
+        let awaits_decision = parent.is_some() && !self.system.is_shutting_down();
+        let sys = if awaits_decision {
+            self.mailbox.suspend()
+        } else {
+            self.close_queue()
+        };
+        for msg in sys {
+            match msg {
+                // A stopper waits for the exit itself; a dropped veto
+                // channel tells it nothing was vetoed.
+                SysMsg::Stop { .. } => {}
+                SysMsg::Supervision(m) => m.reject(super::restart::SupervisorError::Gone),
+            }
+        }
+        self.system.unregister(self);
+        self.lifecycle.store(
+            if awaits_decision { RESTARTING } else { STOPPED },
+            Ordering::Release,
+        );
+        tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
+        let told = parent.is_some_and(|parent| {
+            let msg = SupMsg::ChildExit {
+                addr: self.addr,
+                incarnation,
+                reason,
+            };
+            parent
+                .mailbox
+                .push_sys(SysMsg::Supervision(Box::new(msg)))
+                .is_ok()
+        });
+        if awaits_decision && !told {
+            // The supervisor is gone: nobody will restart this process.
+            self.close_for_good();
+        }
+        self.exited.notify_waiters();
+    }
+
+    /// Ends a finished process for good: no restart will come. Its mailbox
+    /// refuses everything from now on, and what was queued becomes dead
+    /// letters (requests among them resolve with `Gone`). Idempotent.
+    pub(crate) fn close_for_good(&self) {
+        if self.lifecycle.load(Ordering::Acquire) != RESTARTING {
+            return;
+        }
+        for msg in self.close_queue() {
+            if let SysMsg::Supervision(m) = msg {
+                m.reject(super::restart::SupervisorError::Gone);
+            }
+        }
+        self.lifecycle.store(STOPPED, Ordering::Release);
+        self.exited.notify_waiters();
+    }
+
+    /// Finishes the mailbox: what was queued becomes dead letters.
+    fn close_queue(&self) -> Vec<SysMsg> {
+        let (queued, sys) = self.mailbox.finish();
+        for env in queued {
+            self.system
+                .dead_letter(self.addr, &env, DeadLetterReason::ActorStopped);
+            env.fail(RequestError::Gone);
+        }
+        sys
+    }
+
+    /// Sends a stop request through the system channel and waits (bounded)
+    /// for the incarnation running now to end.
+    pub(crate) async fn stop(&self, reason: StopReason, wait: Duration) -> Result<(), StopError> {
+        // The incarnation stopped here: a supervisor may restart the
+        // process in place before this waits, and then the new one runs.
+        let incarnation = self.incarnation();
+        if self
+            .exit
+            .lock()
+            .reason
+            .as_ref()
+            .is_some_and(|(n, _)| *n == incarnation)
+        {
+            return Ok(()); // already ended: stopping is idempotent
+        }
+        let vetoed = if reason == StopReason::Kill {
+            self.kill();
+            None
+        } else {
+            let (tx, rx) = oneshot::channel();
+            let msg = SysMsg::Stop {
+                reason,
+                veto: Some(tx),
+            };
+            if self.mailbox.push_sys(msg).is_err() {
+                return Ok(());
+            }
+            Some(rx)
+        };
+        let outcome = async {
+            // The run loop answers only a veto; the sender is dropped when
+            // the stop is accepted or the process ends first.
+            if let Some(Ok(e)) = match vetoed {
+                Some(rx) => Some(rx.await),
+                None => None,
+            } {
+                return Err(e);
+            }
+            self.wait_exit_of(incarnation).await;
+            Ok(())
+        };
+        match tokio::time::timeout(wait, outcome).await {
+            Ok(res) => res,
+            Err(_) => Err(StopError::Timeout(wait)),
+        }
+    }
+
+    /// Kills the running incarnation: its task is aborted at its next await
+    /// point, or, if it has no task yet, it is finished here.
+    pub(crate) fn kill(&self) {
+        self.request_stop(StopReason::Kill);
+        self.abort();
+        if !self.has_task() {
+            self.finish(ExitReason::Killed);
+        }
+    }
+
+    /// Asks the process to stop with [`StopReason::Shutdown`] without waiting.
+    pub(crate) fn request_shutdown(&self) {
+        let _ = self.mailbox.push_sys(SysMsg::Stop {
+            reason: StopReason::Shutdown,
+            veto: None,
+        });
+    }
+}

@@ -1,0 +1,565 @@
+//! The supervision engine: the children of one supervisor, what happens when
+//! one exits, restarts within the budget, and ordered shutdown. Both
+//! front-ends (struct-actor supervisors and plain [`Supervisor`]s) own one
+//! and feed it the [`SupMsg`]s of their system channel.
+//!
+//! [`Supervisor`]: super::Supervisor
+
+use std::any::Any;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+use tokio::time::Instant;
+
+use super::budget::RestartBudget;
+use super::child::{stop_incarnation, ChildInfo, ChildSpec, Link};
+use super::strategy::{RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
+use super::{ChildId, ChildKey, SupMsg, SupervisionEvent, SupervisorError};
+use crate::addr::Addr;
+use crate::core::process::{Shared, SysMsg};
+use crate::core::system::ActorSystem;
+use crate::exit::ExitReason;
+
+type MakeChild = dyn Fn(Box<dyn Any + Send>) -> Option<ChildSpec> + Send + Sync;
+
+/// Builds dynamic children from an argument (OTP's `simple_one_for_one`
+/// child spec plus `start_child(Sup, Args)`).
+#[derive(Clone)]
+pub(crate) struct Template {
+    make: Arc<MakeChild>,
+}
+
+impl Template {
+    pub(crate) fn new(make: Arc<MakeChild>) -> Self {
+        Self { make }
+    }
+
+    pub(crate) fn make(&self, arg: Box<dyn Any + Send>) -> Option<ChildSpec> {
+        (self.make)(arg)
+    }
+}
+
+/// Where a supervisor's handle learns why it gave up (a budget exceeded, a
+/// child that would not stop).
+pub(crate) type Outcome = Arc<Mutex<Option<SupervisorError>>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// An incarnation runs; exits of other incarnations are stale.
+    Running { incarnation: u64 },
+    /// Not running, kept (a transient child that ended normally, or a child
+    /// whose restart failed and will be retried).
+    Stopped,
+    /// Waiting for its backoff delay to pass.
+    Restarting(Instant),
+}
+
+struct Child {
+    id: ChildId,
+    spec: ChildSpec,
+    /// The current or last incarnation.
+    shared: Arc<Shared>,
+    state: State,
+    restarts: u64,
+    last_exit: Option<ExitReason>,
+}
+
+impl Child {
+    fn running(&self) -> bool {
+        matches!(self.state, State::Running { .. })
+    }
+}
+
+/// One supervisor's children and the rules that govern them.
+pub(crate) struct Engine {
+    name: Arc<str>,
+    me: Weak<Shared>,
+    system: ActorSystem,
+    config: SupervisorConfig,
+    budget: RestartBudget,
+    /// In start order.
+    children: Vec<Child>,
+    next_id: u64,
+    template: Option<Template>,
+    outcome: Option<Outcome>,
+    stopping: bool,
+}
+
+impl Engine {
+    pub(crate) fn new(config: SupervisorConfig, me: &Arc<Shared>, name: Arc<str>) -> Self {
+        let (max, within) = config.budget();
+        Self {
+            name,
+            me: Arc::downgrade(me),
+            system: me.system.clone(),
+            budget: RestartBudget::new(max, within),
+            config,
+            children: Vec::new(),
+            next_id: 1,
+            template: None,
+            outcome: None,
+            stopping: false,
+        }
+    }
+
+    pub(crate) fn set_template(&mut self, template: Option<Template>) {
+        self.template = template;
+    }
+
+    pub(crate) fn set_outcome(&mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+    }
+
+    fn record(&self, error: SupervisorError) {
+        if let Some(o) = &self.outcome {
+            o.lock().get_or_insert(error);
+        }
+    }
+
+    fn emit(&self, event: SupervisionEvent) {
+        tracing::debug!(supervisor = %self.name, ?event, "supervision");
+        if let Some(o) = self.config.observer() {
+            let _ = o.send(event);
+        }
+    }
+
+    fn no_restarts(&self) -> bool {
+        self.stopping || self.system.is_shutting_down()
+    }
+
+    fn index(&self, id: ChildId) -> Option<usize> {
+        self.children.iter().position(|c| c.id == id)
+    }
+
+    /// Handles one supervision message. `Err` means the supervisor must
+    /// exit abnormally (its budget is exceeded; its children are stopped).
+    pub(crate) async fn handle(&mut self, msg: SupMsg) -> Result<(), SupervisorError> {
+        match msg {
+            SupMsg::ChildExit {
+                addr,
+                incarnation,
+                reason,
+            } => return self.on_exit(addr, incarnation, reason).await,
+            SupMsg::Tick => return self.on_tick().await,
+            SupMsg::Children(tx) => {
+                let _ = tx.send(Ok(self.children()));
+            }
+            SupMsg::StopChild(key, tx) => {
+                let _ = tx.send(self.stop_child(key).await);
+            }
+            SupMsg::AddChild(spec, tx) => {
+                let _ = tx.send(self.add_child(spec).await.map(|(id, _)| id));
+            }
+            SupMsg::Adopt(spec, shared) => self.adopt(spec, shared),
+            SupMsg::FromTemplate(arg, type_name, tx) => {
+                let spec = self.template.as_ref().and_then(|t| t.make(arg));
+                let res = match spec {
+                    Some(spec) => self.add_child(spec).await.map(|(id, _)| id),
+                    None => Err(SupervisorError::NoTemplate(type_name)),
+                };
+                let _ = tx.send(res);
+            }
+        }
+        Ok(())
+    }
+
+    /// Introspection, in start order.
+    pub(crate) fn children(&self) -> Vec<ChildInfo> {
+        self.children
+            .iter()
+            .map(|c| ChildInfo {
+                id: c.id,
+                name: c.spec.name.to_string(),
+                addr: c.shared.addr,
+                restart_type: c.spec.restart,
+                shutdown: c.spec.shutdown,
+                restarts: c.restarts,
+                alive: c.running(),
+                is_supervisor: c.spec.supervisor,
+                last_exit: c.last_exit.clone(),
+            })
+            .collect()
+    }
+
+    fn link(&self, spec: &ChildSpec, previous: Option<Arc<Shared>>) -> Link {
+        Link {
+            system: self.system.clone(),
+            parent: self.me.clone(),
+            supervisor: self.name.clone(),
+            name: spec.name.clone(),
+            previous,
+            start_timeout: spec.start_timeout,
+        }
+    }
+
+    /// Starts a new child now (OTP `start_child`): on success it joins the
+    /// children, last; on failure it is not added.
+    pub(crate) async fn add_child(
+        &mut self,
+        spec: ChildSpec,
+    ) -> Result<(ChildId, Arc<Shared>), SupervisorError> {
+        if self.no_restarts() {
+            return Err(SupervisorError::ShuttingDown);
+        }
+        let id = ChildId(self.next_id);
+        self.next_id += 1;
+        let shared = match spec.start.start(self.link(&spec, None)).await {
+            Ok(shared) => shared,
+            Err(e) => {
+                self.emit(SupervisionEvent::StartFailed {
+                    supervisor: self.name.to_string(),
+                    child: id,
+                    name: spec.name.to_string(),
+                    reason: e.to_string(),
+                });
+                return Err(e);
+            }
+        };
+        self.emit(SupervisionEvent::Started {
+            supervisor: self.name.to_string(),
+            child: id,
+            name: spec.name.to_string(),
+            addr: shared.addr,
+            restart: false,
+        });
+        self.children.push(Child {
+            id,
+            state: State::Running {
+                incarnation: shared.incarnation(),
+            },
+            shared: shared.clone(),
+            spec,
+            restarts: 0,
+            last_exit: None,
+        });
+        Ok((id, shared))
+    }
+
+    /// Supervises a child started elsewhere (a group's keyed actor).
+    fn adopt(&mut self, spec: ChildSpec, shared: Arc<Shared>) {
+        if self.stopping {
+            // Its children were stopped already: so is this one.
+            shared.request_shutdown();
+            return;
+        }
+        let id = ChildId(self.next_id);
+        self.next_id += 1;
+        self.emit(SupervisionEvent::Started {
+            supervisor: self.name.to_string(),
+            child: id,
+            name: spec.name.to_string(),
+            addr: shared.addr,
+            restart: false,
+        });
+        self.children.push(Child {
+            id,
+            state: State::Running {
+                incarnation: shared.incarnation(),
+            },
+            shared,
+            spec,
+            restarts: 0,
+            last_exit: None,
+        });
+    }
+
+    /// A linked child ended. Stale reports (an incarnation the engine
+    /// already stopped or replaced) are ignored.
+    async fn on_exit(
+        &mut self,
+        addr: Addr,
+        incarnation: u64,
+        reason: ExitReason,
+    ) -> Result<(), SupervisorError> {
+        let Some(idx) = self
+            .children
+            .iter()
+            .position(|c| c.shared.addr == addr && c.state == State::Running { incarnation })
+        else {
+            return Ok(());
+        };
+        let child = &mut self.children[idx];
+        child.state = State::Stopped;
+        child.last_exit = Some(reason.clone());
+        let (id, restart) = (child.id, child.spec.restart);
+        let name = child.spec.name.to_string();
+        self.emit(SupervisionEvent::Exited {
+            supervisor: self.name.to_string(),
+            child: id,
+            name,
+            reason: reason.clone(),
+        });
+        if self.no_restarts() || !restart.restarts_after(&reason) {
+            // No restart: what waits in its mailbox will never be handled.
+            self.children[idx].shared.close_for_good();
+            let forget = restart == RestartType::Temporary
+                || self.config.strategy() == RestartStrategy::SimpleOneForOne;
+            if forget && !self.stopping {
+                self.children.remove(idx);
+            }
+            return Ok(());
+        }
+        self.restart(id).await
+    }
+
+    /// The children a restart of `failed` involves, in start order.
+    fn group(&self, failed: ChildId) -> Vec<ChildId> {
+        match self.config.strategy() {
+            RestartStrategy::OneForOne | RestartStrategy::SimpleOneForOne => vec![failed],
+            RestartStrategy::OneForAll => self.children.iter().map(|c| c.id).collect(),
+            RestartStrategy::RestForOne => {
+                let from = self.index(failed).unwrap_or(self.children.len());
+                self.children[from..].iter().map(|c| c.id).collect()
+            }
+        }
+    }
+
+    /// Restarts `failed` (and its group), counting each attempt against the
+    /// budget; a failed start is handled like an exit of that child.
+    async fn restart(&mut self, failed: ChildId) -> Result<(), SupervisorError> {
+        let mut failed = failed;
+        loop {
+            if self.no_restarts() {
+                return Ok(());
+            }
+            if !self.budget.record(Instant::now()) {
+                let (max_restarts, within) = self.config.budget();
+                tracing::warn!(supervisor = %self.name, "restart budget exceeded: giving up");
+                self.emit(SupervisionEvent::BudgetExceeded {
+                    supervisor: self.name.to_string(),
+                });
+                self.shutdown().await;
+                let error = SupervisorError::RestartBudgetExceeded {
+                    max_restarts,
+                    within,
+                };
+                self.record(error.clone());
+                return Err(error);
+            }
+            let group = self.group(failed);
+            for &id in group.iter().rev() {
+                if let Some(idx) = self.index(id) {
+                    // Restarted with its siblings: its mailbox stays open.
+                    self.stop_at(idx, false).await;
+                }
+            }
+            // Temporary children are never restarted, even by a sibling.
+            self.children.retain(|c| {
+                let kept = c.spec.restart != RestartType::Temporary || !group.contains(&c.id);
+                if !kept {
+                    c.shared.close_for_good();
+                }
+                kept
+            });
+            if let Some(backoff) = self.config.backoff() {
+                let due = Instant::now() + backoff.delay(self.budget.recent());
+                for c in self.children.iter_mut().filter(|c| group.contains(&c.id)) {
+                    c.state = State::Restarting(due);
+                }
+                self.schedule_tick(due);
+                return Ok(());
+            }
+            match self.start_group(&group).await {
+                Some(id) => failed = id,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Starts the children of `group` that are not running, in start order.
+    /// Returns the first that failed to start.
+    async fn start_group(&mut self, group: &[ChildId]) -> Option<ChildId> {
+        for &id in group {
+            let Some(idx) = self.index(id) else { continue };
+            if self.children[idx].running() {
+                continue;
+            }
+            let child = &self.children[idx];
+            let previous = Some(child.shared.clone());
+            let link = self.link(&child.spec, previous);
+            let start = child.spec.start.clone();
+            let result = start.start(link).await;
+            let child = &mut self.children[idx];
+            let name = child.spec.name.to_string();
+            match result {
+                Ok(shared) => {
+                    child.state = State::Running {
+                        incarnation: shared.incarnation(),
+                    };
+                    child.restarts += 1;
+                    if !Arc::ptr_eq(&child.shared, &shared) {
+                        // A new process replaces the old one for good.
+                        child.shared.close_for_good();
+                    }
+                    child.shared = shared;
+                    let addr = child.shared.addr;
+                    self.emit(SupervisionEvent::Started {
+                        supervisor: self.name.to_string(),
+                        child: id,
+                        name,
+                        addr,
+                        restart: true,
+                    });
+                }
+                Err(SupervisorError::ShuttingDown) => {
+                    child.state = State::Stopped;
+                    child.shared.close_for_good();
+                    return None;
+                }
+                Err(e) => {
+                    child.state = State::Stopped;
+                    child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
+                    self.emit(SupervisionEvent::StartFailed {
+                        supervisor: self.name.to_string(),
+                        child: id,
+                        name,
+                        reason: e.to_string(),
+                    });
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// Asks for a [`SupMsg::Tick`] on this supervisor's system channel at
+    /// `due` (a timer task; the supervisor keeps working meanwhile).
+    fn schedule_tick(&self, due: Instant) {
+        let me = self.me.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(due).await;
+            if let Some(me) = me.upgrade() {
+                let tick = Box::new(SupMsg::Tick);
+                let _ = me.mailbox.push_sys(SysMsg::Supervision(tick));
+            }
+        });
+    }
+
+    /// Restarts the children whose backoff delay has passed.
+    async fn on_tick(&mut self) -> Result<(), SupervisorError> {
+        let now = Instant::now();
+        let due: Vec<ChildId> = self
+            .children
+            .iter()
+            .filter(|c| matches!(c.state, State::Restarting(d) if d <= now))
+            .map(|c| c.id)
+            .collect();
+        if due.is_empty() || self.no_restarts() {
+            return Ok(());
+        }
+        match self.start_group(&due).await {
+            Some(failed) => self.restart(failed).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the child at `idx` if it runs, by its shutdown strategy.
+    /// `for_good`: no restart follows, so its mailbox closes (what waits
+    /// in it becomes dead letters); otherwise it stays open for the next
+    /// incarnation.
+    async fn stop_at(&mut self, idx: usize, for_good: bool) -> Option<ExitReason> {
+        let child = &mut self.children[idx];
+        if !child.running() {
+            if matches!(child.state, State::Restarting(_)) {
+                child.state = State::Stopped;
+            }
+            if for_good {
+                child.shared.close_for_good();
+            }
+            return child.last_exit.clone();
+        }
+        child.state = State::Stopped;
+        let shared = child.shared.clone();
+        let reason = stop_incarnation(&shared, child.spec.shutdown).await;
+        if for_good {
+            shared.close_for_good();
+        }
+        self.stopped(idx, reason.clone());
+        reason
+    }
+
+    fn stopped(&mut self, idx: usize, reason: Option<ExitReason>) {
+        let child = &mut self.children[idx];
+        child.last_exit = reason.clone();
+        let event = SupervisionEvent::Stopped {
+            supervisor: self.name.to_string(),
+            child: child.id,
+            name: child.spec.name.to_string(),
+            reason,
+        };
+        self.emit(event);
+    }
+
+    /// Stops a child for good (OTP `terminate_child` then `delete_child`).
+    pub(crate) async fn stop_child(&mut self, key: ChildKey) -> Result<(), SupervisorError> {
+        let idx = match key {
+            ChildKey::Id(id) => self.index(id),
+            ChildKey::Addr(addr) => self.children.iter().position(|c| c.shared.addr == addr),
+        };
+        let Some(idx) = idx else {
+            return Err(SupervisorError::UnknownChild(key));
+        };
+        let was_running = self.children[idx].running();
+        let reason = self.stop_at(idx, true).await;
+        let child = self.children.remove(idx);
+        if was_running && reason.is_none() {
+            return Err(SupervisorError::ShutdownTimedOut {
+                child: child.spec.name.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Stops every child, in reverse start order (simple-one-for-one: all at
+    /// once), and restarts nothing from now on. Idempotent. Returns the
+    /// names of children that did not end even after being killed.
+    pub(crate) async fn shutdown(&mut self) -> Vec<String> {
+        self.stopping = true;
+        let mut stuck = Vec::new();
+        if self.config.strategy() == RestartStrategy::SimpleOneForOne {
+            let started = Instant::now();
+            for c in self.children.iter().filter(|c| c.running()) {
+                match c.spec.shutdown {
+                    ShutdownStrategy::Brutal => c.shared.abort(),
+                    _ => c.shared.request_shutdown(),
+                }
+            }
+            for idx in 0..self.children.len() {
+                let child = &mut self.children[idx];
+                if !child.running() {
+                    continue;
+                }
+                child.state = State::Stopped;
+                let shared = child.shared.clone();
+                let strategy = match child.spec.shutdown {
+                    ShutdownStrategy::Graceful(t) => ShutdownStrategy::Graceful(
+                        t.saturating_sub(Instant::now().saturating_duration_since(started)),
+                    ),
+                    other => other,
+                };
+                let reason = stop_incarnation(&shared, strategy).await;
+                shared.close_for_good();
+                if reason.is_none() {
+                    stuck.push(self.children[idx].spec.name.to_string());
+                }
+                self.stopped(idx, reason);
+            }
+            for c in &self.children {
+                c.shared.close_for_good();
+            }
+        } else {
+            for idx in (0..self.children.len()).rev() {
+                let was_running = self.children[idx].running();
+                if self.stop_at(idx, true).await.is_none() && was_running {
+                    stuck.push(self.children[idx].spec.name.to_string());
+                }
+            }
+        }
+        if let Some(child) = stuck.first() {
+            self.record(SupervisorError::ShutdownTimedOut {
+                child: child.clone(),
+            });
+        }
+        stuck
+    }
+}

@@ -1,0 +1,209 @@
+//! THE run loop, shared by every kind of process.
+//!
+//! A front-end (struct actor, functional actor, plain process, supervisor)
+//! asks [`next`] for what comes next. `next` polls the system channel
+//! before the mailbox and handles everything that is not the front-end's
+//! business itself: the three stop tiers (asking the front-end only whether
+//! it vetoes a graceful stop), supervision traffic (fed to the process's
+//! restart engine, if it is a supervisor), the processed count. The
+//! front-end gets the envelopes, and a stop or exit decision to act on.
+//! When its run ends, [`teardown`] ends the incarnation the same way for
+//! every kind: timers and streams stop, `on_stopped` runs, children stop
+//! in reverse start order, then the exit is recorded and announced.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::launch::ExitGuard;
+use super::mailbox::Item;
+use super::process::{Shared, SysMsg};
+use super::restart::{Engine, SupMsg, SupervisorError};
+use crate::catch::{catch, BoxFuture};
+use crate::envelope::{Envelope, TraceId};
+use crate::error::StopError;
+use crate::exit::{ExitReason, StopReason};
+
+/// What the run loop needs of a running incarnation's context.
+pub(crate) trait Incarnation: Send {
+    /// The process, and its restart engine if it is a supervisor.
+    fn core(&mut self) -> (&Arc<Shared>, &mut Option<Box<Engine>>);
+    /// Records the trace of the envelope about to be handled.
+    fn set_trace(&mut self, trace_id: TraceId);
+    /// Aborts the incarnation's timers and streams.
+    fn end_attached(&mut self);
+}
+
+/// The hooks a front-end plugs into the run loop; every one has a default.
+pub(crate) trait Frontend<C>: Send {
+    /// A graceful stop was requested: `false` vetoes it.
+    fn pre_stop(&mut self, ctx: &mut C, reason: StopReason) -> impl Future<Output = bool> + Send {
+        let _ = (ctx, reason);
+        async { true }
+    }
+
+    /// The run ended (not by a kill): runs before the children stop.
+    fn on_stopped(&mut self, ctx: &mut C, reason: &ExitReason) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, reason);
+        async {}
+    }
+
+    /// The loop is about to wait for mail.
+    fn on_idle(&mut self) {}
+}
+
+/// A front-end without hooks.
+pub(crate) struct NoHooks;
+
+impl<C> Frontend<C> for NoHooks {}
+
+/// What comes next for a front-end.
+pub(crate) enum Next {
+    /// An envelope to handle.
+    Envelope(Envelope),
+    /// A stop was requested and accepted (a graceful one was not vetoed).
+    Stop(StopReason),
+    /// The process must exit (a supervisor's restart budget is exceeded).
+    Exit(ExitReason),
+    /// The mailbox is closed and drained.
+    Closed,
+}
+
+impl StopReason {
+    /// The exit reason of a run ended by this stop.
+    pub(crate) fn exit_reason(self) -> ExitReason {
+        match self {
+            StopReason::Graceful => ExitReason::Normal,
+            StopReason::Shutdown => ExitReason::Shutdown,
+            StopReason::Kill => ExitReason::Killed,
+        }
+    }
+}
+
+/// Waits for what comes next: system messages first, then envelopes.
+pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F) -> Next {
+    loop {
+        let item = {
+            let shared = ctx.core().0;
+            shared.mailbox.recv_or_idle(|| fe.on_idle()).await
+        };
+        let Some(item) = item else {
+            return Next::Closed;
+        };
+        match item {
+            Item::Msg(env) => return envelope(ctx, env),
+            Item::Sys(SysMsg::Stop { reason, veto }) => {
+                if reason == StopReason::Graceful {
+                    match catch(fe.pre_stop(ctx, reason)).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            if let Some(v) = veto {
+                                let _ = v.send(StopError::Vetoed);
+                            }
+                            continue;
+                        }
+                        Err(panic) => {
+                            return Next::Exit(ExitReason::Failed(format!(
+                                "pre_stop panicked: {panic}"
+                            )))
+                        }
+                    }
+                }
+                ctx.core().0.request_stop(reason);
+                return Next::Stop(reason);
+            }
+            Item::Sys(SysMsg::Supervision(msg)) => {
+                if let Some(reason) = supervise(ctx, msg).await {
+                    return Next::Exit(reason);
+                }
+            }
+        }
+    }
+}
+
+/// [`next`] without waiting, for front-ends without veto: `None` when
+/// nothing is queued. Supervision traffic needs the engine's futures and
+/// is left to [`next`]: a front-end polling this way is not a supervisor.
+pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
+    loop {
+        let item = ctx.core().0.mailbox.try_recv();
+        let Some(item) = item else {
+            return (!ctx.core().0.mailbox.is_open()).then_some(Next::Closed);
+        };
+        match item {
+            Item::Msg(env) => return Some(envelope(ctx, env)),
+            Item::Sys(SysMsg::Stop { reason, .. }) => {
+                ctx.core().0.request_stop(reason);
+                return Some(Next::Stop(reason));
+            }
+            Item::Sys(SysMsg::Supervision(msg)) => msg.reject(SupervisorError::NotASupervisor),
+        }
+    }
+}
+
+fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
+    ctx.core().0.count_processed();
+    ctx.set_trace(env.trace_id);
+    super::current::set_current_trace(env.trace_id);
+    Next::Envelope(env)
+}
+
+/// Feeds a supervision message to the process's engine. `Some` is the
+/// exit reason when the supervisor must exit: its restart budget is
+/// exceeded, and it exits with reason `shutdown`, as an OTP supervisor
+/// does, so that a transient parent does not restart it and a permanent
+/// one does.
+fn supervise<C: Incarnation>(ctx: &mut C, msg: Box<SupMsg>) -> BoxFuture<'_, Option<ExitReason>> {
+    // Boxed: supervision traffic is rare, and the engine's futures would
+    // otherwise grow every process's run loop.
+    Box::pin(async move {
+        match ctx.core().1 {
+            None => {
+                msg.reject(SupervisorError::NotASupervisor);
+                None
+            }
+            Some(engine) => engine
+                .handle(*msg)
+                .await
+                .err()
+                .map(|_| ExitReason::Shutdown),
+        }
+    })
+}
+
+/// Ends an incarnation, the same way for every kind of process: its timers
+/// and streams stop; the front-end's `on_stopped` runs (not after a kill);
+/// its children stop in reverse start order (Tokio Actors' latest order:
+/// the parent's `on_stopped` before its children stop); then the exit is
+/// recorded, which unregisters the process, tells its supervisor and wakes
+/// whoever waits for it.
+pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
+    ctx: &mut C,
+    fe: &mut F,
+    reason: ExitReason,
+    guard: ExitGuard,
+) {
+    let shared = ctx.core().0.clone();
+    shared.set_stopping();
+    ctx.end_attached();
+    if reason != ExitReason::Killed {
+        if let Err(panic) = catch(fe.on_stopped(ctx, &reason)).await {
+            tracing::error!(%panic, "on_stopped panicked");
+        }
+        stop_children(ctx).await;
+    }
+    if let ExitReason::Failed(e) = &reason {
+        tracing::error!(error = %e, "actor failed");
+    }
+    shared.finish(reason);
+    drop(guard);
+}
+
+/// Stops a supervisor's children in reverse start order (nothing for a
+/// process that supervises none).
+pub(crate) fn stop_children<C: Incarnation>(ctx: &mut C) -> BoxFuture<'_, ()> {
+    Box::pin(async move {
+        if let Some(engine) = ctx.core().1 {
+            engine.shutdown().await;
+        }
+    })
+}

@@ -1,0 +1,442 @@
+//! The actor system: registry, lookups, dead letters and coordinated shutdown.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::runtime::Handle;
+use tokio::sync::{broadcast, Notify};
+
+use super::config::ActorConfig;
+use super::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
+use super::process::Shared;
+use super::runtime::Runtimes;
+use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
+use crate::defaults;
+use crate::envelope::Envelope;
+use crate::error::{SpawnError, StopError, SystemError};
+use crate::exit::{ExitReason, StopReason};
+
+/// Settings of an [`ActorSystem`].
+#[derive(Clone, Debug)]
+pub struct SystemConfig {
+    /// This node's number, part of every address (default 0).
+    pub node: NodeNo,
+    /// How long `shutdown` waits for actors to stop before killing them
+    /// (default 10 s).
+    pub shutdown_timeout: Duration,
+    /// The config of actors spawned without one.
+    pub actor: ActorConfig,
+    /// How many dead letters a slow subscriber may lag behind (default 1024).
+    pub dead_letter_buffer: usize,
+}
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            node: NodeNo(0),
+            shutdown_timeout: defaults::SYSTEM_SHUTDOWN,
+            actor: ActorConfig::default(),
+            dead_letter_buffer: defaults::DEAD_LETTER_BUFFER,
+        }
+    }
+}
+
+struct Entry {
+    shared: Arc<Shared>,
+    /// The actor type, for typed lookups (a function pointer: half the
+    /// size of a `TypeId` in every registry entry).
+    type_id: fn() -> TypeId,
+}
+
+#[derive(Default)]
+struct Registry {
+    names: HashMap<Arc<str>, Addr>,
+    procs: AddrMap<Entry>,
+}
+
+struct SystemInner {
+    name: String,
+    /// What front-ends mount by name (the topology's groups), dropped at
+    /// shutdown.
+    mounted: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+    terminate: Notify,
+    terminating: AtomicBool,
+    config: SystemConfig,
+    registry: Mutex<Registry>,
+    dead_letters: DeadLetters,
+    shutting_down: AtomicBool,
+    runtimes: Runtimes,
+}
+
+/// A running actor system: the registry of its processes and names,
+/// lookups, dead letters, and coordinated shutdown.
+///
+/// Registry semantics follow Erlang's `register/2` and `whereis/1`: a name
+/// maps to one live actor; registering a taken name fails
+/// ([`SpawnError::NameTaken`]); the name is freed when the actor exits.
+///
+/// ```
+/// use troupe::prelude::*;
+///
+/// struct Worker;
+/// impl Actor for Worker {}
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::create("doc-system")?;
+/// Worker.spawn().named("w1").on_system(&system).await?;
+/// assert_eq!(system.registered(), vec!["w1".to_string()]);
+/// let report = system.shutdown().await;
+/// assert!(report.all_stopped());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ActorSystem {
+    inner: Arc<SystemInner>,
+}
+
+fn systems() -> &'static Mutex<HashMap<String, Weak<SystemInner>>> {
+    static SYSTEMS: OnceLock<Mutex<HashMap<String, Weak<SystemInner>>>> = OnceLock::new();
+    SYSTEMS.get_or_init(Default::default)
+}
+
+impl Default for ActorSystem {
+    /// The default system, created on first use (a lazy singleton named
+    /// `default`).
+    fn default() -> Self {
+        static DEFAULT: OnceLock<ActorSystem> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| Self::build("default".into(), SystemConfig::default()))
+            .clone()
+    }
+}
+
+impl ActorSystem {
+    fn build(name: String, config: SystemConfig) -> Self {
+        let inner = Arc::new(SystemInner {
+            dead_letters: DeadLetters::new(config.dead_letter_buffer),
+            name,
+            config,
+            registry: Mutex::default(),
+            mounted: Mutex::default(),
+            terminate: Notify::new(),
+            terminating: AtomicBool::new(false),
+            shutting_down: AtomicBool::new(false),
+            runtimes: Runtimes::default(),
+        });
+        systems()
+            .lock()
+            .insert(inner.name.clone(), Arc::downgrade(&inner));
+        Self { inner }
+    }
+
+    /// Creates a system with the default config. Fails if a live system
+    /// already has that name.
+    pub fn create(name: impl Into<String>) -> Result<Self, SystemError> {
+        Self::create_with(name, SystemConfig::default())
+    }
+
+    /// Creates a system with a config. Fails if a live system already has
+    /// that name.
+    pub fn create_with(name: impl Into<String>, config: SystemConfig) -> Result<Self, SystemError> {
+        let name = name.into();
+        let taken = name == "default"
+            || systems()
+                .lock()
+                .get(&name)
+                .is_some_and(|w| w.strong_count() > 0);
+        if taken {
+            return Err(SystemError::NameTaken(name));
+        }
+        Ok(Self::build(name, config))
+    }
+
+    /// The system's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// This node's number.
+    pub fn node(&self) -> NodeNo {
+        self.inner.config.node
+    }
+
+    /// The config actors get when spawned without one.
+    pub fn default_actor_config(&self) -> &ActorConfig {
+        &self.inner.config.actor
+    }
+
+    /// The process registered under `name` if its registry tag is `kind`.
+    pub(crate) fn lookup_name(&self, name: &str, kind: TypeId) -> Option<Arc<Shared>> {
+        let reg = self.inner.registry.lock();
+        let addr = reg.names.get(name)?;
+        let entry = reg.procs.get(addr)?;
+        ((entry.type_id)() == kind).then(|| entry.shared.clone())
+    }
+
+    /// The address registered under `name`, whatever its type.
+    pub fn whereis(&self, name: &str) -> Option<Addr> {
+        self.inner.registry.lock().names.get(name).copied()
+    }
+
+    /// The names of all registered live actors, sorted.
+    pub fn registered(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .inner
+            .registry
+            .lock()
+            .names
+            .keys()
+            .map(|n| n.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// How many processes are alive in this system.
+    pub fn process_count(&self) -> usize {
+        self.inner.registry.lock().procs.len()
+    }
+
+    fn shared_by_name(&self, name: &str) -> Result<Arc<Shared>, StopError> {
+        let reg = self.inner.registry.lock();
+        reg.names
+            .get(name)
+            .and_then(|a| reg.procs.get(a))
+            .map(|e| e.shared.clone())
+            .ok_or_else(|| StopError::NotFound(name.to_owned()))
+    }
+
+    /// Gracefully stops the actor registered as `name` (tier 1, vetoable).
+    pub async fn stop(&self, name: &str) -> Result<(), StopError> {
+        let shared = self.shared_by_name(name)?;
+        shared
+            .stop(StopReason::Graceful, shared.control_wait())
+            .await
+    }
+
+    /// Kills the actor registered as `name` (tier 3, bypasses every hook).
+    pub async fn kill(&self, name: &str) -> Result<(), StopError> {
+        let shared = self.shared_by_name(name)?;
+        shared.stop(StopReason::Kill, shared.control_wait()).await
+    }
+
+    /// What a front-end mounted under `name`, if it is a `T`.
+    pub(crate) fn mounted<T: Any + Send + Sync>(&self, name: &str) -> Option<Arc<T>> {
+        let mounted = self.inner.mounted.lock().get(name)?.clone();
+        mounted.downcast().ok()
+    }
+
+    pub(crate) fn mount(&self, name: String, what: Arc<dyn Any + Send + Sync>) {
+        self.inner.mounted.lock().insert(name, what);
+    }
+
+    /// Asks whoever runs the system (`init::start`) to shut it down. Returns
+    /// at once; safe to call from inside an actor.
+    pub fn terminate(&self) {
+        self.inner.terminating.store(true, Ordering::Release);
+        self.inner.terminate.notify_waiters();
+    }
+
+    /// Resolves once [`ActorSystem::terminate`] has been called.
+    pub async fn terminated(&self) {
+        loop {
+            let notified = self.inner.terminate.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.inner.terminating.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Subscribes to this system's dead letters (reports from now on).
+    pub fn dead_letters(&self) -> broadcast::Receiver<DeadLetter> {
+        self.inner.dead_letters.subscribe()
+    }
+
+    /// How many dead letters this system has reported so far.
+    pub fn dead_letter_count(&self) -> u64 {
+        self.inner.dead_letters.count()
+    }
+
+    /// Whether `shutdown` has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Stops every actor: each root process (one without a live supervisor)
+    /// gets a tier-2 stop ([`StopReason::Shutdown`], `on_stopped` runs),
+    /// newest first; supervisors stop their children themselves, in reverse
+    /// start order, and restart nothing from the start of the shutdown.
+    /// Processes still running after the system's `shutdown_timeout` are
+    /// killed. Returns how each one ended. New spawns are refused from the
+    /// start of the shutdown.
+    pub async fn shutdown(&self) -> ShutdownReport {
+        self.shutdown_with(self.inner.config.shutdown_timeout).await
+    }
+
+    /// [`ActorSystem::shutdown`] with an explicit graceful period.
+    pub async fn shutdown_with(&self, timeout: Duration) -> ShutdownReport {
+        let started = tokio::time::Instant::now();
+        self.inner.shutting_down.store(true, Ordering::Release);
+        let mut procs: Vec<(u64, Arc<Shared>)> = self
+            .inner
+            .registry
+            .lock()
+            .procs
+            .values()
+            .map(|e| (e.shared.addr.id(), e.shared.clone()))
+            .collect();
+        // Addresses are handed out in spawn order: newest first.
+        procs.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+
+        let alive: std::collections::HashSet<Addr> = procs.iter().map(|(_, s)| s.addr).collect();
+        for (_, shared) in &procs {
+            if shared.parent_addr().is_none_or(|p| !alive.contains(&p)) {
+                shared.request_shutdown();
+            }
+        }
+        let deadline = started + timeout;
+        let mut escalated = Vec::new();
+        for (_, shared) in &procs {
+            if tokio::time::timeout_at(deadline, shared.wait_exit())
+                .await
+                .is_err()
+            {
+                shared.abort();
+                escalated.push(shared.addr);
+            }
+        }
+        // A killed task ends at its next await point; give it a short bound.
+        let kill_deadline = tokio::time::Instant::now() + defaults::KILL_WAIT;
+        let mut actors = Vec::with_capacity(procs.len());
+        for (_, shared) in &procs {
+            let reason = tokio::time::timeout_at(kill_deadline, shared.wait_exit())
+                .await
+                .ok();
+            actors.push(ActorExit {
+                addr: shared.addr,
+                meta: shared.meta.clone(),
+                name: shared.name.as_deref().map(str::to_owned),
+                reason,
+                escalated: escalated.contains(&shared.addr),
+            });
+        }
+        // Groups hold the system; drop them so nothing keeps it alive.
+        self.inner.mounted.lock().clear();
+        ShutdownReport {
+            actors,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    pub(crate) fn register(
+        &self,
+        shared: &Arc<Shared>,
+        type_id: fn() -> TypeId,
+    ) -> Result<(), SpawnError> {
+        if self.is_shutting_down() {
+            return Err(SpawnError::ShuttingDown);
+        }
+        let mut reg = self.inner.registry.lock();
+        if let Some(name) = &shared.name {
+            if reg.names.contains_key(name) {
+                return Err(SpawnError::NameTaken(name.to_string()));
+            }
+            reg.names.insert(name.clone(), shared.addr);
+        }
+        reg.procs.insert(
+            shared.addr,
+            Entry {
+                shared: shared.clone(),
+                type_id,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) fn unregister(&self, shared: &Shared) {
+        let mut reg = self.inner.registry.lock();
+        if reg.procs.remove(&shared.addr).is_some() {
+            if let Some(name) = &shared.name {
+                if reg.names.get(name) == Some(&shared.addr) {
+                    reg.names.remove(name);
+                }
+            }
+        }
+    }
+
+    /// The process at `addr`, if it is alive in this system.
+    pub(crate) fn lookup(&self, addr: Addr) -> Option<Arc<Shared>> {
+        self.inner
+            .registry
+            .lock()
+            .procs
+            .get(&addr)
+            .map(|e| e.shared.clone())
+    }
+
+    pub(crate) fn dead_letter(&self, recipient: Addr, env: &Envelope, reason: DeadLetterReason) {
+        self.inner.dead_letters.report(recipient, env, reason);
+    }
+
+    pub(crate) fn runtime_for(&self, meta: &ActorMeta) -> Option<Handle> {
+        self.inner.runtimes.select(meta)
+    }
+
+    pub(crate) fn runtimes(&self) -> &Runtimes {
+        &self.inner.runtimes
+    }
+}
+
+impl std::fmt::Debug for ActorSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorSystem")
+            .field("name", &self.inner.name)
+            .finish()
+    }
+}
+
+/// How one actor ended during a shutdown.
+#[derive(Clone, Debug)]
+pub struct ActorExit {
+    /// Its address.
+    pub addr: Addr,
+    /// Its group and key.
+    pub meta: ActorMeta,
+    /// Its registered name, if any.
+    pub name: Option<String>,
+    /// How it ended; `None` if it was still running after being killed
+    /// (stuck in blocking code that never yields).
+    pub reason: Option<ExitReason>,
+    /// Whether it had to be killed after the graceful period.
+    pub escalated: bool,
+}
+
+/// What `ActorSystem::shutdown` did.
+#[derive(Clone, Debug, Default)]
+pub struct ShutdownReport {
+    /// Every actor that was alive when the shutdown began, newest first.
+    pub actors: Vec<ActorExit>,
+    /// How long the shutdown took.
+    pub elapsed: Duration,
+}
+
+impl ShutdownReport {
+    /// Whether every actor stopped within the graceful period.
+    pub fn all_stopped(&self) -> bool {
+        self.actors
+            .iter()
+            .all(|a| !a.escalated && a.reason.is_some())
+    }
+
+    /// The actors that had to be killed.
+    pub fn escalated(&self) -> impl Iterator<Item = &ActorExit> {
+        self.actors.iter().filter(|a| a.escalated)
+    }
+}

@@ -1,0 +1,62 @@
+//! How processes are asked to stop, and how they end.
+
+/// How to stop an actor: the three tiers of termination.
+///
+/// ```no_run
+/// # use troupe::prelude::*;
+/// # async fn f(handle: ActorRef<impl Actor>) -> Result<(), troupe::StopError> {
+/// handle.stop(StopReason::Graceful).await?; // tier 1: `pre_stop` may veto
+/// handle.stop(StopReason::Shutdown).await?; // tier 2: no veto, `on_stopped` runs
+/// handle.stop(StopReason::Kill).await?;     // tier 3: bypasses every hook
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StopReason {
+    /// Tier 1: asks the actor to stop; `pre_stop` may veto. On success it
+    /// exits with [`ExitReason::Normal`] after `on_stopped`.
+    Graceful,
+    /// Tier 2: stops without veto; `on_stopped` still runs. Exits with
+    /// [`ExitReason::Shutdown`].
+    Shutdown,
+    /// Tier 3: aborts the task at its next await point; no hook runs. Exits
+    /// with [`ExitReason::Killed`].
+    Kill,
+}
+
+/// How a process ended, in Erlang/OTP terms.
+///
+/// `Normal` and `Shutdown` are normal exits: a transient child is not
+/// restarted after them. Every other reason is abnormal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExitReason {
+    /// It stopped itself, finished, or accepted a graceful stop.
+    Normal,
+    /// It was stopped by a tier-2 stop or a system/supervisor shutdown.
+    Shutdown,
+    /// It was killed (tier 3, or escalation after a shutdown timeout).
+    Killed,
+    /// A request handler (or a hook) returned an error or panicked.
+    Failed(String),
+    /// `pre_start` failed; the actor never ran.
+    StartFailed(String),
+}
+
+impl ExitReason {
+    /// Whether this exit is abnormal in Erlang's sense (not `Normal`, not
+    /// `Shutdown`).
+    pub fn is_abnormal(&self) -> bool {
+        !matches!(self, ExitReason::Normal | ExitReason::Shutdown)
+    }
+}
+
+impl std::fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitReason::Normal => f.write_str("normal"),
+            ExitReason::Shutdown => f.write_str("shutdown"),
+            ExitReason::Killed => f.write_str("killed"),
+            ExitReason::Failed(e) => write!(f, "failed: {e}"),
+            ExitReason::StartFailed(e) => write!(f, "failed to start: {e}"),
+        }
+    }
+}

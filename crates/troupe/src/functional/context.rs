@@ -1,0 +1,233 @@
+//! What a functional actor sees: [`Context`].
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::mounted::{GroupRuntime, Routes};
+use crate::addr::Addr;
+use crate::attached::{Accepts, ContextCore};
+use crate::core::current::current;
+use crate::core::delivery::{self, Deliver};
+use crate::core::process::Shared;
+use crate::core::restart::Engine;
+use crate::core::run_loop::{next, try_next, Incarnation, Next, NoHooks};
+use crate::envelope::{Dispatcher, Envelope, TraceId};
+use crate::error::SendError;
+use crate::message::Message;
+use crate::request::{RequestError, ResponseToken};
+
+/// Why `Context::try_recv` returned no envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TryRecvError {
+    /// Nothing is queued now.
+    #[error("the mailbox is empty")]
+    Empty,
+    /// The mailbox is closed and drained: the actor should finish.
+    #[error("the mailbox is closed")]
+    Closed,
+}
+
+/// What a functional actor sees: its mailbox (`recv`), its identity, and
+/// the means to send, request and respond; its timers and streams through
+/// [`ContextCore`], which it dereferences to.
+///
+/// `ctx.send` and `ctx.request` route through the topology: the message
+/// goes to the groups this actor's group is connected to (`route_to`).
+/// `send_to` and `request_to` address one process directly.
+pub struct Context {
+    pub(crate) core: ContextCore,
+    pub(crate) group: Arc<GroupRuntime>,
+}
+
+impl Context {
+    pub(crate) fn new(shared: Arc<Shared>, group: Arc<GroupRuntime>) -> Self {
+        Self {
+            core: ContextCore::new(shared, TraceId::generate()),
+            group,
+        }
+    }
+
+    /// Waits for the next envelope. Returns `None` once the mailbox is
+    /// closed and drained, e.g. when the actor is stopped or the system
+    /// shuts down: the actor should then return from its `exec`.
+    ///
+    /// A stop (of any tier but a kill, which ends the task at once) closes
+    /// the mailbox: what is queued is still received, then `None` (a
+    /// functional actor has no veto).
+    pub async fn recv(&mut self) -> Option<Envelope> {
+        loop {
+            match next(&mut self.core, &mut NoHooks).await {
+                Next::Envelope(env) => return Some(env),
+                Next::Stop(_) | Next::Exit(_) => self.close(),
+                Next::Closed => return None,
+            }
+        }
+    }
+
+    /// Takes the next envelope without waiting.
+    pub fn try_recv(&mut self) -> Result<Envelope, TryRecvError> {
+        loop {
+            match try_next(&mut self.core) {
+                Some(Next::Envelope(env)) => return Ok(env),
+                Some(Next::Stop(_) | Next::Exit(_)) => self.close(),
+                Some(Next::Closed) => return Err(TryRecvError::Closed),
+                None => return Err(TryRecvError::Empty),
+            }
+        }
+    }
+
+    fn close(&self) {
+        self.core.shared.set_stopping();
+        self.core.shared.mailbox.close();
+    }
+
+    /// Sends a message through the topology to the groups this actor's
+    /// group routes to, waiting for mailbox space. Fails with
+    /// [`SendError::NoRecipient`] if no route accepts it.
+    pub async fn send<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        Routes(&self.group)
+            .deliver(Envelope::new(msg, sender, trace))
+            .await
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Like [`Context::send`] without waiting: fails with `Full` if a
+    /// recipient's mailbox is full.
+    pub fn try_send<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        Routes(&self.group)
+            .try_deliver(Envelope::new(msg, sender, trace))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends a message to one process by address (a struct actor handles it
+    /// with its `Handler<M>`).
+    pub async fn send_to<M: Message>(&self, to: Addr, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        let env = Envelope::new(msg, sender, trace);
+        let Some(target) = self.core.shared.system.lookup(to) else {
+            return Err(SendError::Closed(env.into_sent()));
+        };
+        target
+            .deliver(env)
+            .await
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// A request through the topology; `.resolve().await` gives the
+    /// response. With several routes, the first that accepts it gets it.
+    pub fn request<M: Message>(&self, msg: M) -> RequestBuilder<'_, M> {
+        RequestBuilder {
+            ctx: self,
+            msg,
+            to: None,
+            timeout: self.core.shared.request_timeout(),
+        }
+    }
+
+    /// A request to one process by address.
+    pub fn request_to<M: Message>(&self, to: Addr, msg: M) -> RequestBuilder<'_, M> {
+        RequestBuilder {
+            ctx: self,
+            msg,
+            to: Some(to),
+            timeout: self.core.shared.request_timeout(),
+        }
+    }
+
+    /// Answers a request. The token is consumed: a request is answered at
+    /// most once. Returns `false` if the requester no longer waits.
+    pub fn respond<R>(&self, token: ResponseToken<R>, response: R) -> bool {
+        token.respond(response)
+    }
+}
+
+impl Deref for Context {
+    type Target = ContextCore;
+
+    fn deref(&self) -> &ContextCore {
+        &self.core
+    }
+}
+
+impl DerefMut for Context {
+    fn deref_mut(&mut self) -> &mut ContextCore {
+        &mut self.core
+    }
+}
+
+/// A functional actor receives every message type (it matches them).
+impl<M: Message> Accepts<M> for Context {
+    fn dispatcher() -> Option<Dispatcher> {
+        None
+    }
+}
+
+impl Incarnation for Context {
+    fn core(&mut self) -> (&Arc<Shared>, &mut Option<Box<Engine>>) {
+        self.core.core()
+    }
+
+    fn set_trace(&mut self, trace_id: TraceId) {
+        self.core.trace_id = trace_id;
+    }
+
+    fn end_attached(&mut self) {
+        self.core.end_attached();
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("addr", &self.core.shared.addr)
+            .field("meta", &self.core.shared.meta)
+            .finish()
+    }
+}
+
+/// A request being built: set a deadline, then `.resolve().await`.
+#[must_use = "a request does nothing until resolved"]
+pub struct RequestBuilder<'a, M: Message> {
+    ctx: &'a Context,
+    msg: M,
+    to: Option<Addr>,
+    timeout: Option<Duration>,
+}
+
+impl<M: Message> RequestBuilder<'_, M> {
+    /// Sets the deadline (`None`: wait forever). The default is the actor's
+    /// request timeout (5 s unless configured). It covers the wait for
+    /// mailbox space too.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends the request and waits for the response or a typed error.
+    pub async fn resolve(self) -> Result<M::Response, RequestError> {
+        match self.to {
+            Some(addr) => match self.ctx.core.shared.system.lookup(addr) {
+                Some(target) => delivery::request(&*target, self.msg, None, self.timeout).await,
+                None => Err(RequestError::Gone),
+            },
+            None => {
+                let routes = Routes(&self.ctx.group);
+                delivery::request(&routes, self.msg, None, self.timeout).await
+            }
+        }
+    }
+}
+
+impl<M: Message> fmt::Debug for RequestBuilder<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("message", &M::NAME)
+            .field("to", &self.to)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

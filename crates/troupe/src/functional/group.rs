@@ -1,0 +1,267 @@
+//! Group definitions: [`ActorGroup`], routing [`Outcome`]s and the group
+//! [`RestartPolicy`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Context;
+use crate::catch::BoxFuture;
+use crate::core::config::ActorConfig;
+use crate::core::restart::{Backoff, RestartType, SupervisorConfig};
+use crate::envelope::Envelope;
+
+/// The key of an actor within its group.
+pub type Key = Cow<'static, str>;
+
+/// Where a router sends one envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// To the actor with this key (started on demand).
+    Unicast(Key),
+    /// To each of these actors (started on demand). The message is cloned
+    /// for each: a message type that is not `Clone`, or a request, goes to
+    /// the first key only, and the others get a dead letter.
+    Multicast(Vec<Key>),
+    /// To every actor of the group that is running now.
+    Broadcast,
+    /// Nowhere: the envelope is reported as a dead letter and a request
+    /// resolves with `RequestError::Gone`.
+    Discard,
+    /// The group's default: the singleton actor `_` for a group without a
+    /// router; `Discard` when a router returns it.
+    Default,
+}
+
+impl Outcome {
+    /// To the actor with this key.
+    pub fn unicast(key: impl Into<Key>) -> Self {
+        Outcome::Unicast(key.into())
+    }
+
+    /// To each of these actors.
+    pub fn multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Outcome::Multicast(keys.into_iter().map(Into::into).collect())
+    }
+}
+
+/// When a group restarts one of its actors whose `exec` returned or failed:
+/// a preset over the one restart engine.
+///
+/// A mounted group is a supervisor process whose children are the group's
+/// keyed actors (started on demand by routing); this policy sets their
+/// [`RestartType`] (`never` is temporary, `on_failure` transient, `always`
+/// permanent, with [`ExitReason::is_abnormal`](crate::ExitReason::is_abnormal)
+/// deciding what a failure is), the exponential [`Backoff`] between
+/// restarts, and the group's restart budget. When the budget is exceeded
+/// the group's supervisor stops every actor of the group and exits (with
+/// reason `shutdown`, as an OTP supervisor): a group mounted under a
+/// supervisor is then restarted or not by that supervisor's strategy; a
+/// group mounted by a topology is gone, and what is routed to it becomes a
+/// dead letter.
+///
+/// Across a restart an actor keeps its address *and* its mailbox: what was
+/// queued when it exited, and what is sent while it waits for its restart,
+/// is handled by the next incarnation (the same holds for struct actors:
+/// see [`supervision`](crate::supervision)). No restart happens once the
+/// actor was asked to stop or the system shuts down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartPolicy {
+    restart: RestartType,
+    backoff: Backoff,
+    max_restarts: usize,
+    within: Duration,
+}
+
+impl Default for RestartPolicy {
+    /// Restart after a failure (error or panic), as a transient OTP child.
+    fn default() -> Self {
+        Self::on_failure()
+    }
+}
+
+impl RestartPolicy {
+    /// Never restart: the actor ends with its `exec` (temporary).
+    pub fn never() -> Self {
+        Self::with_type(RestartType::Temporary)
+    }
+
+    /// Restart when `exec` returns an error or panics (transient).
+    pub fn on_failure() -> Self {
+        Self::with_type(RestartType::Transient)
+    }
+
+    /// Restart whenever `exec` ends, even successfully (permanent).
+    pub fn always() -> Self {
+        Self::with_type(RestartType::Permanent)
+    }
+
+    fn with_type(restart: RestartType) -> Self {
+        Self {
+            restart,
+            backoff: Backoff::exponential(
+                crate::defaults::GROUP_BACKOFF_MIN,
+                crate::defaults::GROUP_BACKOFF_MAX,
+            ),
+            max_restarts: crate::defaults::GROUP_MAX_RESTARTS,
+            within: crate::defaults::GROUP_RESTART_WINDOW,
+        }
+    }
+
+    /// Sets the exponential backoff between restarts: `min` after the first
+    /// failure, doubling with each restart still within the budget's window,
+    /// up to `max`. Defaults: 10 ms to 10 s.
+    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.backoff = Backoff::exponential(min, max);
+        self
+    }
+
+    /// Sets the group's restart budget: more than `max` restarts within
+    /// `within` and the group gives up (default: 20 in 60 s).
+    pub fn with_budget(mut self, max: usize, within: Duration) -> Self {
+        self.max_restarts = max;
+        self.within = within;
+        self
+    }
+
+    /// The restart type of the group's actors.
+    pub fn restart_type(&self) -> RestartType {
+        self.restart
+    }
+
+    /// The group's supervisor: simple-one-for-one over its keyed actors,
+    /// with this policy's budget and backoff.
+    pub(crate) fn supervisor_config(&self) -> SupervisorConfig {
+        SupervisorConfig::simple_one_for_one()
+            .max_restarts(self.max_restarts, self.within)
+            .with_backoff(self.backoff)
+    }
+}
+
+/// What an `exec` function may return: `()` or `Result<(), E>`.
+pub trait ExecResult: Send + 'static {
+    /// `Err` with a description if the run failed.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl ExecResult for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: fmt::Display + Send + 'static> ExecResult for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) type ExecFn =
+    Arc<dyn Fn(Context) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+pub(crate) type RouterFn = Arc<dyn Fn(&Envelope) -> Outcome + Send + Sync>;
+
+/// The definition of a group of functional actors: how each runs (`exec`),
+/// how envelopes are routed to keys, and when actors restart.
+///
+/// ```
+/// use troupe::prelude::*;
+/// use troupe::{ActorGroup, Outcome, RestartPolicy, Schema};
+///
+/// #[message]
+/// struct Increment { delta: u32 }
+///
+/// #[message(ret = u32)]
+/// struct GetValue;
+///
+/// pub fn counter() -> Schema {
+///     ActorGroup::new()
+///         .restart_policy(RestartPolicy::on_failure())
+///         .exec(|mut ctx| async move {
+///             let mut value = 0;
+///             while let Some(envelope) = ctx.recv().await {
+///                 msg!(match envelope {
+///                     Increment { delta } => value += delta,
+///                     (GetValue, token) => {
+///                         ctx.respond(token, value);
+///                     }
+///                 })
+///             }
+///         })
+/// }
+/// ```
+#[derive(Default)]
+pub struct ActorGroup {
+    router: Option<RouterFn>,
+    restart: RestartPolicy,
+    config: Option<ActorConfig>,
+}
+
+impl ActorGroup {
+    /// A group with a single actor (key `_`), restarted on failure.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes each incoming envelope to keys; keyed actors start on demand.
+    pub fn router(mut self, router: impl Fn(&Envelope) -> Outcome + Send + Sync + 'static) -> Self {
+        self.router = Some(Arc::new(router));
+        self
+    }
+
+    /// Sets when actors of this group restart.
+    pub fn restart_policy(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
+    }
+
+    /// Sets the mailbox and request settings of this group's actors.
+    pub fn config(mut self, config: ActorConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Sets the function each actor of the group runs, completing the
+    /// definition.
+    pub fn exec<F, Fut>(self, exec: F) -> Schema
+    where
+        F: Fn(Context) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ExecResult,
+    {
+        let exec: ExecFn = Arc::new(move |ctx| {
+            let fut = exec(ctx);
+            Box::pin(async move { fut.await.into_result() })
+        });
+        Schema {
+            exec,
+            router: self.router,
+            restart: self.restart,
+            config: self.config,
+        }
+    }
+}
+
+/// A complete group definition, ready to be mounted in a topology.
+pub struct Schema {
+    pub(crate) exec: ExecFn,
+    pub(crate) router: Option<RouterFn>,
+    pub(crate) restart: RestartPolicy,
+    pub(crate) config: Option<ActorConfig>,
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schema")
+            .field("routed", &self.router.is_some())
+            .field("restart", &self.restart)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ActorGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActorGroup").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,79 @@
+//! Addressing a group from anywhere (struct actors, plain code).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::mounted::GroupRuntime;
+use crate::core::current::current;
+use crate::core::delivery::{self, Deliver};
+use crate::core::system::ActorSystem;
+use crate::defaults::REQUEST_TIMEOUT;
+use crate::envelope::Envelope;
+use crate::error::SendError;
+use crate::message::Message;
+use crate::request::RequestError;
+
+/// A handle to a mounted group: messages go through the group's router.
+///
+/// Obtained with [`ActorSystem::group`]; this is how struct actors and
+/// outside code talk to functional actors.
+#[derive(Clone)]
+pub struct GroupRef {
+    pub(crate) runtime: Arc<GroupRuntime>,
+}
+
+impl ActorSystem {
+    /// A handle to the mounted group `name`, to message functional actors.
+    pub fn group(&self, name: &str) -> Option<GroupRef> {
+        self.mounted::<GroupRuntime>(name)
+            .map(|runtime| GroupRef { runtime })
+    }
+}
+
+impl GroupRef {
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        &self.runtime.name
+    }
+
+    /// Sends a fire-and-forget message, waiting for mailbox space.
+    pub async fn notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        self.runtime
+            .deliver(Envelope::new(msg, sender, trace))
+            .await
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends without waiting: `Full` if the target's mailbox is full.
+    pub fn try_notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        self.runtime
+            .try_deliver(Envelope::new(msg, sender, trace))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends a request and waits for the response, within the default
+    /// request timeout (5 s, as `gen_server:call`; it covers the wait for
+    /// mailbox space).
+    pub async fn send<M: Message>(&self, msg: M) -> Result<M::Response, RequestError> {
+        self.send_timeout(msg, Some(REQUEST_TIMEOUT)).await
+    }
+
+    /// Sends a request with an explicit deadline (`None`: wait forever).
+    pub async fn send_timeout<M: Message>(
+        &self,
+        msg: M,
+        timeout: Option<Duration>,
+    ) -> Result<M::Response, RequestError> {
+        delivery::request(&self.runtime, msg, None, timeout).await
+    }
+}
+
+impl std::fmt::Debug for GroupRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupRef")
+            .field("name", &self.runtime.name)
+            .finish()
+    }
+}

@@ -1,0 +1,496 @@
+//! A mounted group at run time: its keyed actors under the group's
+//! supervisor, routing, and how a functional actor runs and restarts.
+//!
+//! A mounted group is a supervisor process (simple-one-for-one, with the
+//! group's [`RestartPolicy`](super::RestartPolicy) as its budget and
+//! backoff) whose children are the group's keyed actors. Routing starts a
+//! keyed actor on demand, right in the sender's call (so that a send never
+//! waits for the supervisor), and hands it to the supervisor, which from
+//! then on restarts it, or not, like any other child.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Weak};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::{Context, Key, Outcome, Schema};
+use crate::actor::{Actor, ActorContext, ActorStart};
+use crate::addr::ActorMeta;
+use crate::attached::ContextCore;
+use crate::catch::{catch, BoxFuture};
+use crate::core::config::ActorConfig;
+use crate::core::dead_letter::DeadLetterReason;
+use crate::core::delivery::Deliver;
+use crate::core::launch::{self, ExitGuard};
+use crate::core::process::{Shared, SysMsg};
+use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupMsg, SupervisorError};
+use crate::core::run_loop::{teardown, NoHooks};
+use crate::core::system::ActorSystem;
+use crate::envelope::{Envelope, TraceId};
+use crate::error::{HandlerResult, SendError};
+use crate::exit::{ExitReason, StopReason};
+use crate::request::RequestError;
+
+type RouteFilter = Box<dyn Fn(&Envelope) -> bool + Send + Sync>;
+
+/// An outgoing connection of the topology.
+pub(crate) struct Route {
+    pub(crate) to: Weak<GroupRuntime>,
+    pub(crate) filter: RouteFilter,
+}
+
+/// A group mounted in a running system.
+pub(crate) struct GroupRuntime {
+    pub(crate) name: Cow<'static, str>,
+    schema: Schema,
+    system: ActorSystem,
+    actors: Mutex<HashMap<Key, Arc<Shared>>>,
+    routes: RwLock<Vec<Route>>,
+    /// The group's supervisor process.
+    supervisor: Mutex<Weak<Shared>>,
+}
+
+/// Marks the registry entries of functional actors.
+struct Functional;
+
+impl GroupRuntime {
+    pub(crate) fn new(name: Cow<'static, str>, schema: Schema, system: ActorSystem) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            schema,
+            system,
+            actors: Mutex::default(),
+            routes: RwLock::default(),
+            supervisor: Mutex::new(Weak::new()),
+        })
+    }
+
+    pub(crate) fn add_route(&self, route: Route) {
+        self.routes.write().push(route);
+    }
+
+    pub(crate) fn is_routed(&self) -> bool {
+        self.schema.router.is_some()
+    }
+
+    /// Where the group's router sends this envelope.
+    fn route(&self, env: &Envelope) -> Outcome {
+        match &self.schema.router {
+            None => Outcome::Unicast(Cow::Borrowed("_")),
+            Some(router) => match router(env) {
+                Outcome::Default => Outcome::Discard,
+                other => other,
+            },
+        }
+    }
+
+    /// The targets of a multicast or broadcast outcome, starting keyed
+    /// actors on demand. (A unicast, the common case, takes no list.)
+    fn targets(self: &Arc<Self>, outcome: Outcome) -> Vec<Arc<Shared>> {
+        match outcome {
+            Outcome::Unicast(key) => self.actor(key).into_iter().collect(),
+            Outcome::Multicast(keys) => keys.into_iter().filter_map(|k| self.actor(k)).collect(),
+            Outcome::Broadcast => self.actors.lock().values().cloned().collect(),
+            Outcome::Discard | Outcome::Default => Vec::new(),
+        }
+    }
+
+    /// Delivers an envelope to this group, through its router.
+    pub(crate) async fn deliver_routed(
+        self: &Arc<Self>,
+        env: Envelope,
+    ) -> Result<(), SendError<Envelope>> {
+        match self.route(&env) {
+            Outcome::Unicast(key) => match self.actor(key) {
+                Some(target) => target.deliver(env).await,
+                None => self.discard(env),
+            },
+            outcome => {
+                let targets = self.targets(outcome);
+                self.deliver_to(targets, env).await
+            }
+        }
+    }
+
+    /// Delivers without waiting for mailbox space.
+    pub(crate) fn try_deliver_routed(
+        self: &Arc<Self>,
+        env: Envelope,
+    ) -> Result<(), SendError<Envelope>> {
+        let targets = match self.route(&env) {
+            Outcome::Unicast(key) => {
+                return match self.actor(key) {
+                    Some(target) => target.try_deliver(env),
+                    None => self.discard(env),
+                };
+            }
+            outcome => self.targets(outcome),
+        };
+        let Some((last, others)) = targets.split_last() else {
+            return self.discard(env);
+        };
+        for target in others {
+            if let Some(copy) = self.copy_for(target, &env) {
+                target.try_deliver(copy)?;
+            }
+        }
+        last.try_deliver(env)
+    }
+
+    async fn deliver_to(
+        &self,
+        targets: Vec<Arc<Shared>>,
+        env: Envelope,
+    ) -> Result<(), SendError<Envelope>> {
+        let Some((last, others)) = targets.split_last() else {
+            return self.discard(env);
+        };
+        for target in others {
+            if let Some(copy) = self.copy_for(target, &env) {
+                target.deliver(copy).await?;
+            }
+        }
+        last.deliver(env).await
+    }
+
+    /// A copy of the envelope for one of several targets, or a dead letter
+    /// when it cannot be copied.
+    fn copy_for(&self, target: &Shared, env: &Envelope) -> Option<Envelope> {
+        let copy = env.try_clone();
+        if copy.is_none() {
+            self.system
+                .dead_letter(target.addr, env, DeadLetterReason::NoRecipient);
+        }
+        copy
+    }
+
+    fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        self.system
+            .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+        env.fail(RequestError::Gone);
+        Ok(())
+    }
+
+    /// Sends through this group's outgoing routes (`Context::send`): every
+    /// route whose filter accepts the envelope gets it.
+    pub(crate) async fn send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let (first, rest) = self.destinations(&env);
+        let Some(first) = first else {
+            self.system
+                .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+            return Err(SendError::NoRecipient(env));
+        };
+        // A request goes to the first accepting route only (any-semantics).
+        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
+            return first.deliver_routed(env).await;
+        };
+        for dest in std::iter::once(&first).chain(others) {
+            if let Some(copy) = self.copy_to_group(dest, &env) {
+                dest.deliver_routed(copy).await?;
+            }
+        }
+        last.deliver_routed(env).await
+    }
+
+    pub(crate) fn try_send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        let (first, rest) = self.destinations(&env);
+        let Some(first) = first else {
+            return Err(SendError::NoRecipient(env));
+        };
+        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
+            return first.try_deliver_routed(env);
+        };
+        for dest in std::iter::once(&first).chain(others) {
+            if let Some(copy) = self.copy_to_group(dest, &env) {
+                dest.try_deliver_routed(copy)?;
+            }
+        }
+        last.try_deliver_routed(env)
+    }
+
+    /// A copy of the envelope for one of several routes, or a dead letter
+    /// when it cannot be copied (its type is not `Clone`).
+    fn copy_to_group(&self, dest: &GroupRuntime, env: &Envelope) -> Option<Envelope> {
+        let copy = env.try_clone();
+        if copy.is_none() {
+            tracing::debug!(group = %dest.name, "a message that is not Clone reaches one route only");
+            self.system
+                .dead_letter(crate::addr::Addr::NULL, env, DeadLetterReason::NoRecipient);
+        }
+        copy
+    }
+
+    /// The groups whose route accepts the envelope: the first, then the
+    /// others (a list that stays empty, so unallocated, for the usual
+    /// single route).
+    fn destinations(&self, env: &Envelope) -> (Option<Arc<GroupRuntime>>, Vec<Arc<GroupRuntime>>) {
+        let routes = self.routes.read();
+        let mut accepted = routes
+            .iter()
+            .filter(|r| (r.filter)(env))
+            .filter_map(|r| r.to.upgrade());
+        let first = accepted.next();
+        (first, accepted.collect())
+    }
+
+    /// The running actor with this key, started if needed and handed to
+    /// the group's supervisor. `None` once the group's supervisor is gone
+    /// (the system shuts down, or the group gave up).
+    pub(crate) fn actor(self: &Arc<Self>, key: Key) -> Option<Arc<Shared>> {
+        let mut actors = self.actors.lock();
+        if let Some(shared) = actors.get(&key) {
+            if shared.is_alive() {
+                return Some(shared.clone());
+            }
+        }
+        let supervisor = self.supervisor.lock().upgrade()?;
+        let meta = ActorMeta {
+            group: self.name.clone(),
+            key: key.clone(),
+        };
+        let config = self
+            .schema
+            .config
+            .clone()
+            .unwrap_or_else(|| self.system.default_actor_config().clone());
+        let shared = Shared::new(self.system.clone(), meta, None, &config);
+        shared.set_parent(Arc::downgrade(&supervisor));
+        // The supervisor learns of the child before the child can exit.
+        let spec = ChildSpec::new(
+            Arc::from(&*key),
+            ShutdownStrategy::WORKER_DEFAULT,
+            None,
+            false,
+            Arc::new(KeyedStart {
+                group: Arc::downgrade(self),
+            }),
+        )
+        .restart(self.schema.restart.restart_type());
+        let adopt = SupMsg::Adopt(spec, shared.clone());
+        if supervisor
+            .mailbox
+            .push_sys(SysMsg::Supervision(Box::new(adopt)))
+            .is_err()
+        {
+            return None;
+        }
+        if let Err(e) = start_keyed(self.clone(), shared.clone()) {
+            tracing::debug!(group = %self.name, %key, error = %e, "cannot start a keyed actor");
+            shared.finish(ExitReason::StartFailed(e.to_string()));
+            return None;
+        }
+        actors.insert(key, shared.clone());
+        Some(shared)
+    }
+
+    /// Starts the singleton actor of a group without a router.
+    pub(crate) fn start_singleton(self: &Arc<Self>) {
+        if !self.is_routed() {
+            let _ = self.actor(Cow::Borrowed("_"));
+        }
+    }
+
+    fn remove(&self, key: &str, shared: &Shared) {
+        let mut actors = self.actors.lock();
+        if actors.get(key).is_some_and(|s| s.addr == shared.addr) {
+            actors.remove(key);
+        }
+    }
+}
+
+/// Delivering to a group goes through its router.
+impl Deliver for Arc<GroupRuntime> {
+    fn deliver(
+        &self,
+        env: Envelope,
+    ) -> impl Future<Output = Result<(), SendError<Envelope>>> + Send {
+        self.deliver_routed(env)
+    }
+
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        self.try_deliver_routed(env)
+    }
+}
+
+/// A group's outgoing routes (`Context::send`): every route whose filter
+/// accepts an envelope gets it; a request goes to the first only.
+pub(crate) struct Routes<'a>(pub(crate) &'a GroupRuntime);
+
+impl Deliver for Routes<'_> {
+    fn deliver(
+        &self,
+        env: Envelope,
+    ) -> impl Future<Output = Result<(), SendError<Envelope>>> + Send {
+        self.0.send_routed(env)
+    }
+
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        self.0.try_send_routed(env)
+    }
+}
+
+/// Registers a keyed actor's process (new, or reset for a restart) and
+/// runs one incarnation of its `exec`.
+fn start_keyed(
+    group: Arc<GroupRuntime>,
+    shared: Arc<Shared>,
+) -> Result<(), crate::error::SpawnError> {
+    let process = shared.clone();
+    launch::start(
+        &shared,
+        TypeId::of::<Functional>,
+        TraceId::generate(),
+        |guard| run(group, process, guard),
+    )
+}
+
+/// Runs one incarnation of a functional actor: its `exec`, then the
+/// teardown. Its restart is the group supervisor's decision.
+async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
+    if shared.exit_reason().is_some() {
+        return;
+    }
+    tracing::info!(
+        addr = %shared.addr,
+        thread = std::thread::current().name().unwrap_or("?"),
+        "started"
+    );
+    shared.set_running();
+    let ctx = Context::new(shared.clone(), group.clone());
+    let failure = match catch((group.schema.exec)(ctx)).await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(panic) => Some(format!("panic: {panic}")),
+    };
+    let reason = match (failure, shared.stop_requested()) {
+        (Some(e), _) => ExitReason::Failed(e),
+        (None, Some(StopReason::Graceful) | None) => ExitReason::Normal,
+        (None, Some(_)) => ExitReason::Shutdown,
+    };
+    let mut core = ContextCore::new(shared.clone(), TraceId::generate());
+    teardown(&mut core, &mut NoHooks, reason, guard).await;
+    if !shared.is_alive() {
+        group.remove(&shared.meta.key, &shared);
+    }
+}
+
+/// Restarts a keyed actor in place: same address, same mailbox.
+struct KeyedStart {
+    group: Weak<GroupRuntime>,
+}
+
+impl Start for KeyedStart {
+    fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
+        let started = (|| {
+            let group = self.group.upgrade().ok_or(SupervisorError::ShuttingDown)?;
+            let Some(previous) = link.previous.clone() else {
+                return Err(link.failed("a keyed actor is started by routing"));
+            };
+            previous.reset_for_restart();
+            previous.set_parent(link.parent.clone());
+            start_keyed(group, previous.clone()).map_err(|e| link.spawn_error(e))?;
+            Ok(previous)
+        })();
+        Box::pin(async move { started })
+    }
+}
+
+/// The supervisor of a mounted group: a struct actor without messages of
+/// its own, whose children are the group's keyed actors.
+pub(crate) struct GroupSupervisor {
+    group: Arc<GroupRuntime>,
+}
+
+impl Actor for GroupSupervisor {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        *self.group.supervisor.lock() = Arc::downgrade(ctx.shared());
+        // A restarted group starts afresh.
+        self.group.actors.lock().retain(|_, a| a.is_alive());
+        self.group.start_singleton();
+        Ok(())
+    }
+}
+
+impl GroupSupervisor {
+    /// Starts the supervisor of a group mounted by a topology (a root
+    /// process), without waiting for it to run.
+    pub(crate) fn start_root(group: &Arc<GroupRuntime>) -> Result<(), crate::error::SpawnError> {
+        let config = group.schema.restart.supervisor_config();
+        let shared = crate::actor::prepare_keyed::<GroupSupervisor>(
+            &group.system,
+            group.name.to_string(),
+            &ActorConfig::default().with_mailbox_capacity(1),
+        );
+        *group.supervisor.lock() = Arc::downgrade(&shared);
+        let actor = GroupSupervisor {
+            group: group.clone(),
+        };
+        crate::actor::start_in(actor, shared, Some(config)).map(drop)
+    }
+}
+
+impl ChildSpec {
+    /// An actor group as a child of a supervisor: the group's supervisor
+    /// process is the child, restarted (with every actor of the group) by
+    /// its parent's strategy; it gives up, and its parent sees it exit,
+    /// when the group's restart budget is exceeded. The group is mounted in
+    /// the system under `name` ([`ActorSystem::group`]).
+    pub fn group(name: impl Into<String>, schema: Schema) -> Self {
+        let name: String = name.into();
+        let start = GroupStart {
+            name: Cow::Owned(name.clone()),
+            schema: Mutex::new(Some(schema)),
+            mounted: Mutex::new(None),
+        };
+        Self::new(
+            Arc::from(name),
+            ShutdownStrategy::Infinity,
+            None,
+            true,
+            Arc::new(start),
+        )
+    }
+}
+
+/// Starts a group's supervisor under a parent supervisor, mounting the
+/// group in the system the first time.
+struct GroupStart {
+    name: Cow<'static, str>,
+    schema: Mutex<Option<Schema>>,
+    mounted: Mutex<Option<Arc<GroupRuntime>>>,
+}
+
+impl Start for GroupStart {
+    fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
+        let group = {
+            let mut mounted = self.mounted.lock();
+            match &*mounted {
+                Some(g) => Some(g.clone()),
+                None => self.schema.lock().take().map(|schema| {
+                    let g = GroupRuntime::new(self.name.clone(), schema, link.system.clone());
+                    link.system.mount(self.name.to_string(), g.clone());
+                    *mounted = Some(g.clone());
+                    g
+                }),
+            }
+        };
+        let Some(group) = group else {
+            let err = link.failed("the group's definition was lost");
+            return Box::pin(async move { Err(err) });
+        };
+        let config = group.schema.restart.supervisor_config();
+        let start = ActorStart {
+            factory: Arc::new(move || GroupSupervisor {
+                group: group.clone(),
+            }),
+            registered: None,
+            key: Some(self.name.to_string()),
+            config: Some(ActorConfig::default().with_mailbox_capacity(1)),
+            supervision: Some(config),
+        };
+        start.start(link)
+    }
+}
