@@ -3,6 +3,8 @@
 //! reference model of Erlang/OTP's `supervisor`. Both must produce the same
 //! events (exits, stops, restarts, in the same order) and the same outcome
 //! (budget exceeded or not).
+//!
+//! It runs a few cases by default; set `TROUPE_MODEL_CASES` for a long run.
 
 mod supervision_common;
 
@@ -244,8 +246,23 @@ fn setup() -> impl Strategy<Value = Setup> {
         })
 }
 
+/// Cases run by default: enough for every test run.
+const DEFAULT_CASES: u32 = 96;
+
+/// The number of cases: `TROUPE_MODEL_CASES` if set (a long run, e.g.
+/// `TROUPE_MODEL_CASES=10000 cargo test -p troupe --release --test
+/// supervision_model`), else [`DEFAULT_CASES`].
+fn cases() -> u32 {
+    match std::env::var("TROUPE_MODEL_CASES") {
+        Ok(v) => v.trim().parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
+            panic!("TROUPE_MODEL_CASES must be a positive number of cases, not {v:?}")
+        }),
+        Err(_) => DEFAULT_CASES,
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn the_engine_follows_the_otp_model(setup in setup()) {

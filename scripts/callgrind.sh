@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Instructions per message on troupe's hot paths, counted by valgrind's
+# callgrind: repeatable whatever the machine's load, so fit to compare a
+# change before and after. For each workload of examples/hotpath.rs, the
+# example runs under callgrind with a small and a large message count; the
+# difference of the two totals, divided by the difference of the counts,
+# leaves out start-up, spawn and shutdown.
+#
+#   bash scripts/callgrind.sh [workload...]   (default: tell ask)
+#
+# Needs valgrind (installs nothing). About half a minute once built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+small=20000
+large=120000
+workloads=("$@")
+[ ${#workloads[@]} -gt 0 ] || workloads=(tell ask)
+
+command -v valgrind > /dev/null || { echo "callgrind.sh: valgrind not found" >&2; exit 1; }
+
+cargo build -q --release -p troupe-examples --example hotpath
+target_dir="$(cargo metadata -q --no-deps --format-version 1 |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+bin="$target_dir/release/examples/hotpath"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Total instructions of one run of the example.
+instructions() {
+    local out="$tmp/callgrind.out"
+    valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
+        "$bin" "$1" "$2" 2> "$tmp/log" || { cat "$tmp/log" >&2; return 1; }
+    local total
+    total="$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out")"
+    [ -n "$total" ] || total="$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out")"
+    [ -n "$total" ] || { echo "callgrind.sh: no total in $out" >&2; return 1; }
+    echo "$total"
+}
+
+printf '%-8s %14s %14s %12s\n' workload "I($small)" "I($large)" "instr/op"
+for workload in "${workloads[@]}"; do
+    a="$(instructions "$workload" "$small")"
+    b="$(instructions "$workload" "$large")"
+    per_op="$(awk -v a="$a" -v b="$b" -v n=$((large - small)) \
+        'BEGIN { printf "%.1f", (b - a) / n }')"
+    printf '%-8s %14s %14s %12s\n' "$workload" "$a" "$b" "$per_op"
+done
