@@ -80,7 +80,7 @@ pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
-    Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Spawn, SpawnBuilder,
+    Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
 };
 pub use addr::{ActorMeta, Addr, NodeNo};
 pub use attached::{stream, timer, Accepts, Attach, ContextCore};
@@ -140,6 +140,34 @@ pub use troupe_macros::message;
 /// # let _ = route;
 /// ```
 pub use troupe_macros::msg;
+
+/// Declares, in an `Actor` impl, the messages that reach the actor by
+/// address alone (see [`Actor::handlers`]).
+///
+/// ```
+/// use troupe::prelude::*;
+///
+/// #[message]
+/// struct Ping;
+///
+/// struct Echo;
+/// impl Actor for Echo {
+///     troupe::handles!(Ping);
+/// }
+/// impl Handler<Ping> for Echo {
+///     async fn handle(&mut self, _: Ping, _: &mut ActorContext<Self>) -> HandlerResult {
+///         Ok(())
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! handles {
+    ($($message:ty),* $(,)?) => {
+        fn handlers(handlers: &mut $crate::Handlers<Self>) {
+            $(handlers.add::<$message>();)*
+        }
+    };
+}
 
 /// The items most programs need.
 pub mod prelude {

@@ -200,6 +200,11 @@ impl Payload {
         self.vtable.is_request
     }
 
+    /// The type of the value inside (`Requested<M>` for a request).
+    pub(crate) fn type_id(&self) -> TypeId {
+        (self.vtable.type_id)()
+    }
+
     pub(crate) fn is<T: 'static>(&self) -> bool {
         (self.vtable.type_id)() == TypeId::of::<T>()
     }

@@ -1,9 +1,14 @@
 //! Running a struct actor's `Handler<M>` on a type-erased envelope.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
-use super::{ActorContext, Handler};
+use parking_lot::RwLock;
+
+use super::{Actor, ActorContext, Handler};
 use crate::envelope::Dispatcher;
 use crate::error::BoxError;
 use crate::future_slot::{FutureSlot, Placed};
@@ -72,4 +77,61 @@ fn dispatch<'a, A: Handler<M>, M: Message>(
             Err(_) => slot.place(async { Handled::RequestFailed("mismatched dispatcher".into()) }),
         },
     }
+}
+
+/// The handlers of a struct actor that envelopes reach by address alone
+/// (`Context::send_to`, `request_to`, a remote sender): the receiver, not
+/// the sender, picks the `Handler<M>` that runs. Declared once per actor
+/// type with [`handles!`](crate::handles) in its `Actor` impl; a typed
+/// handle ([`ActorRef`](crate::ActorRef)) needs no declaration.
+pub struct Handlers<A> {
+    table: HashMap<TypeId, Dispatcher>,
+    _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> Handlers<A> {
+    /// Makes messages of type `M` (plain ones and requests) reach
+    /// `A`'s `Handler<M>` when they arrive by address.
+    pub fn add<M: Message>(&mut self) -> &mut Self
+    where
+        A: Handler<M>,
+    {
+        let d = dispatcher::<A, M>();
+        self.table.insert(TypeId::of::<M>(), d);
+        self.table.insert(TypeId::of::<Requested<M>>(), d);
+        self
+    }
+}
+
+impl<A> fmt::Debug for Handlers<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handlers")
+            .field("messages", &(self.table.len() / 2))
+            .finish()
+    }
+}
+
+type Tables = RwLock<HashMap<TypeId, &'static (dyn Any + Send + Sync)>>;
+
+/// The handler of `A` for a payload of type `payload` that arrived without
+/// one (by address). Each actor type's table is built once, on the first
+/// such envelope, and kept for the life of the program.
+pub(crate) fn lookup<A: Actor>(payload: TypeId) -> Option<Dispatcher> {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    let tables = TABLES.get_or_init(Tables::default);
+    let found = tables.read().get(&TypeId::of::<A>()).copied();
+    let table = match found {
+        Some(t) => t,
+        None => {
+            let mut handlers = Handlers::<A> {
+                table: HashMap::new(),
+                _actor: PhantomData,
+            };
+            A::handlers(&mut handlers);
+            let leaked: &'static Handlers<A> = Box::leak(Box::new(handlers));
+            *tables.write().entry(TypeId::of::<A>()).or_insert(leaked)
+        }
+    };
+    let handlers = table.downcast_ref::<Handlers<A>>()?;
+    handlers.table.get(&payload).copied()
 }

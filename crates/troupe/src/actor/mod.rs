@@ -14,6 +14,7 @@ use std::future::Future;
 pub use actor_ref::ActorRef;
 pub use children::ChildSpawnBuilder;
 pub use context::ActorContext;
+pub use dispatch::Handlers;
 pub use spawn::{Spawn, SpawnBuilder};
 
 pub(crate) use children::ActorStart;
@@ -101,6 +102,16 @@ pub trait Actor: Send + Sized + 'static {
     ) -> impl Future<Output = ()> + Send {
         let _ = (ctx, reason);
         async {}
+    }
+
+    /// Declares the messages that reach this actor by address alone
+    /// (`send_to`, `request_to`, and later the network): write
+    /// `troupe::handles!(A, B);` in the `Actor` impl. A message sent
+    /// through a typed [`ActorRef`] needs no declaration; one that arrives
+    /// by address and is not declared becomes a dead letter (a request
+    /// resolves with [`RequestError::Unhandled`](crate::RequestError::Unhandled)).
+    fn handlers(handlers: &mut Handlers<Self>) {
+        let _ = handlers;
     }
 
     /// Runs when the handler of a fire-and-forget message returned an error

@@ -265,10 +265,12 @@ fn serve<A: Actor>(
                 Next::Closed => break ExitReason::Shutdown,
             };
             ctx.sender = env.sender;
-            let Some(handler) = env
+            // A typed send carries its handler; an envelope that came by
+            // address alone is looked up in the receiver's table.
+            let dispatcher = env
                 .dispatcher
-                .and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
-            else {
+                .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
+            let Some(handler) = dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>()) else {
                 unhandled(env);
                 continue;
             };
