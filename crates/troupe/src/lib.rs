@@ -39,6 +39,38 @@
 //! counter.stop(StopReason::Graceful).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # How the crate is built
+//!
+//! One core, five layers; a layer imports only the layers below it.
+//!
+//! 1. **Basics**: `addr.rs`, `message.rs`, `payload.rs` (messages stored
+//!    inline), `envelope.rs`, `request.rs` (tokens and request errors),
+//!    `deadline.rs`, `exit.rs`, `status.rs`, `error.rs`, [`defaults`].
+//! 2. **The process core**, `core/`, which imports no front-end:
+//!    `process.rs` (the state a process shares with its handles),
+//!    `mailbox.rs`, `run_loop.rs` (THE run loop of every kind of process),
+//!    `launch.rs`, `delivery.rs` (the one delivery and request path),
+//!    `restart/` (the one restart engine), `system.rs`, `dead_letter.rs`,
+//!    `runtime.rs`, `config.rs`, `current.rs`.
+//! 3. **Attached sources**, `attached/`: timers, streams and
+//!    [`ContextCore`], which both contexts dereference to.
+//! 4. **Front-ends**: `actor/` (struct actors), `functional/` (functional
+//!    actors, groups, `msg!` matching), [`supervision`] (plain
+//!    supervisors and processes).
+//! 5. **Assembly**: `topology.rs`, [`init`].
+//!
+//! One message, from send to handler: `ActorRef::notify`
+//! (`actor/actor_ref.rs`) builds an [`Envelope`] (`envelope.rs`) and hands
+//! it to the process (`core/process.rs`, `Shared::deliver`), whose
+//! mailbox (`core/mailbox.rs`) applies its overflow policy and wakes the
+//! process's task. The task's run loop (`core/run_loop.rs`, `next`) takes
+//! the system channel first, then the envelope, and gives it to the
+//! front-end: a struct actor (`actor/run.rs`) runs its `Handler<M>`,
+//! carried by a typed send or looked up by the receiver
+//! (`actor/dispatch.rs`); a functional actor gets it from `recv`
+//! (`functional/context.rs`) and matches it with [`msg!`]. A request's
+//! token answers the requester, waiting in `core/delivery.rs`.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 #![warn(missing_debug_implementations)]

@@ -11,7 +11,6 @@ use crate::addr::Addr;
 use crate::attached::{Accepts, ContextCore};
 use crate::core::process::Shared;
 use crate::core::restart::Engine;
-use crate::core::run_loop::Incarnation;
 use crate::envelope::{Dispatcher, TraceId};
 use crate::message::Message;
 
@@ -87,20 +86,6 @@ impl<A: Actor> DerefMut for ActorContext<A> {
 impl<A: Handler<M>, M: Message> Accepts<M> for ActorContext<A> {
     fn dispatcher() -> Option<Dispatcher> {
         Some(dispatcher::<A, M>())
-    }
-}
-
-impl<A: Actor> Incarnation for ActorContext<A> {
-    fn core(&mut self) -> (&Arc<Shared>, &mut Option<Box<Engine>>) {
-        self.core.core()
-    }
-
-    fn set_trace(&mut self, trace_id: TraceId) {
-        self.core.trace_id = trace_id;
-    }
-
-    fn end_attached(&mut self) {
-        self.core.end_attached();
     }
 }
 

@@ -4,6 +4,7 @@
 //! so identity, trace, timers, streams and children are written once.
 
 use std::fmt;
+use std::ops::DerefMut;
 use std::sync::Arc;
 
 use super::stream::Streams;
@@ -99,6 +100,21 @@ impl Incarnation for ContextCore {
 
     fn set_trace(&mut self, trace_id: TraceId) {
         self.trace_id = trace_id;
+    }
+
+    fn end_attached(&mut self) {
+        ContextCore::end_attached(self);
+    }
+}
+
+/// Both front-ends' contexts run in the loop through their core.
+impl<C: DerefMut<Target = ContextCore> + Send> Incarnation for C {
+    fn core(&mut self) -> (&Arc<Shared>, &mut Option<Box<Engine>>) {
+        Incarnation::core(&mut **self)
+    }
+
+    fn set_trace(&mut self, trace_id: TraceId) {
+        (**self).set_trace(trace_id);
     }
 
     fn end_attached(&mut self) {

@@ -11,8 +11,7 @@ use crate::attached::{Accepts, ContextCore};
 use crate::core::current::current;
 use crate::core::delivery::{self, Deliver};
 use crate::core::process::Shared;
-use crate::core::restart::Engine;
-use crate::core::run_loop::{next, try_next, Incarnation, Next, NoHooks};
+use crate::core::run_loop::{next, try_next, Next, NoHooks};
 use crate::envelope::{Dispatcher, Envelope, TraceId};
 use crate::error::SendError;
 use crate::message::Message;
@@ -163,20 +162,6 @@ impl DerefMut for Context {
 impl<M: Message> Accepts<M> for Context {
     fn dispatcher() -> Option<Dispatcher> {
         None
-    }
-}
-
-impl Incarnation for Context {
-    fn core(&mut self) -> (&Arc<Shared>, &mut Option<Box<Engine>>) {
-        self.core.core()
-    }
-
-    fn set_trace(&mut self, trace_id: TraceId) {
-        self.core.trace_id = trace_id;
-    }
-
-    fn end_attached(&mut self) {
-        self.core.end_attached();
     }
 }
 
