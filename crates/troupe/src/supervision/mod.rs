@@ -28,24 +28,30 @@
 //!   channel (never the bounded mailbox, so a full mailbox cannot lose it).
 //! - Strategies: [`RestartStrategy`]; restart types: [`RestartType`];
 //!   shutdown: [`ShutdownStrategy`]; budget: [`SupervisorConfig`].
-//! - A restarted struct actor keeps its address, name and mailbox (reopened
-//!   empty: messages queued when it exited became dead letters), so every
-//!   [`ActorRef`](crate::ActorRef) taken before the restart reaches the new
-//!   incarnation. A restarted plain process is a new process with a new id.
+//! - A restarted struct actor (and a group's keyed actor) keeps its
+//!   address, name and mailbox, so every [`ActorRef`](crate::ActorRef)
+//!   taken before the restart reaches the new incarnation. A restarted
+//!   plain process is a new process with a new id.
 //! - Between an incarnation's exit and its restart (a moment, or the
-//!   backoff delay) the mailbox is closed, as an Erlang process is gone
-//!   until its supervisor starts a new one: sends fail with
-//!   `SendError::Closed` and requests with `RequestError::Gone`, never
-//!   silently. To send after a crash, wait for the restart: the
-//!   supervisor's [`SupervisionEvent::Started`] (with
-//!   `SupervisorConfig::observe`), or `children()` on the supervisor, whose
-//!   answer comes after it handled the exit.
+//!   backoff delay) the mailbox stays open, in
+//!   [`Lifecycle::Restarting`](crate::Lifecycle::Restarting): what was
+//!   queued when it exited, and what is sent meanwhile, is handled by the
+//!   next incarnation (requests wait, bounded by their deadline). This is
+//!   what Erlang users get from a registered name plus a supervisor,
+//!   without the `noproc` window. Only when no restart follows (restart
+//!   type, budget exceeded, shutdown) does the mailbox close: what waits in
+//!   it becomes dead letters (requests resolve with `Gone`).
 //! - While the system shuts down, nothing is restarted;
 //!   [`ActorSystem::shutdown`](crate::ActorSystem::shutdown) asks only root
 //!   processes to stop, and each supervisor stops its children in reverse
 //!   order.
 //! - A supervisor that is killed takes its children down with it (they are
-//!   killed too, as linked Erlang processes are).
+//!   killed too).
+//! - A supervisor whose restart budget is exceeded stops its children and
+//!   exits with reason `shutdown`, as in OTP.
+//! - Every kind of process is supervised by the same engine: struct
+//!   actors, plain processes, supervisors, and actor groups
+//!   ([`ChildSpec::group`]).
 //!
 //! ```
 //! use std::time::Duration;

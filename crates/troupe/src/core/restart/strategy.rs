@@ -166,11 +166,12 @@ impl Backoff {
 /// The restart budget is OTP's intensity and period: at most
 /// `max_restarts` restarts within any window of `within`; the restart that
 /// would exceed it is not made: the supervisor stops all its children (in
-/// reverse start order) and exits abnormally, with
-/// [`ExitReason::Failed`](crate::ExitReason::Failed), so that its own
-/// supervisor decides (OTP exits with `shutdown` here; troupe makes it
-/// abnormal so that a transient parent restarts it too). The default is 3
-/// restarts in 5 s; `max_restarts(0, _)` means "never restart".
+/// reverse start order) and exits with reason
+/// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown), as an OTP
+/// supervisor does: a transient parent does not restart it, a permanent one
+/// does (a plain [`Supervisor`](crate::supervision::Supervisor)'s handle
+/// still reports `RestartBudgetExceeded`). The default is 3 restarts in
+/// 5 s; `max_restarts(0, _)` means "never restart".
 ///
 /// ```
 /// use std::time::Duration;
