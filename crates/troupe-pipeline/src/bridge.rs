@@ -184,8 +184,18 @@ impl<T, D> fmt::Debug for DeliverSink<T, D> {
 /// the item back instead of waiting. Once every feeder is dropped, the stage
 /// finishes (after moving what was buffered), closing its output.
 pub struct SourceFeeder<T> {
-    sender: SyncSender<T>,
+    /// `None` only inside `drop`, which disconnects before it notifies.
+    sender: Option<SyncSender<T>>,
     notifier: Notifier,
+}
+
+impl<T> SourceFeeder<T> {
+    fn new(sender: SyncSender<T>, notifier: Notifier) -> Self {
+        Self {
+            sender: Some(sender),
+            notifier,
+        }
+    }
 }
 
 impl<T> Clone for SourceFeeder<T> {
@@ -204,7 +214,10 @@ impl<T: Send> SourceFeeder<T> {
     /// [`FeedError::Full`] if the buffer is full, [`FeedError::Closed`] if the
     /// stage is gone; both give the item back.
     pub fn try_push(&self, item: T) -> Result<(), FeedError<T>> {
-        match self.sender.try_send(item) {
+        let Some(sender) = &self.sender else {
+            return Err(FeedError::Closed(item)); // Unreachable: only `drop` empties it.
+        };
+        match sender.try_send(item) {
             Ok(()) => {
                 self.notifier.notify();
                 Ok(())
@@ -222,6 +235,11 @@ impl<T: Send> SourceFeeder<T> {
 impl<T> Drop for SourceFeeder<T> {
     fn drop(&mut self) {
         // Lets the stage see the disconnection if this was the last feeder.
+        // The sender must go first: a run woken by this notification may
+        // start at once, and if it found the buffer still connected it would
+        // return `Continue` and wait for a notification that never comes.
+        // (The fields would only be dropped after this method returns.)
+        drop(self.sender.take());
         self.notifier.notify();
     }
 }
@@ -295,6 +313,61 @@ impl StageSpec<'_> {
             batch: DEFAULT_BATCH,
         };
         let id = self.source_with_signal(output, stage, signal);
-        (id, SourceFeeder { sender, notifier })
+        (id, SourceFeeder::new(sender, notifier))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue;
+    use crate::signal::Parker;
+    use std::time::{Duration, Instant};
+
+    /// The last feeder's drop must make the disconnection visible before it
+    /// wakes the stage. Otherwise a run that starts on that wake-up (its
+    /// flag already taken) finds the buffer empty but still connected,
+    /// returns `Continue`, and nothing ever wakes the stage again: it never
+    /// finishes. Here the dropping thread is held inside its wake-up, so the
+    /// stage's run is guaranteed to fall in that window.
+    #[test]
+    fn last_feeder_disconnects_before_it_wakes_the_stage() {
+        let (sender, receiver) = mpsc::sync_channel::<u32>(4);
+        let signal = Signal::new();
+        let parker = Arc::new(Parker::default());
+        signal.attach(Arc::clone(&parker));
+        let notifier = Notifier::new(Arc::clone(&signal));
+        let mut stage = FeedSource {
+            receiver,
+            notifier: notifier.clone(),
+            batch: DEFAULT_BATCH,
+        };
+        let feeder = SourceFeeder::new(sender, notifier);
+        let (mut output, _reader) = queue::channel::<u32>(4).expect("capacity > 0");
+
+        // Act as the stage's thread on its way to sleep: an unpark from
+        // another thread now blocks until `held` is dropped.
+        let held = parker.hold_parked();
+        let dropper = std::thread::spawn(move || drop(feeder));
+        // Raised by the drop's wake-up, which then blocks until `held` goes.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !signal.is_pending() {
+            assert!(
+                Instant::now() < deadline,
+                "dropping the feeder did not wake the stage"
+            );
+            std::thread::yield_now();
+        }
+        // What the scheduler does on that wake-up: take the flag, run.
+        assert!(signal.take());
+        let flow = stage.process(&mut output);
+        drop(held);
+        dropper.join().expect("dropping the feeder does not panic");
+        assert_eq!(
+            flow,
+            Flow::Done,
+            "woken before the disconnection: the stage would sleep forever"
+        );
+        assert!(!signal.take(), "no other wake-up is coming");
     }
 }

@@ -84,6 +84,20 @@ impl Parker {
     }
 }
 
+#[cfg(test)]
+impl Parker {
+    /// Puts the parker in the state of its thread between deciding to sleep
+    /// and waiting on the condvar (`PARKED`, lock held). Until the guard is
+    /// dropped, an `unpark` from another thread blocks inside it, after the
+    /// signal it serves was raised: tests use this to stop a notifying thread
+    /// at that point, as a preemption could.
+    pub(crate) fn hold_parked(&self) -> parking_lot::MutexGuard<'_, ()> {
+        let guard = self.lock.lock();
+        self.state.store(PARKED, Relaxed);
+        guard
+    }
+}
+
 /// Per-stage "you have something to do" flag, plus the way to wake the
 /// stage's thread. Set by queue writers (for `OnMessage` stages), by
 /// [`Notifier`]s and by the stopping pipeline.
