@@ -56,6 +56,7 @@ impl FutureSlot {
 
     /// Moves `fut` into the slot (growing it if needed). The returned
     /// handle runs it, and drops it when dropped.
+    #[inline]
     pub(crate) fn place<'a, F>(&'a mut self, fut: F) -> Placed<'a, F::Output>
     where
         F: Future + Send + 'a,

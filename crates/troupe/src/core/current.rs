@@ -40,11 +40,6 @@ pub(crate) fn current() -> (Addr, TraceId) {
         .unwrap_or_else(|_| (Addr::NULL, TraceId::generate()))
 }
 
-/// The address of the running process, if code runs in one.
-pub(crate) fn current_addr() -> Option<Addr> {
-    CURRENT.try_with(|c| c.addr).ok()
-}
-
 /// Sets the trace id of the envelope being handled.
 pub(crate) fn set_current_trace(trace_id: TraceId) {
     let _ = CURRENT.try_with(|c| c.trace_id.set(trace_id));

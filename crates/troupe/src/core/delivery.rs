@@ -7,7 +7,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use super::current::{current, current_addr};
+use super::current::current;
 use super::process::Shared;
 use crate::addr::Addr;
 use crate::envelope::{Dispatcher, Envelope};
@@ -68,29 +68,40 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     dispatcher: Option<Dispatcher>,
     timeout: Option<Duration>,
 ) -> Result<M::Response, RequestError> {
-    if target
-        .process()
-        .is_some_and(|to| current_addr() == Some(to))
-    {
+    let (sender, trace) = current();
+    // Outside processes the sender is the null address, which no process has.
+    if target.process() == Some(sender) {
         return Err(RequestError::CallingSelf);
     }
-    let (sender, trace) = current();
     let (token, rx) = ResponseToken::new();
     let mut env = Envelope::request(msg, token, sender, trace);
     env.dispatcher = dispatcher;
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
-    let delivered = {
-        let mut delivery = pin!(target.deliver(env));
-        // Without a timer when the mailbox has room (the usual case).
-        match poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await {
-            Poll::Ready(res) => res,
-            Poll::Pending => match deadline {
-                Some(d) => match tokio::time::timeout_at(d, delivery).await {
-                    Ok(res) => res,
-                    Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+    // A process takes the request at once when its mailbox has room (the
+    // usual case): no async delivery then. (A group's router is not tried
+    // twice: it may start actors.)
+    let first = match target.process() {
+        Some(_) => match target.try_deliver(env) {
+            Err(SendError::Full(env)) => Err(env),
+            other => Ok(other),
+        },
+        None => Err(env),
+    };
+    let delivered = match first {
+        Ok(delivered) => delivered,
+        Err(env) => {
+            let mut delivery = pin!(target.deliver(env));
+            // Without a timer if it is delivered at once.
+            match poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await {
+                Poll::Ready(res) => res,
+                Poll::Pending => match deadline {
+                    Some(d) => match tokio::time::timeout_at(d, delivery).await {
+                        Ok(res) => res,
+                        Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+                    },
+                    None => delivery.await,
                 },
-                None => delivery.await,
-            },
+            }
         }
     };
     if let Err(e) = delivered {

@@ -86,12 +86,29 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
             let shared = ctx.core().0;
             shared.mailbox.recv_or_idle(|| fe.on_idle()).await
         };
-        let Some(item) = item else {
-            return Next::Closed;
-        };
         match item {
-            Item::Msg(env) => return envelope(ctx, env),
-            Item::Sys(SysMsg::Stop { reason, veto }) => {
+            Some(Item::Msg(env)) => return envelope(ctx, env),
+            Some(Item::Sys(msg)) => {
+                if let Some(next) = system(ctx, fe, msg).await {
+                    return next;
+                }
+            }
+            None => return Next::Closed,
+        }
+    }
+}
+
+/// Handles one system message; `Some` is what the front-end must act on.
+/// Boxed: system messages are rare, and their hooks' futures would
+/// otherwise grow (and slow down) every message's trip through [`next`].
+fn system<'a, C: Incarnation, F: Frontend<C>>(
+    ctx: &'a mut C,
+    fe: &'a mut F,
+    msg: SysMsg,
+) -> BoxFuture<'a, Option<Next>> {
+    Box::pin(async move {
+        match msg {
+            SysMsg::Stop { reason, veto } => {
                 if reason == StopReason::Graceful {
                     match catch(fe.pre_stop(ctx, reason)).await {
                         Ok(true) => {}
@@ -99,25 +116,21 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
                             if let Some(v) = veto {
                                 let _ = v.send(StopError::Vetoed);
                             }
-                            continue;
+                            return None;
                         }
                         Err(panic) => {
-                            return Next::Exit(ExitReason::Failed(format!(
+                            return Some(Next::Exit(ExitReason::Failed(format!(
                                 "pre_stop panicked: {panic}"
-                            )))
+                            ))))
                         }
                     }
                 }
                 ctx.core().0.request_stop(reason);
-                return Next::Stop(reason);
+                Some(Next::Stop(reason))
             }
-            Item::Sys(SysMsg::Supervision(msg)) => {
-                if let Some(reason) = supervise(ctx, msg).await {
-                    return Next::Exit(reason);
-                }
-            }
+            SysMsg::Supervision(msg) => supervise(ctx, msg).await.map(Next::Exit),
         }
-    }
+    })
 }
 
 /// [`next`] without waiting, for front-ends without veto: `None` when
