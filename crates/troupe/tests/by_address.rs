@@ -101,3 +101,53 @@ async fn a_struct_actor_handles_messages_and_requests_sent_by_address() {
     assert_eq!(store.send(Get).await, Ok(7));
     system.shutdown().await;
 }
+
+#[message]
+struct Start;
+
+#[tokio::test]
+async fn a_struct_actor_group_handles_what_a_topology_route_sends_it() {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outcomes>();
+    let client = ActorGroup::new().exec(move |mut ctx| {
+        let tx = tx.clone();
+        async move {
+            while let Some(envelope) = ctx.recv().await {
+                msg!(match envelope {
+                    Start => {
+                        ctx.send(Put(2)).await.unwrap();
+                        ctx.send(Put(5)).await.unwrap();
+                        let got = ctx.request(Get).resolve().await;
+                        let undeclared = ctx.request(NotDeclared).resolve().await;
+                        let _ = tx.send((got, undeclared));
+                    }
+                })
+            }
+        }
+    });
+    let topology = Topology::empty();
+    let clients = topology.local("clients");
+    let stores = topology.local("stores");
+    clients.route_to(&stores, |_| true);
+    clients.mount(client);
+    stores.mount(ActorGroup::new().actor(|_key| Store::default()));
+    let system = init::try_start(topology).unwrap();
+    system
+        .group("clients")
+        .unwrap()
+        .notify(Start)
+        .await
+        .unwrap();
+    let (got, undeclared) = tokio::time::timeout(BOUND, rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, Ok(7));
+    assert_eq!(
+        undeclared,
+        Err(RequestError::Unhandled(<NotDeclared as Message>::NAME))
+    );
+    // A group handle reaches the struct actor too.
+    assert_eq!(system.group("stores").unwrap().send(Get).await, Ok(7));
+    let report = system.shutdown().await;
+    assert!(report.all_stopped());
+}

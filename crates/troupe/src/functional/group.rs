@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Context;
+use crate::actor::Actor;
 use crate::catch::BoxFuture;
 use crate::core::config::ActorConfig;
+use crate::core::process::Shared;
 use crate::core::restart::{Backoff, RestartType, SupervisorConfig};
 use crate::envelope::Envelope;
 
@@ -235,7 +237,47 @@ impl ActorGroup {
             Box::pin(async move { fut.await.into_result() })
         });
         Schema {
-            exec,
+            body: Body::Exec(exec),
+            router: self.router,
+            restart: self.restart,
+            config: self.config,
+        }
+    }
+
+    /// Makes each actor of the group a struct actor built by `factory`
+    /// from its key, completing the definition: envelopes routed to the
+    /// group (by the topology, a [`GroupRef`](crate::GroupRef), a router)
+    /// reach the actor's `Handler<M>` for every `M` it declares with
+    /// [`handles!`](crate::handles), as any envelope sent by address.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Put(u32);
+    ///
+    /// #[derive(Default)]
+    /// struct Store(u32);
+    /// impl Actor for Store {
+    ///     troupe::handles!(Put);
+    /// }
+    /// impl Handler<Put> for Store {
+    ///     async fn handle(&mut self, msg: Put, _: &mut ActorContext<Self>) -> HandlerResult {
+    ///         self.0 += msg.0;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let schema = ActorGroup::new().actor(|_key| Store::default());
+    /// # let _ = schema;
+    /// ```
+    pub fn actor<A: Actor>(self, factory: impl Fn(&str) -> A + Send + Sync + 'static) -> Schema {
+        let start: StartFn = Arc::new(move |shared| {
+            let actor = factory(&shared.meta.key);
+            crate::actor::start_in(actor, shared, None).map(drop)
+        });
+        Schema {
+            body: Body::Actor(start),
             router: self.router,
             restart: self.restart,
             config: self.config,
@@ -243,9 +285,21 @@ impl ActorGroup {
     }
 }
 
+/// Starts a struct actor in a prepared process.
+pub(crate) type StartFn =
+    Arc<dyn Fn(Arc<Shared>) -> Result<(), crate::error::SpawnError> + Send + Sync>;
+
+/// What each actor of a group runs.
+pub(crate) enum Body {
+    /// A functional actor's `exec`.
+    Exec(ExecFn),
+    /// A struct actor.
+    Actor(StartFn),
+}
+
 /// A complete group definition, ready to be mounted in a topology.
 pub struct Schema {
-    pub(crate) exec: ExecFn,
+    pub(crate) body: Body,
     pub(crate) router: Option<RouterFn>,
     pub(crate) restart: RestartPolicy,
     pub(crate) config: Option<ActorConfig>,

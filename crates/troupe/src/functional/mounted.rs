@@ -16,6 +16,7 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
 
+use super::group::{Body, ExecFn};
 use super::{Context, Key, Outcome, Schema};
 use crate::actor::{Actor, ActorContext, ActorStart};
 use crate::addr::ActorMeta;
@@ -338,18 +339,22 @@ fn start_keyed(
     group: Arc<GroupRuntime>,
     shared: Arc<Shared>,
 ) -> Result<(), crate::error::SpawnError> {
+    let exec = match &group.schema.body {
+        Body::Exec(exec) => exec.clone(),
+        Body::Actor(start) => return start(shared),
+    };
     let process = shared.clone();
     launch::start(
         &shared,
         TypeId::of::<Functional>,
         TraceId::generate(),
-        |guard| run(group, process, guard),
+        |guard| run(group, exec, process, guard),
     )
 }
 
 /// Runs one incarnation of a functional actor: its `exec`, then the
 /// teardown. Its restart is the group supervisor's decision.
-async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
+async fn run(group: Arc<GroupRuntime>, exec: ExecFn, shared: Arc<Shared>, guard: ExitGuard) {
     if shared.exit_reason().is_some() {
         return;
     }
@@ -360,7 +365,7 @@ async fn run(group: Arc<GroupRuntime>, shared: Arc<Shared>, guard: ExitGuard) {
     );
     shared.set_running();
     let ctx = Context::new(shared.clone(), group.clone());
-    let failure = match catch((group.schema.exec)(ctx)).await {
+    let failure = match catch(exec(ctx)).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e),
         Err(panic) => Some(format!("panic: {panic}")),
