@@ -45,22 +45,23 @@ pub(crate) fn start<F: Future<Output = ()> + Send + 'static>(
     body: impl FnOnce(ExitGuard) -> F,
 ) -> Result<(), SpawnError> {
     let runtime = register(shared, kind)?;
-    spawn_task(shared, &runtime, trace_id, body);
+    spawn_task(ExitGuard(shared.clone()), &runtime, trace_id, body);
     Ok(())
 }
 
 /// Spawns a registered process's task on `runtime`: inside a root `actor`
 /// span that carries its group, key and address, with the task-local
 /// current process set (sender address and trace of what it sends), and
-/// with its abort handle recorded for kills. `body` gets the guard that
+/// with its abort handle recorded for kills. `body` gets `guard`, which
 /// finishes the process however its task ends.
 pub(crate) fn spawn_task<F: Future<Output = ()> + Send + 'static>(
-    shared: &Arc<Shared>,
+    guard: ExitGuard,
     runtime: &Handle,
     trace_id: TraceId,
     body: impl FnOnce(ExitGuard) -> F,
 ) {
-    let task = in_process(shared, trace_id, body(ExitGuard(shared.clone())));
+    let shared = guard.0.clone();
+    let task = in_process(&shared, trace_id, body(guard));
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
 }
