@@ -5,13 +5,14 @@
 //! Every test runs on a paused clock; every wait is bounded.
 
 use std::future::IntoFuture;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{timeout, Instant};
 use troupe::prelude::*;
-use troupe::{init, SpawnError};
+use troupe::{init, RestartPolicy, SpawnError};
 
 /// Far longer than anything here takes (the clock is paused: it only
 /// advances when every task waits).
@@ -281,4 +282,46 @@ async fn a_graceful_stop_during_pre_start_takes_effect_after_it() {
     bounded("the stop", stopper).await.unwrap().unwrap();
     assert_eq!(starting.exit_reason(), Some(ExitReason::Normal));
     assert_nothing_left(&system).await;
+}
+
+// ---- 3. a shutdown during a restart backoff ----
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_does_not_wait_for_a_restart_backoff() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (ran_tx, mut ran) = mpsc::unbounded_channel();
+    let schema = ActorGroup::new()
+        .restart_policy(
+            RestartPolicy::on_failure()
+                .with_backoff(Duration::from_secs(5), Duration::from_secs(5)),
+        )
+        .exec({
+            let runs = runs.clone();
+            move |_ctx| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                let _ = ran_tx.send(());
+                async move { Err::<(), _>("fails at once") }
+            }
+        });
+    let topology = Topology::empty();
+    topology.local("failing").mount(schema);
+    let system = init::try_start(topology).unwrap();
+    bounded("the first run", ran.recv()).await.unwrap();
+    // On the paused clock, this runs everything that is ready (the exit,
+    // the supervisor's decision to back off) before time moves on, and
+    // stays far inside the 5 s backoff.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "still backing off");
+
+    let started = Instant::now();
+    let report = bounded("the shutdown", system.shutdown()).await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "the shutdown took {elapsed:?}"
+    );
+    assert!(report.all_stopped(), "{report:?}");
+    // Past the backoff: nothing restarts.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "exec ran exactly once");
 }
