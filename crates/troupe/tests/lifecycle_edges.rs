@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::{timeout, Instant};
 use troupe::prelude::*;
-use troupe::{init, RestartPolicy, SpawnError};
+use troupe::{init, RequestError, RestartPolicy, SpawnError};
 
 /// Far longer than anything here takes (the clock is paused: it only
 /// advances when every task waits).
@@ -324,4 +324,45 @@ async fn a_shutdown_does_not_wait_for_a_restart_backoff() {
     // Past the backoff: nothing restarts.
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(runs.load(Ordering::SeqCst), 1, "exec ran exactly once");
+}
+
+// ---- 4. a kill while a request is handled answers Gone ----
+
+#[message(ret = u32)]
+struct Hang;
+
+struct Hanger {
+    entered: mpsc::UnboundedSender<()>,
+}
+
+impl Actor for Hanger {}
+
+impl Handler<Hang> for Hanger {
+    async fn handle(&mut self, _: Hang, _: &mut ActorContext<Self>) -> HandlerResult<u32> {
+        let _ = self.entered.send(());
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_pending_when_its_actor_is_killed_resolves_gone() {
+    let system = inline_system("edges-kill-request");
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let h = Hanger {
+        entered: entered_tx,
+    }
+    .spawn()
+    .on_system(&system)
+    .await
+    .unwrap();
+    let request = tokio::spawn({
+        let h = h.clone();
+        async move { h.send(Hang).await }
+    });
+    bounded("the handler", entered.recv()).await.unwrap();
+    bounded("the kill", h.kill()).await.unwrap();
+    let answer = bounded("the answer", request).await.unwrap();
+    assert_eq!(answer, Err(RequestError::Gone));
+    assert_eq!(h.exit_reason(), Some(ExitReason::Killed));
+    bounded("the shutdown", system.shutdown()).await;
 }

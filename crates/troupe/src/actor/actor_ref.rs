@@ -145,7 +145,8 @@ impl<A: Actor> ActorRef<A> {
 
     /// Kills the actor: the same as `stop(StopReason::Kill)`. An actor
     /// still in its `pre_start` ends at once; its spawn fails with
-    /// [`SpawnError::Killed`](crate::SpawnError::Killed).
+    /// [`SpawnError::Killed`](crate::SpawnError::Killed). Requests its
+    /// handler was answering resolve with [`RequestError::Gone`].
     pub async fn kill(&self) -> Result<(), StopError> {
         self.stop(StopReason::Kill).await
     }
