@@ -86,6 +86,10 @@ pub enum SpawnError {
     /// has none configured).
     #[error("no Tokio runtime is available to spawn on")]
     NoRuntime,
+    /// The actor was killed while its `pre_start` ran: the start ended at
+    /// once (its `pre_start` future was dropped).
+    #[error("the actor was killed while starting")]
+    Killed,
 }
 
 /// A system could not be created.

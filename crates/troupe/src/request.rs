@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
     /// The actor is not running (it stopped before or while the request
-    /// waited in its mailbox).
+    /// waited in its mailbox, or it was killed while handling it).
     #[error("the actor is gone")]
     Gone,
     /// The actor's mailbox was full and its overflow policy refused or dropped
@@ -39,18 +39,49 @@ pub enum RequestError {
     CallingSelf,
 }
 
-thread_local! {
-    /// Set while the framework drops the state of a handler that panicked,
-    /// so that tokens dropped then answer `Failed` instead of `Dropped`.
-    static UNWINDING_HANDLER: Cell<bool> = const { Cell::new(false) };
+/// Why the framework is dropping state that may hold response tokens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dropping {
+    /// Not the framework: a token dropped now was dropped by its holder.
+    ByHolder,
+    /// The state of a handler that panicked.
+    FailedHandler,
+    /// The task of a process that is being killed.
+    AbortedTask,
 }
 
-/// Runs `f` (which drops a failed handler's state) so that response tokens
-/// dropped inside report that the handler panicked.
+thread_local! {
+    /// Set while the framework drops state that may hold response tokens,
+    /// so that tokens dropped then answer what happened (`Failed`, `Gone`)
+    /// instead of `Dropped`.
+    static DROPPING: Cell<Dropping> = const { Cell::new(Dropping::ByHolder) };
+}
+
+/// Runs `f` with the reason tokens dropped inside it report, restoring
+/// the previous one afterwards, even if `f` panics.
+fn dropping<R>(why: Dropping, f: impl FnOnce() -> R) -> R {
+    struct Restore(Dropping);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DROPPING.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DROPPING.with(|d| d.replace(why)));
+    f()
+}
+
+/// Drops a failed handler's state so that response tokens dropped inside
+/// report that the handler panicked.
 pub(crate) fn drop_failed<T>(value: T) {
-    UNWINDING_HANDLER.with(|f| f.set(true));
-    drop(value);
-    UNWINDING_HANDLER.with(|f| f.set(false));
+    dropping(Dropping::FailedHandler, || drop(value));
+}
+
+/// Runs `f`, which drops the state of a process's task that did not run
+/// to its end (it was killed), so that response tokens dropped inside
+/// report that the actor is gone: the requester learns what a request
+/// queued behind it learns.
+pub(crate) fn dropping_aborted<R>(f: impl FnOnce() -> R) -> R {
+    dropping(Dropping::AbortedTask, f)
 }
 
 /// The right to answer one request, exactly once.
@@ -58,7 +89,8 @@ pub(crate) fn drop_failed<T>(value: T) {
 /// Answer with [`ResponseToken::respond`] (or `Context::respond`). The token
 /// cannot be used twice: `respond` consumes it. Dropping it unanswered
 /// resolves the requester with [`RequestError::Dropped`] (or
-/// [`RequestError::Failed`] if the handler holding it panicked).
+/// [`RequestError::Failed`] if the handler holding it panicked, or
+/// [`RequestError::Gone`] if its actor was killed while holding it).
 #[must_use = "dropping a token answers the requester with RequestError::Dropped"]
 pub struct ResponseToken<R> {
     tx: Option<oneshot::Sender<Result<R, RequestError>>>,
@@ -94,10 +126,13 @@ impl<R> ResponseToken<R> {
 impl<R> Drop for ResponseToken<R> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take() {
-            let err = if UNWINDING_HANDLER.with(Cell::get) || std::thread::panicking() {
-                RequestError::Failed("the handler panicked".into())
-            } else {
-                RequestError::Dropped
+            let err = match DROPPING.with(Cell::get) {
+                Dropping::AbortedTask => RequestError::Gone,
+                Dropping::FailedHandler => RequestError::Failed("the handler panicked".into()),
+                Dropping::ByHolder if std::thread::panicking() => {
+                    RequestError::Failed("the handler panicked".into())
+                }
+                Dropping::ByHolder => RequestError::Dropped,
             };
             let _ = tx.send(Err(err));
         }

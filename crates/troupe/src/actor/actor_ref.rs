@@ -143,7 +143,10 @@ impl<A: Actor> ActorRef<A> {
         self.shared.stop(reason, self.shared.control_wait()).await
     }
 
-    /// Kills the actor: the same as `stop(StopReason::Kill)`.
+    /// Kills the actor: the same as `stop(StopReason::Kill)`. An actor
+    /// still in its `pre_start` ends at once; its spawn fails with
+    /// [`SpawnError::Killed`](crate::SpawnError::Killed). Requests its
+    /// handler was answering resolve with [`RequestError::Gone`].
     pub async fn kill(&self) -> Result<(), StopError> {
         self.stop(StopReason::Kill).await
     }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::run::{prepare, short_type_name, start_in, Started};
+use super::run::{prepare, short_type_name, start_in, KillOnDrop, Started};
 use super::{Actor, ActorContext, ActorRef, SpawnBuilder};
 use crate::catch::{panic_message, BoxFuture};
 use crate::core::config::ActorConfig;
@@ -19,6 +19,7 @@ use crate::core::restart::{
     SupMsg, SupervisorConfig, SupervisorError,
 };
 use crate::defaults::{CONTROL_WAIT, KILL_WAIT, START_TIMEOUT};
+use crate::error::SpawnError;
 use crate::exit::{ExitReason, StopReason};
 
 impl<A: Actor> SpawnBuilder<A> {
@@ -335,14 +336,18 @@ impl<C: Actor> Start for ActorStart<C> {
         let launched = self.launch(&link);
         Box::pin(async move {
             let (shared, started) = launched?;
+            // A start abandoned midway (its supervisor's future dropped)
+            // kills the child it was starting.
+            let abandoned = KillOnDrop(Some(&shared));
             let outcome = match link.start_timeout {
                 Some(t) => tokio::time::timeout(t, started).await.ok(),
                 None => Some(started.await),
             };
+            abandoned.disarm();
             match outcome {
                 Some(Ok(Ok(()))) => Ok(shared),
                 Some(Ok(Err(e))) => Err(link.failed(e)),
-                Some(Err(_)) => Err(link.failed("killed while starting")),
+                Some(Err(_)) => Err(link.failed(SpawnError::Killed)),
                 None => {
                     let _ = shared.stop(StopReason::Kill, KILL_WAIT).await;
                     let t = link.start_timeout.unwrap_or_default();

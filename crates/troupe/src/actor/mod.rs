@@ -72,7 +72,9 @@ use crate::message::Message;
 pub trait Actor: Send + Sized + 'static {
     /// Runs before the first message. An error (or panic) aborts the start:
     /// the spawner gets `SpawnError::StartFailed` and the actor exits with
-    /// [`ExitReason::StartFailed`].
+    /// [`ExitReason::StartFailed`]. A kill meanwhile drops it at its current
+    /// await point; a graceful stop or a shutdown waits for it (see
+    /// [`SpawnBuilder`]).
     fn pre_start(
         &mut self,
         ctx: &mut ActorContext<Self>,

@@ -4,8 +4,10 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use tokio::sync::oneshot;
 
@@ -211,29 +213,70 @@ async fn spawn_in<A: Actor>(
     let system = shared.system.clone();
     let Some(here) = system.runtimes().current_if_selected(&shared.meta) else {
         let started = start_in(actor, shared.clone(), supervision)?;
-        return match started.await {
+        // A spawner that stops waiting (its future dropped) kills the
+        // actor it was starting: a cancelled spawn leaves nothing behind.
+        let abandoned = KillOnDrop(Some(&shared));
+        let started = started.await;
+        abandoned.disarm();
+        return match started {
             Ok(Ok(())) => Ok(ActorRef::from_shared(shared)),
             Ok(Err(e)) => Err(SpawnError::StartFailed(e)),
-            Err(_) => Err(killed_while_starting()),
+            // The task ended without a word: it was killed.
+            Err(_) => Err(SpawnError::Killed),
         };
     };
     system.register(&shared, TypeId::of::<A>)?;
+    // Registered: from here on, however the spawn ends (an error, a kill,
+    // the spawner dropping this future), the guard finishes the process,
+    // which unregisters it and kills the children it linked. Once the
+    // start succeeded, it moves into the actor's task.
+    let guard = ExitGuard(shared.clone());
+    let incarnation = shared.incarnation();
     let trace_id = TraceId::generate();
     let mut ctx = ActorContext::new(shared.clone(), trace_id, engine(&shared, supervision));
-    let begun = launch::in_process(&shared, trace_id, begin(&mut actor, &mut ctx)).await;
-    begun.map_err(SpawnError::StartFailed)?;
-    if shared.exit_reason().is_some() {
+    let begun = {
+        let begin = launch::in_process(&shared, trace_id, begin(&mut actor, &mut ctx));
+        // A kill finishes a process without a task at once: the start ends
+        // then, and `pre_start` is dropped at its current await point.
+        let killed = shared.wait_exit_of(incarnation);
+        let (mut begin, mut killed) = (pin!(begin), pin!(killed));
+        poll_fn(|cx| {
+            if killed.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            begin.as_mut().poll(cx).map(Some)
+        })
+        .await
+    };
+    match begun {
+        Some(Ok(())) if shared.exit_reason().is_none() => {}
+        Some(Err(e)) => return Err(SpawnError::StartFailed(e)),
         // Killed while its pre_start ran.
-        ctx.core.end_attached();
-        return Err(killed_while_starting());
+        Some(Ok(())) | None => {
+            ctx.core.end_attached();
+            return Err(SpawnError::Killed);
+        }
     }
     shared.set_running();
-    launch::spawn_task(&shared, &here, trace_id, |guard| serve(actor, ctx, guard));
+    launch::spawn_task(guard, &here, trace_id, |guard| serve(actor, ctx, guard));
     Ok(ActorRef::from_shared(shared))
 }
 
-fn killed_while_starting() -> SpawnError {
-    SpawnError::StartFailed("the actor was killed while starting".into())
+/// Kills a starting actor when dropped armed: its spawner stopped waiting.
+pub(crate) struct KillOnDrop<'a>(pub(crate) Option<&'a Shared>);
+
+impl KillOnDrop<'_> {
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.kill();
+        }
+    }
 }
 
 /// The loop of a started incarnation: one envelope at a time through its

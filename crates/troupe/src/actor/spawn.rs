@@ -48,6 +48,20 @@ impl<A: Actor> Spawn for A {}
 ///
 /// The spawn completes once `pre_start` has succeeded (as OTP's
 /// `start_link`), so a returned handle always addresses a running actor.
+///
+/// While `pre_start` runs, the actor is registered (its name is taken) and
+/// can be reached by name:
+///
+/// - a kill ([`ActorRef::kill`], [`ActorSystem::kill`]) ends the start at
+///   once: `pre_start` is dropped at its current await point, the children
+///   it started as a supervisor are killed, and the spawn fails with [`SpawnError::Killed`];
+/// - a graceful stop or a shutdown waits for `pre_start` to complete (as
+///   OTP's `init` completes before a supervisor's stop is handled) and
+///   takes effect right after it: the spawn returns its handle, and the
+///   actor stops before its first message;
+/// - dropping the spawn's future (a `tokio::time::timeout` around it, an
+///   aborted spawner task) kills the starting actor the same way: a
+///   cancelled spawn leaves nothing behind.
 #[must_use = "a spawn builder does nothing until awaited"]
 pub struct SpawnBuilder<A: Actor> {
     pub(crate) actor: A,

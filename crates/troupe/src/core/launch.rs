@@ -2,7 +2,10 @@
 
 use std::any::TypeId;
 use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use tokio::runtime::Handle;
 use tracing::Instrument;
@@ -12,6 +15,7 @@ use super::process::Shared;
 use crate::envelope::TraceId;
 use crate::error::SpawnError;
 use crate::exit::ExitReason;
+use crate::request::dropping_aborted;
 
 /// The root span every piece of a process runs in: its group, key and
 /// address.
@@ -45,22 +49,29 @@ pub(crate) fn start<F: Future<Output = ()> + Send + 'static>(
     body: impl FnOnce(ExitGuard) -> F,
 ) -> Result<(), SpawnError> {
     let runtime = register(shared, kind)?;
-    spawn_task(shared, &runtime, trace_id, body);
+    spawn_task(ExitGuard(shared.clone()), &runtime, trace_id, body);
     Ok(())
 }
 
 /// Spawns a registered process's task on `runtime`: inside a root `actor`
 /// span that carries its group, key and address, with the task-local
 /// current process set (sender address and trace of what it sends), and
-/// with its abort handle recorded for kills. `body` gets the guard that
+/// with its abort handle recorded for kills. `body` gets `guard`, which
 /// finishes the process however its task ends.
+///
+/// A task that is dropped before its end (killed) drops its state so that
+/// the response tokens in it answer [`RequestError::Gone`], as the
+/// requests still queued do.
+///
+/// [`RequestError::Gone`]: crate::request::RequestError::Gone
 pub(crate) fn spawn_task<F: Future<Output = ()> + Send + 'static>(
-    shared: &Arc<Shared>,
+    guard: ExitGuard,
     runtime: &Handle,
     trace_id: TraceId,
     body: impl FnOnce(ExitGuard) -> F,
 ) {
-    let task = in_process(shared, trace_id, body(ExitGuard(shared.clone())));
+    let shared = guard.0.clone();
+    let task = in_process(&shared, trace_id, GoneOnDrop::new(body(guard)));
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
 }
@@ -88,5 +99,37 @@ pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
 impl Drop for ExitGuard {
     fn drop(&mut self) {
         self.0.finish(ExitReason::Killed);
+    }
+}
+
+/// A process's task body: dropped before its end (the task was aborted),
+/// it drops its state so that response tokens in it answer `Gone`.
+struct GoneOnDrop<F>(ManuallyDrop<F>);
+
+impl<F> GoneOnDrop<F> {
+    fn new(fut: F) -> Self {
+        Self(ManuallyDrop::new(fut))
+    }
+}
+
+impl<F: Future> Future for GoneOnDrop<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: the inner future is structurally pinned: it is never
+        // moved out of `self`, and `drop` drops it in place.
+        unsafe { self.map_unchecked_mut(|s| &mut *s.0) }.poll(cx)
+    }
+}
+
+impl<F> Drop for GoneOnDrop<F> {
+    fn drop(&mut self) {
+        // A body that ran to its end holds nothing any more; one that did
+        // not was killed.
+        dropping_aborted(|| {
+            // SAFETY: the inner future is dropped once, here, and never
+            // used again.
+            unsafe { ManuallyDrop::drop(&mut self.0) }
+        });
     }
 }

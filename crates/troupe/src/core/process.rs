@@ -216,8 +216,18 @@ impl Shared {
         }
     }
 
+    /// Records the task of the running incarnation, for kills. A kill that
+    /// came before (and found no task) finished the incarnation already:
+    /// the task is then aborted here.
     pub(crate) fn set_abort(&self, handle: AbortHandle) {
-        self.exit.lock().abort = Some(handle);
+        let killed = {
+            let mut exit = self.exit.lock();
+            exit.abort = Some(handle.clone());
+            exit.current().is_some()
+        };
+        if killed {
+            handle.abort();
+        }
     }
 
     /// Whether a task runs (or ran) this incarnation.
@@ -500,12 +510,16 @@ impl Shared {
     }
 
     /// Kills the running incarnation: its task is aborted at its next await
-    /// point, or, if it has no task yet, it is finished here.
+    /// point, or, if it has no task yet (it is being started, or its
+    /// `pre_start` runs in its spawner's task), it is finished here, at
+    /// once. A task recorded meanwhile is aborted (see
+    /// [`Shared::set_abort`]).
     pub(crate) fn kill(&self) {
         self.request_stop(StopReason::Kill);
         self.abort();
         if !self.has_task() {
             self.finish(ExitReason::Killed);
+            self.abort();
         }
     }
 

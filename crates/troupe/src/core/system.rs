@@ -308,7 +308,9 @@ impl ActorSystem {
                 .await
                 .is_err()
             {
-                shared.abort();
+                // A kill, not an abort: a process whose `pre_start` runs in
+                // its spawner's task has no task of its own to abort.
+                shared.kill();
                 escalated.push(shared.addr);
             }
         }
