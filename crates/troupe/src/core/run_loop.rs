@@ -126,11 +126,7 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
                 return Next::Stop(reason);
             }
             Item::Sys(SysMsg::Supervision(msg)) => {
-                let (exit, exited) = supervise(ctx, msg).await;
-                if let Some(child) = exited {
-                    child_stopped(ctx, fe, child).await;
-                }
-                if let Some(reason) = exit {
+                if let Some(reason) = supervise(ctx, fe, msg).await {
                     return Next::Exit(reason);
                 }
             }
@@ -165,45 +161,33 @@ fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
     Next::Envelope(env)
 }
 
-/// Feeds a supervision message to the process's engine. The exit reason is
-/// `Some` when the supervisor must exit: its restart budget is exceeded,
-/// and it exits with reason `shutdown`, as an OTP supervisor does, so that
-/// a transient parent does not restart it and a permanent one does. The
-/// child is `Some` when one exited by itself, for the front-end's
-/// `on_child_stopped`.
-fn supervise<C: Incarnation>(
-    ctx: &mut C,
-    msg: Box<SupMsg>,
-) -> BoxFuture<'_, (Option<ExitReason>, Option<ChildExited>)> {
-    // Boxed: supervision traffic is rare, and the engine's futures would
-    // otherwise grow every process's run loop.
-    Box::pin(async move {
-        match ctx.core().1 {
-            None => {
-                msg.reject(SupervisorError::NotASupervisor);
-                (None, None)
-            }
-            Some(engine) => {
-                let Handled { result, exited } = engine.handle(*msg).await;
-                (result.err().map(|_| ExitReason::Shutdown), exited)
-            }
-        }
-    })
-}
-
-/// Runs the front-end's `on_child_stopped`; a panic is logged, and the
-/// supervisor goes on.
-fn child_stopped<'a, C: Incarnation, F: Frontend<C>>(
+/// Feeds a supervision message to the process's engine, then, when a child
+/// exited by itself, tells the front-end (`on_child_stopped`, after the
+/// engine acted on the exit; a panic there is logged and the process goes
+/// on). `Some` is the exit reason when the supervisor must exit: its
+/// restart budget is exceeded, and it exits with reason `shutdown`, as an
+/// OTP supervisor does, so that a transient parent does not restart it and
+/// a permanent one does.
+fn supervise<'a, C: Incarnation, F: Frontend<C>>(
     ctx: &'a mut C,
     fe: &'a mut F,
-    child: ChildExited,
-) -> BoxFuture<'a, ()> {
-    // Boxed, as `supervise`: the hook's future stays out of the loop's.
+    msg: Box<SupMsg>,
+) -> BoxFuture<'a, Option<ExitReason>> {
+    // Boxed: supervision traffic is rare, and the engine's and the hook's
+    // futures would otherwise grow every process's run loop.
     Box::pin(async move {
-        let (id, name) = (child.id, child.name.clone());
-        if let Err(panic) = catch(fe.on_child_stopped(ctx, child)).await {
-            tracing::error!(%panic, child = %id, %name, "on_child_stopped panicked");
+        let Some(engine) = ctx.core().1 else {
+            msg.reject(SupervisorError::NotASupervisor);
+            return None;
+        };
+        let Handled { result, exited } = engine.handle(*msg).await;
+        if let Some(child) = exited {
+            let (id, name) = (child.id, child.name.clone());
+            if let Err(panic) = catch(fe.on_child_stopped(ctx, child)).await {
+                tracing::error!(%panic, child = %id, %name, "on_child_stopped panicked");
+            }
         }
+        result.err().map(|_| ExitReason::Shutdown)
     })
 }
 
