@@ -55,3 +55,10 @@ pub const GROUP_BACKOFF_MIN: Duration = Duration::from_millis(10);
 
 /// ... doubling up to this one.
 pub const GROUP_BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// At most this many ticks a [`MissPolicy::CatchUp`](crate::MissPolicy)
+/// timer delivers, or tries to, at one wake; the ticks due beyond it are
+/// dropped, counted and reported once (see the [timer docs](crate::timer)).
+/// It bounds the work of a wake whatever the interval: a 1 ns timer that
+/// wakes 1 ms late has a million ticks due.
+pub const CATCH_UP_MAX_TICKS: u64 = 1024;

@@ -126,7 +126,7 @@ pub use functional::{
 pub use message::Message;
 pub use request::{RequestError, ResponseToken};
 pub use status::{ActorStatus, Lifecycle};
-pub use stream::{StreamEvent, StreamId};
+pub use stream::{StreamEvent, StreamId, StreamItem};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
@@ -207,7 +207,7 @@ pub mod prelude {
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
         Attach, Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy,
         Outcome, RequestError, ResponseToken, Schema, SendError, Spawn, SpawnError, StopError,
-        StopReason, StreamEvent, Topology,
+        StopReason, StreamEvent, StreamItem, Topology,
     };
 }
 

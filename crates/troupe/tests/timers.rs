@@ -427,3 +427,81 @@ async fn a_timer_waiting_for_space_dies_with_its_actor() {
     tokio::task::yield_now().await;
     assert_eq!(Arc::strong_count(&s.token), 1);
 }
+
+/// Issue item 5: a 1 ns `CatchUp` timer has about a million ticks due at
+/// every wake (the timer wheel wakes it every 1 ms). Each wake tries at
+/// most `CATCH_UP_MAX_TICKS` of them, drops the rest in one report and
+/// yields: the actor still answers requests and stops at once.
+#[tokio::test(start_paused = true)]
+async fn a_nanosecond_catch_up_timer_does_not_stall_its_actor() {
+    use troupe::defaults::CATCH_UP_MAX_TICKS;
+    let s = setup("timers-catchup-1ns", 64).await;
+    let bound = Duration::from_secs(1);
+    s.clock
+        .send(Every(Duration::from_nanos(1), MissPolicy::CatchUp))
+        .await
+        .unwrap()
+        .unwrap();
+    sleep(10 * MS).await;
+    let (active, dropped) = tokio::time::timeout(bound, s.clock.send(Counts))
+        .await
+        .expect("the actor answers within a bounded (virtual) time")
+        .unwrap();
+    assert_eq!(active, 1);
+    // At least one wake with ~10^6 ticks due, of which at most the bound
+    // (in fact at most the mailbox's 64) were sent.
+    assert!(
+        dropped >= 1_000_000 - CATCH_UP_MAX_TICKS,
+        "dropped {dropped}"
+    );
+    let dead = s.system.dead_letter_count();
+    assert!(dead >= 1, "the drops are reported");
+    // One report per wake, not per tick: at most one wake per virtual ms.
+    let wakes = (Instant::now() - s.t0).as_millis() as u64 + 1;
+    assert!(dead <= wakes, "{dead} dead letters for {wakes} wakes");
+
+    sleep(10 * MS).await;
+    let (_, later) = tokio::time::timeout(bound, s.clock.send(Counts))
+        .await
+        .expect("the actor still answers")
+        .unwrap();
+    assert!(later >= dropped + 5_000_000, "{dropped} then {later}");
+    let wakes = (Instant::now() - s.t0).as_millis() as u64 + 1;
+    assert!(s.system.dead_letter_count() <= wakes);
+
+    let t = Instant::now();
+    tokio::time::timeout(bound, s.clock.stop(StopReason::Graceful))
+        .await
+        .expect("the actor stops within a bounded (virtual) time")
+        .unwrap();
+    assert_eq!(s.clock.wait_for_exit().await, ExitReason::Normal);
+    assert!(Instant::now() - t < bound);
+}
+
+/// The same on real time, where every wake finds ticks due at once: the
+/// timer task must yield between wakes or the actor (on the same thread)
+/// never runs. Bounded waits, no sleeps.
+#[tokio::test]
+async fn a_nanosecond_catch_up_timer_on_real_time_lets_its_actor_run() {
+    let s = setup("timers-catchup-1ns-real", 64).await;
+    let bound = Duration::from_secs(10);
+    s.clock
+        .send(Every(Duration::from_nanos(1), MissPolicy::CatchUp))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut last = 0;
+    for _ in 0..3 {
+        let (_, dropped) = tokio::time::timeout(bound, s.clock.send(Counts))
+            .await
+            .expect("the actor answers")
+            .unwrap();
+        assert!(dropped >= last);
+        last = dropped;
+    }
+    tokio::time::timeout(bound, s.clock.stop(StopReason::Graceful))
+        .await
+        .expect("the actor stops")
+        .unwrap();
+    assert_eq!(s.clock.wait_for_exit().await, ExitReason::Normal);
+}

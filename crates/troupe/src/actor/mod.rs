@@ -21,6 +21,7 @@ pub(crate) use children::ActorStart;
 pub(crate) use dispatch::dispatcher;
 pub(crate) use run::{prepare_keyed, spawn_keyed, start_in};
 
+use crate::core::restart::ChildExited;
 use crate::error::{BoxError, HandlerResult};
 use crate::exit::{ExitReason, StopReason};
 use crate::message::Message;
@@ -103,6 +104,47 @@ pub trait Actor: Send + Sized + 'static {
         reason: &ExitReason,
     ) -> impl Future<Output = ()> + Send {
         let _ = (ctx, reason);
+        async {}
+    }
+
+    /// Runs in a supervisor actor when one of its children exited by itself
+    /// (it ended, failed or was killed without the supervisor asking; not
+    /// when the supervisor stopped it: `stop_child`, a sibling's group
+    /// restart, its own shutdown). It runs in the supervisor's own loop,
+    /// between two messages, once the supervisor has acted on the exit:
+    /// [`ChildExited::decision`] says what it did, and
+    /// [`ctx.children()`](ActorContext::children) already shows it (a
+    /// restarted child runs again). With
+    /// [`RestartDecision::GaveUp`](crate::supervision::RestartDecision::GaveUp)
+    /// the children are stopped and the supervisor exits right after the
+    /// hook. A panic in the hook is logged at error level and the supervisor
+    /// goes on (the child's exit was already handled); the default does
+    /// nothing.
+    ///
+    /// [`ChildExited::decision`]: crate::supervision::ChildExited::decision
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::supervision::{ChildExited, RestartDecision};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// struct Sup;
+    /// impl Actor for Sup {
+    ///     async fn on_child_stopped(&mut self, ctx: &mut ActorContext<Self>, child: ChildExited) {
+    ///         if child.decision == RestartDecision::Restarted {
+    ///             println!("{} restarted: {:?}", child.name, ctx.children());
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn on_child_stopped(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        child: ChildExited,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, child);
         async {}
     }
 

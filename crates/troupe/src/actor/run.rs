@@ -19,7 +19,7 @@ use crate::core::config::ActorConfig;
 use crate::core::current::unhandled;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
-use crate::core::restart::{Engine, SupervisorConfig};
+use crate::core::restart::{ChildExited, Engine, SupervisorConfig};
 use crate::core::run_loop::{next, teardown, Frontend, Next};
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
@@ -100,6 +100,14 @@ impl<A: Actor> Frontend<ActorContext<A>> for Running<A> {
         reason: &ExitReason,
     ) -> impl Future<Output = ()> + Send {
         self.actor.on_stopped(ctx, reason)
+    }
+
+    fn on_child_stopped(
+        &mut self,
+        ctx: &mut ActorContext<A>,
+        child: ChildExited,
+    ) -> impl Future<Output = ()> + Send {
+        self.actor.on_child_stopped(ctx, child)
     }
 
     fn on_idle(&mut self) {

@@ -32,7 +32,7 @@ use crate::core::process::Shared;
 use crate::envelope::{Dispatcher, Envelope};
 use crate::error::{BoxError, SendError};
 use crate::message::Message;
-use stream::{StreamEvent, StreamId};
+use stream::{StreamEvent, StreamId, StreamItem};
 use timer::ScheduleBuilder;
 
 /// A context whose process accepts messages of type `M` from its own
@@ -100,7 +100,9 @@ pub trait Attach: DerefMut<Target = ContextCore> + Sized {
 
     /// Attaches a stream: each item arrives as a message, then its end as
     /// [`StreamEvent::Finished`]. The stream is polled only as fast as the
-    /// mailbox takes its items. See the [stream docs](stream).
+    /// mailbox takes its items. See the [stream docs](stream). The items
+    /// must be messages; [`add_item_stream`](Self::add_item_stream) takes
+    /// items of any type.
     fn add_stream<S>(&mut self, stream: S) -> StreamId
     where
         S: Stream + Send + 'static,
@@ -111,6 +113,24 @@ pub trait Attach: DerefMut<Target = ContextCore> + Sized {
         let event = <Self as Accepts<StreamEvent>>::dispatcher();
         let core: &mut ContextCore = self;
         core.streams.add(&core.shared, stream, item, event)
+    }
+
+    /// Attaches a stream of items of any type: each item `t` arrives as
+    /// the message [`StreamItem(t)`](StreamItem) (a struct actor implements
+    /// `Handler<StreamItem<T>>`), then its end as
+    /// [`StreamEvent::Finished`]. For items that are messages themselves,
+    /// [`add_stream`](Self::add_stream) delivers them as they are. See the
+    /// [stream docs](stream).
+    fn add_item_stream<S>(&mut self, stream: S) -> StreamId
+    where
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+        Self: Accepts<StreamItem<S::Item>> + Accepts<StreamEvent>,
+    {
+        let item = <Self as Accepts<StreamItem<S::Item>>>::dispatcher();
+        let event = <Self as Accepts<StreamEvent>>::dispatcher();
+        let core: &mut ContextCore = self;
+        core.streams.add_items(&core.shared, stream, item, event)
     }
 
     /// Attaches a stream of results: `Ok(t)` arrives as the message `t`,

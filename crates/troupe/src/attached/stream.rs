@@ -49,6 +49,12 @@
 //!   `futures` and `tokio-stream` build on) whose items are messages the
 //!   actor handles. Each item is sent to the actor by the actor itself, in
 //!   stream order, as a new trace.
+//! - [`Attach::add_item_stream`](crate::Attach::add_item_stream) attaches a
+//!   stream of items of any `Send + 'static` type, messages or not (`i32`,
+//!   `String`, a type of another crate): each item `t` arrives as the
+//!   message [`StreamItem(t)`](StreamItem), handled with
+//!   `Handler<StreamItem<T>>` or matched as `StreamItem::<T>(t)`. Everything
+//!   below holds for it too.
 //! - [`Attach::add_try_stream`](crate::Attach::add_try_stream) attaches a stream of `Result<T, E>`:
 //!   `Ok(t)` arrives as the message `t`, `Err(e)` as
 //!   [`StreamEvent::Error`], in order with the items; the stream goes on
@@ -80,7 +86,7 @@
 //! Streams are written once, over the process core: a struct actor's items
 //! go to its `Handler<S::Item>` (checked at compile time), a functional
 //! actor's arrive through `recv` (match `StreamEvent::Finished(id)` with
-//! `msg!`).
+//! `msg!`, and the items of `add_item_stream` as `StreamItem::<T>(t)`).
 
 use std::fmt;
 use std::future::poll_fn;
@@ -157,6 +163,72 @@ impl Message for StreamEvent {
     type Response = ();
 }
 
+/// One item of a stream of any type, as a message: what
+/// [`Attach::add_item_stream`](crate::Attach::add_item_stream) delivers for
+/// each item, so that a stream of `i32`, `String` or any other type that
+/// is not a [`Message`] (the orphan rule forbids implementing `Message`
+/// for a foreign type) can be attached.
+///
+/// It is a message for every `T: Send + 'static`, with the stable name
+/// `"troupe::StreamItem"` whatever `T` (a constant cannot depend on a type
+/// parameter's name), and a handler answers `()`. It cannot be copied for a
+/// multicast (its `T` may not be `Clone`), which a stream item never needs.
+///
+/// A struct actor implements `Handler<StreamItem<T>>`; a functional actor
+/// matches `StreamItem::<T>(x)` with [`msg!`](crate::msg) (the turbofish
+/// names `T`, which the pattern alone does not):
+///
+/// ```
+/// use troupe::prelude::*;
+/// use troupe::StreamItem;
+///
+/// #[derive(Default)]
+/// struct Sum { total: i64 }
+///
+/// impl Actor for Sum {
+///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+///         ctx.add_item_stream(tokio_stream::iter([1, 2, 3]));
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<StreamItem<i64>> for Sum {
+///     async fn handle(&mut self, StreamItem(n): StreamItem<i64>, _: &mut ActorContext<Self>) -> HandlerResult {
+///         self.total += n;
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<StreamEvent> for Sum {
+///     async fn handle(&mut self, event: StreamEvent, ctx: &mut ActorContext<Self>) -> HandlerResult {
+///         if let StreamEvent::Finished(_) = event {
+///             assert_eq!(self.total, 6);
+///             ctx.stop();
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let sum = Sum::default().spawn().await?;
+/// assert_eq!(sum.wait_for_exit().await, ExitReason::Normal);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamItem<T>(pub T);
+
+impl<T> StreamItem<T> {
+    /// The item.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: Send + 'static> Message for StreamItem<T> {
+    const NAME: &'static str = "troupe::StreamItem";
+    type Response = ();
+}
+
 fn envelope<M: Message>(msg: M, from: Addr, dispatcher: Option<Dispatcher>) -> Envelope {
     let mut env = Envelope::new(msg, from, TraceId::generate());
     env.dispatcher = dispatcher;
@@ -196,6 +268,27 @@ impl Streams {
             shared,
             stream,
             move |_, msg| envelope(msg, addr, item),
+            event,
+        )
+    }
+
+    /// Attaches a stream of any items, each sent as a [`StreamItem`].
+    pub(crate) fn add_items<S>(
+        &mut self,
+        shared: &Arc<Shared>,
+        stream: S,
+        item: Option<Dispatcher>,
+        event: Option<Dispatcher>,
+    ) -> StreamId
+    where
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        let addr = shared.addr;
+        self.attach(
+            shared,
+            stream,
+            move |_, it| envelope(StreamItem(it), addr, item),
             event,
         )
     }

@@ -5,7 +5,8 @@
 //! before the mailbox and handles everything that is not the front-end's
 //! business itself: the three stop tiers (asking the front-end only whether
 //! it vetoes a graceful stop), supervision traffic (fed to the process's
-//! restart engine, if it is a supervisor), the processed count. The
+//! restart engine, if it is a supervisor, then, for a child's own exit,
+//! to the front-end's `on_child_stopped`), the processed count. The
 //! front-end gets the envelopes, and a stop or exit decision to act on.
 //! When its run ends, [`teardown`] ends the incarnation the same way for
 //! every kind: timers and streams stop, `on_stopped` runs, children stop
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use super::launch::ExitGuard;
 use super::mailbox::Item;
 use super::process::{Shared, SysMsg};
-use super::restart::{Engine, SupMsg, SupervisorError};
+use super::restart::{ChildExited, Engine, Handled, SupMsg, SupervisorError};
 use crate::catch::{catch, BoxFuture};
 use crate::envelope::{Envelope, TraceId};
 use crate::error::StopError;
@@ -44,6 +45,19 @@ pub(crate) trait Frontend<C>: Send {
     /// The run ended (not by a kill): runs before the children stop.
     fn on_stopped(&mut self, ctx: &mut C, reason: &ExitReason) -> impl Future<Output = ()> + Send {
         let _ = (ctx, reason);
+        async {}
+    }
+
+    /// A child of this supervisor exited by itself and the restart engine
+    /// has acted on it (restarted it, or not): runs in the supervisor's
+    /// loop, after the engine, so that the context shows the engine's
+    /// decision. A panic here is logged and the supervisor goes on.
+    fn on_child_stopped(
+        &mut self,
+        ctx: &mut C,
+        child: ChildExited,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, child);
         async {}
     }
 
@@ -128,7 +142,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
                 ctx.core().0.request_stop(reason);
                 Some(Next::Stop(reason))
             }
-            SysMsg::Supervision(msg) => supervise(ctx, msg).await.map(Next::Exit),
+            SysMsg::Supervision(msg) => supervise(ctx, fe, msg).await.map(Next::Exit),
         }
     })
 }
@@ -160,26 +174,33 @@ fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
     Next::Envelope(env)
 }
 
-/// Feeds a supervision message to the process's engine. `Some` is the
-/// exit reason when the supervisor must exit: its restart budget is
-/// exceeded, and it exits with reason `shutdown`, as an OTP supervisor
-/// does, so that a transient parent does not restart it and a permanent
-/// one does.
-fn supervise<C: Incarnation>(ctx: &mut C, msg: Box<SupMsg>) -> BoxFuture<'_, Option<ExitReason>> {
-    // Boxed: supervision traffic is rare, and the engine's futures would
-    // otherwise grow every process's run loop.
+/// Feeds a supervision message to the process's engine, then, when a child
+/// exited by itself, tells the front-end (`on_child_stopped`, after the
+/// engine acted on the exit; a panic there is logged and the process goes
+/// on). `Some` is the exit reason when the supervisor must exit: its
+/// restart budget is exceeded, and it exits with reason `shutdown`, as an
+/// OTP supervisor does, so that a transient parent does not restart it and
+/// a permanent one does.
+fn supervise<'a, C: Incarnation, F: Frontend<C>>(
+    ctx: &'a mut C,
+    fe: &'a mut F,
+    msg: Box<SupMsg>,
+) -> BoxFuture<'a, Option<ExitReason>> {
+    // Boxed: supervision traffic is rare, and the engine's and the hook's
+    // futures would otherwise grow every process's run loop.
     Box::pin(async move {
-        match ctx.core().1 {
-            None => {
-                msg.reject(SupervisorError::NotASupervisor);
-                None
+        let Some(engine) = ctx.core().1 else {
+            msg.reject(SupervisorError::NotASupervisor);
+            return None;
+        };
+        let Handled { result, exited } = engine.handle(*msg).await;
+        if let Some(child) = exited {
+            let (id, name) = (child.id, child.name.clone());
+            if let Err(panic) = catch(fe.on_child_stopped(ctx, child)).await {
+                tracing::error!(%panic, child = %id, %name, "on_child_stopped panicked");
             }
-            Some(engine) => engine
-                .handle(*msg)
-                .await
-                .err()
-                .map(|_| ExitReason::Shutdown),
         }
+        result.err().map(|_| ExitReason::Shutdown)
     })
 }
 

@@ -79,8 +79,9 @@ mod worker;
 
 pub use crate::actor::ChildSpawnBuilder;
 pub use crate::core::restart::{
-    Backoff, ChildId, ChildInfo, ChildKey, ChildSpec, RestartStrategy, RestartType,
-    ShutdownStrategy, SupervisionEvent, SupervisorConfig, SupervisorError,
+    Backoff, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, RestartDecision,
+    RestartStrategy, RestartType, ShutdownStrategy, SupervisionEvent, SupervisorConfig,
+    SupervisorError,
 };
 pub use supervisor::{Supervisor, SupervisorRef};
 pub use worker::{process_fn, ProcessFn, ProcessShutdown, Supervisable, SupervisorFuture};

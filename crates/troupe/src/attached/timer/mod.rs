@@ -74,14 +74,26 @@
 //!   then the timer jumps to the first grid instant strictly after the
 //!   delivery. Missed grid instants send nothing; the grid never moves.
 //! - [`MissPolicy::CatchUp`]: the timer never waits for space: at each wake
-//!   it sends every grid tick that is due (the missed ones included) at once
-//!   with a non-blocking delivery. A tick that does not fit stops the burst:
-//!   it and the rest of the burst are dropped, counted
+//!   it sends the grid ticks that are due (the missed ones included) at once
+//!   with a non-blocking delivery, at most
+//!   [`CATCH_UP_MAX_TICKS`](crate::defaults::CATCH_UP_MAX_TICKS) (1024) of
+//!   them. A tick that does not fit stops the burst. The ticks of the wake
+//!   that were not sent (the one that did not fit, the rest of the burst,
+//!   and those due beyond the bound) are dropped: all counted
 //!   ([`ActorContext::dropped_timer_ticks`], metric
-//!   `troupe_timer_ticks_dropped_total`) and reported as dead letters with
-//!   [`DeadLetterReason::Overflow`](crate::DeadLetterReason). The grid never
-//!   moves. The work of a burst is proportional to the ticks missed: prefer
-//!   `Skip` for very short intervals.
+//!   `troupe_timer_ticks_dropped_total`) but reported *once* per wake, as
+//!   one dead letter with [`DeadLetterReason::Overflow`](crate::DeadLetterReason)
+//!   and one `tracing` debug event carrying the count (so
+//!   [`ActorSystem::dead_letter_count`](crate::ActorSystem::dead_letter_count)
+//!   grows by one per such wake, not per tick). The grid never moves: the
+//!   next wake is at the first grid instant after the ticks of this one.
+//!   After each wake the timer task yields to the runtime, so even an
+//!   interval far shorter than the runtime's timer resolution (a 1 ns timer
+//!   has about a million ticks due at each 1 ms wake) costs bounded work
+//!   per wake and never keeps the actor (its requests, its stop) or other
+//!   tasks from running. Prefer `Skip` for very short intervals all the
+//!   same: a `CatchUp` timer that is always behind delivers the bound and
+//!   drops the rest at every wake.
 //! - [`MissPolicy::Delay`]: the late tick is delivered (waiting for space);
 //!   the next one comes one interval after that delivery: the grid moves by
 //!   the delay. (Each tick is scheduled from the previous delivery, so in real
@@ -174,9 +186,10 @@ pub enum MissPolicy {
     /// grid (`start + k * interval`); missed ticks are not sent. The default.
     #[default]
     Skip,
-    /// Send every missed tick at once without waiting for mailbox space;
-    /// ticks that do not fit are dropped, counted and reported as dead
-    /// letters. The grid never moves.
+    /// Send the missed ticks at once without waiting for mailbox space, at
+    /// most [`CATCH_UP_MAX_TICKS`](crate::defaults::CATCH_UP_MAX_TICKS) per
+    /// wake; ticks that do not fit or exceed the bound are dropped, counted
+    /// and reported in one dead letter per wake. The grid never moves.
     CatchUp,
     /// Deliver the late tick, then restart the interval from that delivery.
     Delay,
@@ -339,7 +352,9 @@ impl ContextCore {
 
     /// Ticks this incarnation's timers dropped because the mailbox was full
     /// and they could not wait (a [`MissPolicy::CatchUp`] burst, or a
-    /// fail-fast mailbox). Each was also reported as a dead letter.
+    /// fail-fast mailbox), or because a `CatchUp` wake had more ticks due
+    /// than [`CATCH_UP_MAX_TICKS`](crate::defaults::CATCH_UP_MAX_TICKS).
+    /// The ticks one wake drops are reported as one dead letter.
     pub fn dropped_timer_ticks(&self) -> u64 {
         self.timers.dropped_ticks()
     }

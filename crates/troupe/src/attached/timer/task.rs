@@ -12,6 +12,7 @@ use crate::addr::Addr;
 use crate::attached::{self, Live, Sent};
 use crate::core::dead_letter::DeadLetterReason;
 use crate::core::process::Shared;
+use crate::defaults::CATCH_UP_MAX_TICKS;
 use crate::envelope::{Envelope, TraceId};
 
 /// Where a timer sends, and where it counts what it drops.
@@ -38,11 +39,15 @@ impl Target {
         }
     }
 
-    /// Sends `due` ticks at once without waiting; the first that does not
-    /// fit stops the burst, and it and the rest are dropped.
+    /// Sends the `due` ticks of one wake without waiting: at most
+    /// [`CATCH_UP_MAX_TICKS`] of them are tried, and the first that does
+    /// not fit stops the burst. Every tick not sent (the one that did not
+    /// fit, the rest of the burst, the ticks beyond the bound) is dropped,
+    /// in one report.
     fn burst(&self, make: &MakeEnvelope, due: u64) -> Result<(), Gone> {
         let shared = self.shared.upgrade().ok_or(Gone)?;
-        for sent in 0..due {
+        let tried = due.min(CATCH_UP_MAX_TICKS);
+        for sent in 0..tried {
             match attached::try_deliver(&shared, make()) {
                 Sent::Queued => {}
                 Sent::Full(env) => {
@@ -52,11 +57,14 @@ impl Target {
                 Sent::Gone => return Err(Gone),
             }
         }
+        if due > tried {
+            self.drop_ticks(&make(), due - tried);
+        }
         Ok(())
     }
 
-    /// Counts `n` dropped ticks (all like `env`) and reports each as a dead
-    /// letter.
+    /// Counts `n` dropped ticks (all like `env`) and reports them once: one
+    /// dead letter and one tracing event for the lot, whatever `n`.
     fn drop_ticks(&self, env: &Envelope, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
         metrics::counter!("troupe_timer_ticks_dropped_total").increment(n);
@@ -64,14 +72,12 @@ impl Target {
             addr = %self.addr,
             message = env.message_name(),
             dropped = n,
-            "timer ticks dropped: mailbox full"
+            "timer ticks dropped"
         );
         if let Some(shared) = self.shared.upgrade() {
-            for _ in 0..n {
-                shared
-                    .system
-                    .dead_letter(self.addr, env, DeadLetterReason::Overflow);
-            }
+            shared
+                .system
+                .dead_letter(self.addr, env, DeadLetterReason::Overflow);
         }
     }
 }
@@ -115,6 +121,11 @@ pub(super) async fn recurring(
             live.retire();
             return;
         };
+        if policy == MissPolicy::CatchUp {
+            // A tiny interval has ticks due at every wake: let the actor
+            // (and everything else on this thread) run between wakes.
+            tokio::task::yield_now().await;
+        }
         next = match policy {
             // The grid instant after the burst.
             MissPolicy::CatchUp => advance(next, interval, sent),

@@ -14,7 +14,9 @@ use tokio::time::Instant;
 use super::budget::RestartBudget;
 use super::child::{stop_incarnation, ChildInfo, ChildSpec, Link};
 use super::strategy::{RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
-use super::{ChildId, ChildKey, SupMsg, SupervisionEvent, SupervisorError};
+use super::{
+    ChildExited, ChildId, ChildKey, RestartDecision, SupMsg, SupervisionEvent, SupervisorError,
+};
 use crate::addr::Addr;
 use crate::core::process::{Shared, SysMsg};
 use crate::core::system::ActorSystem;
@@ -37,6 +39,14 @@ impl Template {
     pub(crate) fn make(&self, arg: Box<dyn Any + Send>) -> Option<ChildSpec> {
         (self.make)(arg)
     }
+}
+
+/// What the engine made of one supervision message.
+pub(crate) struct Handled {
+    /// `Err`: the supervisor must exit (its restart budget is exceeded).
+    pub(crate) result: Result<(), SupervisorError>,
+    /// A child that exited by itself, and what the engine did about it.
+    pub(crate) exited: Option<ChildExited>,
 }
 
 /// Where a supervisor's handle learns why it gave up (a budget exceeded, a
@@ -131,26 +141,34 @@ impl Engine {
         self.children.iter().position(|c| c.id == id)
     }
 
-    /// Handles one supervision message. `Err` means the supervisor must
-    /// exit abnormally (its budget is exceeded; its children are stopped).
-    pub(crate) async fn handle(&mut self, msg: SupMsg) -> Result<(), SupervisorError> {
-        match msg {
+    /// Handles one supervision message. `result` is `Err` when the
+    /// supervisor must exit abnormally (its budget is exceeded; its
+    /// children are stopped); `exited` says which child exited by itself
+    /// and what the engine did about it, for the front-end's hook.
+    pub(crate) async fn handle(&mut self, msg: SupMsg) -> Handled {
+        let result = match msg {
             SupMsg::ChildExit {
                 addr,
                 incarnation,
                 reason,
             } => return self.on_exit(addr, incarnation, reason).await,
-            SupMsg::Tick => return self.on_tick().await,
+            SupMsg::Tick => self.on_tick().await,
             SupMsg::Children(tx) => {
                 let _ = tx.send(Ok(self.children()));
+                Ok(())
             }
             SupMsg::StopChild(key, tx) => {
                 let _ = tx.send(self.stop_child(key).await);
+                Ok(())
             }
             SupMsg::AddChild(spec, tx) => {
                 let _ = tx.send(self.add_child(spec).await.map(|(id, _)| id));
+                Ok(())
             }
-            SupMsg::Adopt(spec, shared) => self.adopt(spec, shared),
+            SupMsg::Adopt(spec, shared) => {
+                self.adopt(spec, shared);
+                Ok(())
+            }
             SupMsg::FromTemplate(arg, type_name, tx) => {
                 let spec = self.template.as_ref().and_then(|t| t.make(arg));
                 let res = match spec {
@@ -158,9 +176,13 @@ impl Engine {
                     None => Err(SupervisorError::NoTemplate(type_name)),
                 };
                 let _ = tx.send(res);
+                Ok(())
             }
+        };
+        Handled {
+            result,
+            exited: None,
         }
-        Ok(())
     }
 
     /// Introspection, in start order.
@@ -265,18 +287,16 @@ impl Engine {
 
     /// A linked child ended. Stale reports (an incarnation the engine
     /// already stopped or replaced) are ignored.
-    async fn on_exit(
-        &mut self,
-        addr: Addr,
-        incarnation: u64,
-        reason: ExitReason,
-    ) -> Result<(), SupervisorError> {
+    async fn on_exit(&mut self, addr: Addr, incarnation: u64, reason: ExitReason) -> Handled {
         let Some(idx) = self
             .children
             .iter()
             .position(|c| c.shared.addr == addr && c.state == State::Running { incarnation })
         else {
-            return Ok(());
+            return Handled {
+                result: Ok(()),
+                exited: None,
+            };
         };
         let child = &mut self.children[idx];
         child.state = State::Stopped;
@@ -286,10 +306,10 @@ impl Engine {
         self.emit(SupervisionEvent::Exited {
             supervisor: self.name.to_string(),
             child: id,
-            name,
+            name: name.clone(),
             reason: reason.clone(),
         });
-        if self.no_restarts() || !restart.restarts_after(&reason) {
+        let (result, decision) = if self.no_restarts() || !restart.restarts_after(&reason) {
             // No restart: what waits in its mailbox will never be handled.
             self.children[idx].shared.close_for_good();
             let forget = restart == RestartType::Temporary
@@ -297,9 +317,28 @@ impl Engine {
             if forget && !self.stopping {
                 self.children.remove(idx);
             }
-            return Ok(());
+            (Ok(()), RestartDecision::NotRestarted)
+        } else {
+            let result = self.restart(id).await;
+            let state = self.index(id).map(|i| self.children[i].state);
+            let decision = match (&result, state) {
+                (Err(_), _) => RestartDecision::GaveUp,
+                (Ok(()), Some(State::Running { .. })) => RestartDecision::Restarted,
+                (Ok(()), Some(State::Restarting(_))) => RestartDecision::RestartPending,
+                (Ok(()), Some(State::Stopped) | None) => RestartDecision::NotRestarted,
+            };
+            (result, decision)
+        };
+        Handled {
+            result,
+            exited: Some(ChildExited {
+                id,
+                name,
+                addr,
+                reason,
+                decision,
+            }),
         }
-        self.restart(id).await
     }
 
     /// The children a restart of `failed` involves, in start order.

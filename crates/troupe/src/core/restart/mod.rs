@@ -25,7 +25,7 @@ pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 
-pub(crate) use engine::{Engine, Outcome, Template};
+pub(crate) use engine::{Engine, Handled, Outcome, Template};
 
 /// The id of a child within its supervisor: stays the same across restarts
 /// (unlike a plain process's address).
@@ -65,6 +65,55 @@ impl From<Addr> for ChildKey {
     fn from(addr: Addr) -> Self {
         ChildKey::Addr(addr)
     }
+}
+
+/// A child that exited by itself (the supervisor did not ask it to), and
+/// what its supervisor did about it: what a supervisor actor's
+/// [`Actor::on_child_stopped`](crate::Actor::on_child_stopped) gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildExited {
+    /// The child (its id stays the same across restarts).
+    pub id: ChildId,
+    /// The child's name.
+    pub name: String,
+    /// The address of the incarnation that exited (a restarted struct
+    /// actor keeps it; see [`ChildInfo::addr`] for the current one).
+    pub addr: Addr,
+    /// How it ended.
+    pub reason: ExitReason,
+    /// What the supervisor did about it, already done when the hook runs.
+    pub decision: RestartDecision,
+}
+
+impl ChildExited {
+    /// Whether the child runs again or will after its backoff delay.
+    pub fn will_restart(&self) -> bool {
+        matches!(
+            self.decision,
+            RestartDecision::Restarted | RestartDecision::RestartPending
+        )
+    }
+}
+
+/// What a supervisor did about a child that exited by itself (see
+/// [`ChildExited`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RestartDecision {
+    /// The child (with the rest of its strategy's group) was restarted: a
+    /// new incarnation runs.
+    Restarted,
+    /// The child will be restarted once its backoff delay has passed.
+    RestartPending,
+    /// The child is not restarted: its restart type says so for this exit
+    /// (a temporary child, a transient one that ended normally), the
+    /// supervisor or the system is shutting down, or its restart failed
+    /// for that reason.
+    NotRestarted,
+    /// The restart budget is exceeded: the supervisor has stopped its
+    /// children and exits with reason `shutdown` right after the hook.
+    GaveUp,
 }
 
 /// What a supervisor did, as reported to an observer
