@@ -2,7 +2,6 @@
 
 use std::any::TypeId;
 use std::future::Future;
-use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -102,13 +101,28 @@ impl Drop for ExitGuard {
     }
 }
 
-/// A process's task body: dropped before its end (the task was aborted),
-/// it drops its state so that response tokens in it answer `Gone`.
-struct GoneOnDrop<F>(ManuallyDrop<F>);
+pin_project_lite::pin_project! {
+    /// A process's task body: dropped before its end (the task was
+    /// aborted), it drops its state so that response tokens in it answer
+    /// `Gone`.
+    struct GoneOnDrop<F> {
+        #[pin]
+        inner: Option<F>,
+    }
+
+    impl<F> PinnedDrop for GoneOnDrop<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // A body that ran to its end holds nothing any more; one that
+            // did not was killed.
+            let mut inner = this.project().inner;
+            dropping_aborted(|| inner.set(None));
+        }
+    }
+}
 
 impl<F> GoneOnDrop<F> {
     fn new(fut: F) -> Self {
-        Self(ManuallyDrop::new(fut))
+        Self { inner: Some(fut) }
     }
 }
 
@@ -116,20 +130,10 @@ impl<F: Future> Future for GoneOnDrop<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: the inner future is structurally pinned: it is never
-        // moved out of `self`, and `drop` drops it in place.
-        unsafe { self.map_unchecked_mut(|s| &mut *s.0) }.poll(cx)
-    }
-}
-
-impl<F> Drop for GoneOnDrop<F> {
-    fn drop(&mut self) {
-        // A body that ran to its end holds nothing any more; one that did
-        // not was killed.
-        dropping_aborted(|| {
-            // SAFETY: the inner future is dropped once, here, and never
-            // used again.
-            unsafe { ManuallyDrop::drop(&mut self.0) }
-        });
+        match self.project().inner.as_pin_mut() {
+            Some(inner) => inner.poll(cx),
+            // Only dropping empties it.
+            None => Poll::Pending,
+        }
     }
 }
