@@ -62,10 +62,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: hotpath <tell|ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let total = runtime.block_on(run(&workload, n))?;
+    // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it
+    // (wall time, not instruction counts).
+    let threads: usize = std::env::var("HOTPATH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let total = if threads == 0 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(run(&workload, n))?
+    } else {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?;
+        let started = std::time::Instant::now();
+        let w = workload.clone();
+        let total = runtime.block_on(async move {
+            let workload = w;
+            tokio::spawn(async move { run(&workload, n).await.map_err(|e| e.to_string()) })
+                .await
+                .map_err(|e| e.to_string())?
+        })?;
+        eprintln!("{:?}", started.elapsed());
+        total
+    };
     let expected = if workload == "tell" { n } else { 0 };
     if total != expected {
         return Err(format!("{workload}: got {total}, expected {expected}").into());

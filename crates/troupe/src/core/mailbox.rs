@@ -74,6 +74,8 @@ struct State {
     rx_waker: Option<Waker>,
     waiting_senders: usize,
     dropped: u64,
+    /// Envelopes taken by the process (handed to its front-end).
+    taken: u64,
 }
 
 /// A bounded multi-producer single-consumer queue of envelopes.
@@ -98,6 +100,7 @@ impl Mailbox {
                 rx_waker: None,
                 waiting_senders: 0,
                 dropped: 0,
+                taken: 0,
             }),
             space: Notify::new(),
             capacity: capacity.max(1),
@@ -116,6 +119,11 @@ impl Mailbox {
 
     pub(crate) fn len(&self) -> usize {
         self.state.lock().queue.len()
+    }
+
+    /// Envelopes taken by the process so far (its processed count).
+    pub(crate) fn taken(&self) -> u64 {
+        self.state.lock().taken
     }
 
     pub(crate) fn dropped(&self) -> u64 {
@@ -213,6 +221,7 @@ impl Mailbox {
             return Poll::Ready(Some(Item::Sys(sys)));
         }
         if let Some(env) = st.queue.pop_front() {
+            st.taken += 1;
             let wake_sender = st.waiting_senders > 0;
             drop(st);
             if wake_sender {
@@ -249,6 +258,7 @@ impl Mailbox {
             return Some(Item::Sys(sys));
         }
         let env = st.queue.pop_front()?;
+        st.taken += 1;
         let wake_sender = st.waiting_senders > 0;
         drop(st);
         if wake_sender {

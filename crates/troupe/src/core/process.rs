@@ -61,9 +61,11 @@ pub(crate) struct Shared {
     lifecycle: AtomicU8,
     /// The stop the current incarnation accepted (a `StopReason` + 1), or 0.
     stop_request: AtomicU8,
-    /// Envelopes handed to the front-end, and failed handlings: written by
-    /// the process alone, read by status snapshots without its help.
-    processed: AtomicU64,
+    /// Failed handlings: written by the process alone (rarely), read by
+    /// status snapshots without its help. (Envelopes taken are counted by
+    /// the mailbox, under the lock it takes anyway: a counter of its own
+    /// written per message would share a cache line with what senders
+    /// read, and slow them down.)
     failures: AtomicU64,
     exit: Mutex<ExitState>,
     exited: Notify,
@@ -122,7 +124,6 @@ impl Shared {
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
             stop_request: AtomicU8::new(NO_STOP),
-            processed: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
@@ -184,13 +185,6 @@ impl Shared {
         }
     }
 
-    /// Counts an envelope handed to the front-end (the process is the only
-    /// writer: no read-modify-write needed).
-    pub(crate) fn count_processed(&self) {
-        let n = self.processed.load(Ordering::Relaxed);
-        self.processed.store(n + 1, Ordering::Relaxed);
-    }
-
     /// Counts a failed handling.
     pub(crate) fn count_failure(&self) {
         let n = self.failures.load(Ordering::Relaxed);
@@ -208,7 +202,7 @@ impl Shared {
             lifecycle: self.lifecycle(),
             mailbox_len: self.mailbox.len(),
             mailbox_capacity: self.mailbox.capacity(),
-            processed: self.processed.load(Ordering::Relaxed),
+            processed: self.mailbox.taken(),
             failures: self.failures.load(Ordering::Relaxed),
             dropped: self.mailbox.dropped(),
             uptime: self.started_at.elapsed(),

@@ -6,7 +6,7 @@
 //! business itself: the three stop tiers (asking the front-end only whether
 //! it vetoes a graceful stop), supervision traffic (fed to the process's
 //! restart engine, if it is a supervisor, then, for a child's own exit,
-//! to the front-end's `on_child_stopped`), the processed count. The
+//! to the front-end's `on_child_stopped`). The
 //! front-end gets the envelopes, and a stop or exit decision to act on.
 //! When its run ends, [`teardown`] ends the incarnation the same way for
 //! every kind: timers and streams stop, `on_stopped` runs, children stop
@@ -168,7 +168,6 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
 }
 
 fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
-    ctx.core().0.count_processed();
     ctx.set_trace(env.trace_id);
     super::current::set_current_trace(env.trace_id);
     Next::Envelope(env)
