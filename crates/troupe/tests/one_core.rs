@@ -725,3 +725,39 @@ async fn status_answers_while_a_handler_is_stuck() {
     assert_eq!(actor.exit_reason(), Some(ExitReason::Normal));
     timeout(BOUND, system.shutdown()).await.expect("in time");
 }
+
+struct Leaf;
+impl Actor for Leaf {}
+
+struct Parent;
+impl Actor for Parent {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.spawn_child(|| Leaf)
+            .named("leaf-1")
+            .restart_type(RestartType::Temporary)
+            .await?;
+        ctx.spawn_child(|| Leaf).named("leaf-2").await?;
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn status_reports_the_number_of_live_children() {
+    let system = ActorSystem::create("one-core-status-children").unwrap();
+    let parent = Parent
+        .spawn()
+        .on_system(&system)
+        .supervised()
+        .await
+        .unwrap();
+    assert_eq!(parent.get_status().await.unwrap().children, 2);
+    let leaf = system.get::<Leaf>("leaf-1").unwrap();
+    leaf.stop(StopReason::Graceful).await.unwrap();
+    // Answered once the supervisor handled the exit (a temporary child is
+    // not restarted).
+    assert_eq!(parent.children().await.unwrap().len(), 1);
+    assert_eq!(parent.get_status().await.unwrap().children, 1);
+    let lonely = Leaf.spawn().on_system(&system).await.unwrap();
+    assert_eq!(lonely.get_status().await.unwrap().children, 0);
+    system.shutdown().await;
+}
