@@ -36,7 +36,13 @@ impl Handler<Get> for Sum {
 }
 
 async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> {
-    let actor = Sum::default().spawn().await?;
+    // HOTPATH_SYSTEM=1: on a system of its own rather than the default one.
+    let actor = if std::env::var("HOTPATH_SYSTEM").is_ok() {
+        let system = ActorSystem::create(format!("hotpath-{}", std::process::id()))?;
+        Sum::default().spawn().on_system(&system).await?
+    } else {
+        Sum::default().spawn().await?
+    };
     let total = match workload {
         "tell" => {
             for _ in 0..n {
