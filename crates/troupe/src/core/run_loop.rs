@@ -180,14 +180,13 @@ fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
 /// restart budget is exceeded, and it exits with reason `shutdown`, as an
 /// OTP supervisor does, so that a transient parent does not restart it and
 /// a permanent one does.
-fn supervise<'a, C: Incarnation, F: Frontend<C>>(
-    ctx: &'a mut C,
-    fe: &'a mut F,
+async fn supervise<C: Incarnation, F: Frontend<C>>(
+    ctx: &mut C,
+    fe: &mut F,
     msg: Box<SupMsg>,
-) -> BoxFuture<'a, Option<ExitReason>> {
-    // Boxed: supervision traffic is rare, and the engine's and the hook's
-    // futures would otherwise grow every process's run loop.
-    Box::pin(async move {
+) -> Option<ExitReason> {
+    // Runs inside `system`'s boxed future, off the envelope path.
+    {
         let Some(engine) = ctx.core().1 else {
             msg.reject(SupervisorError::NotASupervisor);
             return None;
@@ -200,7 +199,7 @@ fn supervise<'a, C: Incarnation, F: Frontend<C>>(
             }
         }
         result.err().map(|_| ExitReason::Shutdown)
-    })
+    }
 }
 
 /// Ends an incarnation, the same way for every kind of process: its timers

@@ -237,35 +237,12 @@ impl Engine {
                 return Err(e);
             }
         };
-        self.emit(SupervisionEvent::Started {
-            supervisor: self.name.to_string(),
-            child: id,
-            name: spec.name.to_string(),
-            addr: shared.addr,
-            restart: false,
-        });
-        self.children.push(Child {
-            id,
-            state: State::Running {
-                incarnation: shared.incarnation(),
-            },
-            shared: shared.clone(),
-            spec,
-            restarts: 0,
-            last_exit: None,
-        });
+        self.join(id, spec, shared.clone());
         Ok((id, shared))
     }
 
-    /// Supervises a child started elsewhere (a group's keyed actor).
-    fn adopt(&mut self, spec: ChildSpec, shared: Arc<Shared>) {
-        if self.stopping {
-            // Its children were stopped already: so is this one.
-            shared.request_shutdown();
-            return;
-        }
-        let id = ChildId(self.next_id);
-        self.next_id += 1;
+    /// A started child joins the children, last.
+    fn join(&mut self, id: ChildId, spec: ChildSpec, shared: Arc<Shared>) {
         self.emit(SupervisionEvent::Started {
             supervisor: self.name.to_string(),
             child: id,
@@ -283,6 +260,18 @@ impl Engine {
             restarts: 0,
             last_exit: None,
         });
+    }
+
+    /// Supervises a child started elsewhere (a group's keyed actor).
+    fn adopt(&mut self, spec: ChildSpec, shared: Arc<Shared>) {
+        if self.stopping {
+            // Its children were stopped already: so is this one.
+            shared.request_shutdown();
+            return;
+        }
+        let id = ChildId(self.next_id);
+        self.next_id += 1;
+        self.join(id, spec, shared);
     }
 
     /// A linked child ended. Stale reports (an incarnation the engine
