@@ -110,6 +110,7 @@ mod topology;
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
+pub use crate::core::recipient::Recipient;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
@@ -206,8 +207,8 @@ pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
         Attach, Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy,
-        Outcome, RequestError, ResponseToken, Schema, SendError, Spawn, SpawnError, StopError,
-        StopReason, StreamEvent, StreamItem, Topology,
+        Outcome, Recipient, RequestError, ResponseToken, Schema, SendError, Spawn, SpawnError,
+        StopError, StopReason, StreamEvent, StreamItem, Topology,
     };
 }
 

@@ -12,6 +12,7 @@ use crate::addr::{ActorMeta, Addr};
 use crate::core::current::current;
 use crate::core::delivery;
 use crate::core::process::Shared;
+use crate::core::recipient::Recipient;
 use crate::core::system::ActorSystem;
 use crate::envelope::Envelope;
 use crate::error::{SendError, StopError};
@@ -59,6 +60,15 @@ impl<A: Actor> ActorRef<A> {
         let mut env = Envelope::new(msg, sender, trace);
         env.dispatcher = Some(dispatcher::<A, M>());
         env
+    }
+
+    /// A handle to this actor typed by the message `M` alone (see
+    /// [`Recipient`]): it forgets the actor's type.
+    pub fn recipient<M: Message>(&self) -> Recipient<M>
+    where
+        A: Handler<M>,
+    {
+        Recipient::new(self.shared.clone(), Some(dispatcher::<A, M>()))
     }
 
     /// Sends a fire-and-forget message, waiting for mailbox space if the
@@ -248,5 +258,11 @@ impl<A> fmt::Debug for ActorRef<A> {
             .field("addr", &self.shared.addr)
             .field("meta", &self.shared.meta)
             .finish()
+    }
+}
+
+impl<A: Handler<M>, M: Message> From<ActorRef<A>> for Recipient<M> {
+    fn from(actor: ActorRef<A>) -> Self {
+        Recipient::new(actor.shared, Some(dispatcher::<A, M>()))
     }
 }

@@ -6,8 +6,8 @@
 //! - [`run_loop`]: THE run loop (system channel first, stop tiers, exit,
 //!   teardown), into which each front-end plugs through a small trait;
 //! - [`launch`]: the one way a process task is started;
-//! - [`delivery`]: the one delivery and request path;
-
+//! - [`delivery`]: the one delivery and request path, and [`recipient`]
+//!   over it: handles typed by the message;
 //! - [`restart`]: the one restart engine;
 //! - [`system`]: registry, dead letters, runtimes, coordinated shutdown.
 
@@ -18,6 +18,7 @@ pub(crate) mod delivery;
 pub(crate) mod launch;
 pub(crate) mod mailbox;
 pub(crate) mod process;
+pub(crate) mod recipient;
 pub(crate) mod restart;
 pub(crate) mod run_loop;
 pub(crate) mod runtime;

@@ -4,8 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mounted::GroupRuntime;
+use crate::addr::Addr;
+use crate::catch::BoxFuture;
 use crate::core::current::current;
 use crate::core::delivery::{self, Deliver};
+use crate::core::recipient::{Recipient, Target};
 use crate::core::system::ActorSystem;
 use crate::defaults::REQUEST_TIMEOUT;
 use crate::envelope::Envelope;
@@ -34,6 +37,12 @@ impl GroupRef {
     /// The group's name.
     pub fn name(&self) -> &str {
         &self.runtime.name
+    }
+
+    /// A handle to this group typed by the message `M` alone (see
+    /// [`Recipient`]): what takes it is the group's router.
+    pub fn recipient<M: Message>(&self) -> Recipient<M> {
+        Recipient::new(Arc::new(GroupTarget(self.runtime.clone())), None)
     }
 
     /// Sends a fire-and-forget message, waiting for mailbox space.
@@ -67,6 +76,41 @@ impl GroupRef {
         timeout: Option<Duration>,
     ) -> Result<M::Response, RequestError> {
         delivery::request(&self.runtime, msg, None, timeout).await
+    }
+}
+
+impl<M: Message> From<GroupRef> for Recipient<M> {
+    fn from(group: GroupRef) -> Self {
+        group.recipient()
+    }
+}
+
+/// A group behind a [`Recipient`].
+struct GroupTarget(Arc<GroupRuntime>);
+
+impl Target for GroupTarget {
+    fn deliver_boxed(&self, env: Envelope) -> BoxFuture<'_, Result<(), SendError<Envelope>>> {
+        Box::pin(self.0.deliver(env))
+    }
+
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        Deliver::try_deliver(&self.0, env)
+    }
+
+    fn process(&self) -> Option<Addr> {
+        None
+    }
+
+    fn request_timeout(&self) -> Option<Duration> {
+        Some(REQUEST_TIMEOUT)
+    }
+
+    fn is_alive(&self) -> bool {
+        self.0.is_mounted()
+    }
+
+    fn describe(&self) -> String {
+        format!("group {}", self.0.name)
     }
 }
 

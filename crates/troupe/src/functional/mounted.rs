@@ -58,6 +58,14 @@ pub(crate) struct GroupRuntime {
 struct Functional;
 
 impl GroupRuntime {
+    /// Whether the group's supervisor still runs (messages can reach it).
+    pub(crate) fn is_mounted(&self) -> bool {
+        self.supervisor
+            .lock()
+            .upgrade()
+            .is_some_and(|s| s.is_alive())
+    }
+
     pub(crate) fn new(name: Cow<'static, str>, schema: Schema, system: ActorSystem) -> Arc<Self> {
         Arc::new(Self {
             name,
