@@ -1,6 +1,6 @@
 //! How processes are asked to stop, and how they end.
 
-/// How to stop an actor: the three tiers of termination.
+/// How to stop an actor: the three tiers of termination, and drain.
 ///
 /// ```no_run
 /// # use troupe::prelude::*;
@@ -8,6 +8,7 @@
 /// handle.stop(StopReason::Graceful).await?; // tier 1: `pre_stop` may veto
 /// handle.stop(StopReason::Shutdown).await?; // tier 2: no veto, `on_stopped` runs
 /// handle.stop(StopReason::Kill).await?;     // tier 3: bypasses every hook
+/// handle.stop(StopReason::Drain).await?;    // what is queued first, then stop
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,6 +22,22 @@ pub enum StopReason {
     /// Tier 3: aborts the task at its next await point; no hook runs. Exits
     /// with [`ExitReason::Killed`].
     Kill,
+    /// Drain then stop: the mailbox refuses new messages at once (senders
+    /// get [`SendError::Closed`](crate::SendError::Closed), requests
+    /// [`RequestError::Gone`](crate::RequestError::Gone)), the process
+    /// handles everything already queued, then stops as a tier-2 stop does
+    /// (`on_stopped` runs) and exits with [`ExitReason::Normal`]. No veto.
+    ///
+    /// Bounded: past the stopper's deadline (see
+    /// [`ActorRef::drain`](crate::ActorRef::drain)) it escalates to
+    /// [`Shutdown`](StopReason::Shutdown) (what is still queued becomes
+    /// dead letters; the exit reason is then `Shutdown`), and past one
+    /// more control wait to [`Kill`](StopReason::Kill), as an OTP
+    /// supervisor's shutdown timeout ends in `brutal_kill`. A functional
+    /// actor drains on every stop already: its `recv` yields what is
+    /// queued, then `None`. A plain process has no mailbox: drain stops it
+    /// as a graceful stop does.
+    Drain,
 }
 
 /// How a process ended, in Erlang/OTP terms.

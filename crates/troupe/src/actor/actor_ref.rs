@@ -153,6 +153,40 @@ impl<A: Actor> ActorRef<A> {
         self.shared.stop(reason, self.shared.control_wait()).await
     }
 
+    /// Drains the actor, then stops it (see [`StopReason::Drain`]): new
+    /// messages are refused at once, the queued ones are handled, then it
+    /// exits with [`ExitReason::Normal`]. Past `deadline` it escalates to
+    /// a shutdown (exit reason `Shutdown`; what is still queued becomes
+    /// dead letters), and past one more control wait to a kill. Returns
+    /// once it has exited; `stop(StopReason::Drain)` is the same with the
+    /// control wait (5 s by default) as the deadline.
+    ///
+    /// ```
+    /// # use troupe::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[message] struct Job;
+    /// # #[derive(Default)] struct Worker(u32);
+    /// # impl Actor for Worker {}
+    /// # impl Handler<Job> for Worker {
+    /// #     async fn handle(&mut self, _: Job, _: &mut ActorContext<Self>) -> HandlerResult {
+    /// #         self.0 += 1;
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = Worker::default().spawn().await?;
+    /// for _ in 0..10 {
+    ///     worker.notify(Job).await?;
+    /// }
+    /// worker.drain(Duration::from_secs(1)).await?;
+    /// assert_eq!(worker.exit_reason(), Some(ExitReason::Normal));
+    /// assert!(matches!(worker.notify(Job).await, Err(SendError::Closed(_))));
+    /// # Ok(()) }
+    /// ```
+    pub async fn drain(&self, deadline: Duration) -> Result<(), StopError> {
+        self.shared.drain(deadline).await
+    }
+
     /// Kills the actor: the same as `stop(StopReason::Kill)`. An actor
     /// still in its `pre_start` ends at once; its spawn fails with
     /// [`SpawnError::Killed`](crate::SpawnError::Killed). Requests its

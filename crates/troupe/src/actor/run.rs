@@ -313,7 +313,8 @@ fn serve<A: Actor>(
                 Next::Envelope(env) => env,
                 Next::Stop(stop) => break stop.exit_reason(),
                 Next::Exit(reason) => break reason,
-                Next::Closed => break ExitReason::Shutdown,
+                // Drained (see `StopReason::Drain`).
+                Next::Closed => break ExitReason::Normal,
             };
             ctx.sender = env.sender;
             // A typed send carries its handler; an envelope that came by

@@ -164,14 +164,20 @@ impl Shared {
         self.lifecycle.load(Ordering::Acquire) != STOPPED
     }
 
-    /// Records a stop the running incarnation accepted (a shutdown wins
-    /// over a graceful stop).
+    /// Records a stop the running incarnation accepted (a shutdown or a
+    /// kill wins over a graceful stop or a drain).
     pub(crate) fn request_stop(&self, reason: StopReason) {
-        let code = reason as u8 + 1;
+        let code = match reason {
+            StopReason::Graceful => 1,
+            StopReason::Shutdown => 2,
+            StopReason::Kill => 3,
+            StopReason::Drain => 4,
+        };
+        let wins = matches!(reason, StopReason::Shutdown | StopReason::Kill);
         let _ = self
             .stop_request
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
-                (old == NO_STOP || reason == StopReason::Shutdown).then_some(code)
+                (old == NO_STOP || wins).then_some(code)
             });
     }
 
@@ -181,6 +187,7 @@ impl Shared {
             NO_STOP => None,
             1 => Some(StopReason::Graceful),
             2 => Some(StopReason::Shutdown),
+            4 => Some(StopReason::Drain),
             _ => Some(StopReason::Kill),
         }
     }
@@ -459,6 +466,9 @@ impl Shared {
     /// Sends a stop request through the system channel and waits (bounded)
     /// for the incarnation running now to end.
     pub(crate) async fn stop(&self, reason: StopReason, wait: Duration) -> Result<(), StopError> {
+        if reason == StopReason::Drain {
+            return self.drain(wait).await;
+        }
         // The incarnation stopped here: a supervisor may restart the
         // process in place before this waits, and then the new one runs.
         let incarnation = self.incarnation();
@@ -500,6 +510,45 @@ impl Shared {
         match tokio::time::timeout(wait, outcome).await {
             Ok(res) => res,
             Err(_) => Err(StopError::Timeout(wait)),
+        }
+    }
+
+    /// Drains the running incarnation (see [`StopReason::Drain`]) and waits
+    /// for its exit; past `deadline`, escalates to a shutdown, and past one
+    /// more control wait, to a kill.
+    pub(crate) async fn drain(&self, deadline: Duration) -> Result<(), StopError> {
+        let incarnation = self.incarnation();
+        let msg = SysMsg::Stop {
+            reason: StopReason::Drain,
+            veto: None,
+        };
+        if self.mailbox.push_sys(msg).is_err() {
+            return Ok(()); // already gone
+        }
+        if tokio::time::timeout(deadline, self.wait_exit_of(incarnation))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tracing::debug!(addr = %self.addr, ?deadline, "drain past its deadline: shutdown");
+        let wait = self.control_wait();
+        let shutdown = SysMsg::Stop {
+            reason: StopReason::Shutdown,
+            veto: None,
+        };
+        if self.mailbox.push_sys(shutdown).is_ok()
+            && tokio::time::timeout(wait, self.wait_exit_of(incarnation))
+                .await
+                .is_ok()
+        {
+            return Ok(());
+        }
+        tracing::debug!(addr = %self.addr, ?wait, "shutdown past its wait: kill");
+        self.kill();
+        match tokio::time::timeout(wait, self.wait_exit_of(incarnation)).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(StopError::Timeout(deadline + wait * 2)),
         }
     }
 

@@ -89,6 +89,7 @@ impl StopReason {
             StopReason::Graceful => ExitReason::Normal,
             StopReason::Shutdown => ExitReason::Shutdown,
             StopReason::Kill => ExitReason::Killed,
+            StopReason::Drain => ExitReason::Normal,
         }
     }
 }
@@ -122,6 +123,18 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
 ) -> BoxFuture<'a, Option<Next>> {
     Box::pin(async move {
         match msg {
+            // Drain: the mailbox closes and the loop goes on; `next` says
+            // `Closed` once what was queued is handled.
+            SysMsg::Stop {
+                reason: StopReason::Drain,
+                ..
+            } => {
+                let shared = ctx.core().0;
+                shared.request_stop(StopReason::Drain);
+                shared.set_stopping();
+                shared.mailbox.close();
+                None
+            }
             SysMsg::Stop { reason, veto } => {
                 if reason == StopReason::Graceful {
                     match catch(fe.pre_stop(ctx, reason)).await {
@@ -158,6 +171,15 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
         };
         match item {
             Item::Msg(env) => return Some(envelope(ctx, env)),
+            Item::Sys(SysMsg::Stop {
+                reason: StopReason::Drain,
+                ..
+            }) => {
+                let shared = ctx.core().0;
+                shared.request_stop(StopReason::Drain);
+                shared.set_stopping();
+                shared.mailbox.close();
+            }
             Item::Sys(SysMsg::Stop { reason, .. }) => {
                 ctx.core().0.request_stop(reason);
                 return Some(Next::Stop(reason));

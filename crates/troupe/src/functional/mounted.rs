@@ -380,7 +380,7 @@ async fn run(group: Arc<GroupRuntime>, exec: ExecFn, shared: Arc<Shared>, guard:
     };
     let reason = match (failure, shared.stop_requested()) {
         (Some(e), _) => ExitReason::Failed(e),
-        (None, Some(StopReason::Graceful) | None) => ExitReason::Normal,
+        (None, Some(StopReason::Graceful | StopReason::Drain) | None) => ExitReason::Normal,
         (None, Some(_)) => ExitReason::Shutdown,
     };
     let mut core = ContextCore::new(shared.clone(), TraceId::generate());

@@ -234,7 +234,12 @@ async fn run(
                 Next::Exit(reason) => break reason,
                 // A process has no mailbox of its own: nothing handles it.
                 Next::Envelope(env) => unhandled(env),
-                Next::Closed => channel_open = false,
+                // Drained: a process has nothing queued, so a drain is
+                // a graceful stop.
+                Next::Closed => {
+                    channel_open = false;
+                    let _ = trigger.send(true);
+                }
             },
             res = CatchUnwind(&mut fut) => break match res {
                 Ok(Ok(())) => match ctx.shared.stop_requested() {
