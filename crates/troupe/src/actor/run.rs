@@ -14,15 +14,17 @@ use tokio::sync::oneshot;
 use super::dispatch::{Handled, HandlerFn};
 use super::{Actor, ActorContext, ActorRef, Failure, FailureCause};
 use crate::addr::ActorMeta;
-use crate::catch::{catch, CatchUnwind};
+use crate::catch::{catch, BoxFuture, CatchUnwind};
 use crate::core::config::ActorConfig;
 use crate::core::current::unhandled;
 use crate::core::launch::{self, ExitGuard};
+use crate::core::link::Exit;
+use crate::core::monitor::Down;
 use crate::core::process::Shared;
 use crate::core::restart::{ChildExited, Engine, SupervisorConfig};
 use crate::core::run_loop::{next, teardown, Frontend, Next};
 use crate::core::system::ActorSystem;
-use crate::envelope::TraceId;
+use crate::envelope::{Envelope, TraceId};
 use crate::error::SpawnError;
 use crate::exit::{ExitReason, StopReason};
 use crate::future_slot::FutureSlot;
@@ -306,43 +308,58 @@ fn serve<A: Actor>(
     );
     async move {
         let reason = loop {
-            if ctx.stop_requested {
-                break ExitReason::Normal;
+            if ctx.core.stop_requested {
+                break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
-            let env = match next(&mut ctx, &mut run).await {
-                Next::Envelope(env) => env,
+            let (message, is_request, cause) = match next(&mut ctx, &mut run).await {
+                Next::Envelope(env) => {
+                    ctx.sender = env.sender;
+                    // A typed send carries its handler; an envelope that
+                    // came by address alone is looked up in the receiver's
+                    // table.
+                    let dispatcher = env
+                        .dispatcher
+                        .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
+                    let Some(handler) =
+                        dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
+                    else {
+                        unhandled(env);
+                        continue;
+                    };
+                    let is_request = env.payload.is_request();
+                    let message = env.payload.name();
+                    let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
+                    let cause = match CatchUnwind(&mut fut).await {
+                        Ok(Handled::Done) => continue,
+                        Ok(Handled::NotifyFailed(e)) => {
+                            drop(fut);
+                            FailureCause::Error(e)
+                        }
+                        Ok(Handled::RequestFailed(e)) => {
+                            drop(fut);
+                            ctx.shared().count_failure();
+                            break ExitReason::Failed(format!("{message}: {e}"));
+                        }
+                        Err(panic) => {
+                            drop_failed(fut);
+                            FailureCause::Panic(panic)
+                        }
+                    };
+                    (message, is_request, cause)
+                }
+                // A `Down` or a trapped `Exit`: its hook fails as a
+                // fire-and-forget message's handler does.
+                Next::Signal(env) => {
+                    ctx.sender = env.sender;
+                    let message = env.message_name();
+                    match on_signal(&mut run.actor, &mut ctx, env).await {
+                        None => continue,
+                        Some(cause) => (message, false, cause),
+                    }
+                }
                 Next::Stop(stop) => break stop.exit_reason(),
                 Next::Exit(reason) => break reason,
                 Next::Closed => break ExitReason::Shutdown,
-            };
-            ctx.sender = env.sender;
-            // A typed send carries its handler; an envelope that came by
-            // address alone is looked up in the receiver's table.
-            let dispatcher = env
-                .dispatcher
-                .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
-            let Some(handler) = dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>()) else {
-                unhandled(env);
-                continue;
-            };
-            let is_request = env.payload.is_request();
-            let message = env.payload.name();
-            let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
-            let cause = match CatchUnwind(&mut fut).await {
-                Ok(Handled::Done) => continue,
-                Ok(Handled::NotifyFailed(e)) => {
-                    drop(fut);
-                    FailureCause::Error(e)
-                }
-                Ok(Handled::RequestFailed(e)) => {
-                    drop(fut);
-                    ctx.shared().count_failure();
-                    break ExitReason::Failed(format!("{message}: {e}"));
-                }
-                Err(panic) => {
-                    drop_failed(fut);
-                    FailureCause::Panic(panic)
-                }
             };
             ctx.shared().count_failure();
             if is_request {
@@ -355,4 +372,31 @@ fn serve<A: Actor>(
         };
         teardown(&mut ctx, &mut run, reason, guard).await;
     }
+}
+
+/// Runs the hook of a signal (`on_down`, or `on_link_exit` for a trapped
+/// exit); `Some` is its failure. Boxed: signals are rare, and the hooks'
+/// futures would otherwise grow every actor's task.
+fn on_signal<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut ActorContext<A>,
+    env: Envelope,
+) -> BoxFuture<'a, Option<FailureCause>> {
+    Box::pin(async move {
+        let res = match env.downcast::<Down>() {
+            Ok(down) => catch(actor.on_down(ctx, down)).await,
+            Err(env) => match env.downcast::<Exit>() {
+                Ok(exit) => catch(actor.on_link_exit(ctx, exit)).await,
+                Err(env) => {
+                    unhandled(env);
+                    return None;
+                }
+            },
+        };
+        match res {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(FailureCause::Error(e)),
+            Err(panic) => Some(FailureCause::Panic(panic)),
+        }
+    })
 }
