@@ -311,55 +311,44 @@ fn serve<A: Actor>(
             if ctx.core.stop_requested {
                 break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
-            let (message, is_request, cause) = match next(&mut ctx, &mut run).await {
-                Next::Envelope(env) => {
-                    ctx.sender = env.sender;
-                    // A typed send carries its handler; an envelope that
-                    // came by address alone is looked up in the receiver's
-                    // table.
-                    let dispatcher = env
-                        .dispatcher
-                        .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
-                    let Some(handler) =
-                        dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
-                    else {
-                        unhandled(env);
-                        continue;
-                    };
-                    let is_request = env.payload.is_request();
-                    let message = env.payload.name();
-                    let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
-                    let cause = match CatchUnwind(&mut fut).await {
-                        Ok(Handled::Done) => continue,
-                        Ok(Handled::NotifyFailed(e)) => {
-                            drop(fut);
-                            FailureCause::Error(e)
-                        }
-                        Ok(Handled::RequestFailed(e)) => {
-                            drop(fut);
-                            ctx.shared().count_failure();
-                            break ExitReason::Failed(format!("{message}: {e}"));
-                        }
-                        Err(panic) => {
-                            drop_failed(fut);
-                            FailureCause::Panic(panic)
-                        }
-                    };
-                    (message, is_request, cause)
-                }
-                // A `Down` or a trapped `Exit`: its hook fails as a
-                // fire-and-forget message's handler does.
-                Next::Signal(env) => {
-                    ctx.sender = env.sender;
-                    let message = env.message_name();
-                    match on_signal(&mut run.actor, &mut ctx, env).await {
-                        None => continue,
-                        Some(cause) => (message, false, cause),
-                    }
-                }
+            let env = match next(&mut ctx, &mut run).await {
+                Next::Envelope(env) => env,
+                Next::Signal(env) => match on_signal(&mut run.actor, &mut ctx, env).await {
+                    Some(reason) => break reason,
+                    None => continue,
+                },
                 Next::Stop(stop) => break stop.exit_reason(),
                 Next::Exit(reason) => break reason,
                 Next::Closed => break ExitReason::Shutdown,
+            };
+            ctx.sender = env.sender;
+            // A typed send carries its handler; an envelope that came by
+            // address alone is looked up in the receiver's table.
+            let dispatcher = env
+                .dispatcher
+                .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
+            let Some(handler) = dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>()) else {
+                unhandled(env);
+                continue;
+            };
+            let is_request = env.payload.is_request();
+            let message = env.payload.name();
+            let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
+            let cause = match CatchUnwind(&mut fut).await {
+                Ok(Handled::Done) => continue,
+                Ok(Handled::NotifyFailed(e)) => {
+                    drop(fut);
+                    FailureCause::Error(e)
+                }
+                Ok(Handled::RequestFailed(e)) => {
+                    drop(fut);
+                    ctx.shared().count_failure();
+                    break ExitReason::Failed(format!("{message}: {e}"));
+                }
+                Err(panic) => {
+                    drop_failed(fut);
+                    FailureCause::Panic(panic)
+                }
             };
             ctx.shared().count_failure();
             if is_request {
@@ -375,14 +364,18 @@ fn serve<A: Actor>(
 }
 
 /// Runs the hook of a signal (`on_down`, or `on_link_exit` for a trapped
-/// exit); `Some` is its failure. Boxed: signals are rare, and the hooks'
+/// exit), whose failure is handled as a fire-and-forget message's (by
+/// `handle_failure`, and the actor goes on); `Some` is the exit reason when
+/// `handle_failure` panicked. Boxed: signals are rare, and the hooks'
 /// futures would otherwise grow every actor's task.
 fn on_signal<'a, A: Actor>(
     actor: &'a mut A,
     ctx: &'a mut ActorContext<A>,
     env: Envelope,
-) -> BoxFuture<'a, Option<FailureCause>> {
+) -> BoxFuture<'a, Option<ExitReason>> {
     Box::pin(async move {
+        ctx.sender = env.sender;
+        let message = env.message_name();
         let res = match env.downcast::<Down>() {
             Ok(down) => catch(actor.on_down(ctx, down)).await,
             Err(env) => match env.downcast::<Exit>() {
@@ -393,10 +386,16 @@ fn on_signal<'a, A: Actor>(
                 }
             },
         };
-        match res {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(FailureCause::Error(e)),
-            Err(panic) => Some(FailureCause::Panic(panic)),
-        }
+        let cause = match res {
+            Ok(Ok(())) => return None,
+            Ok(Err(e)) => FailureCause::Error(e),
+            Err(panic) => FailureCause::Panic(panic),
+        };
+        ctx.shared().count_failure();
+        let failure = Failure { message, cause };
+        let handled = catch(actor.handle_failure(ctx, failure)).await;
+        handled
+            .err()
+            .map(|panic| ExitReason::Failed(format!("handle_failure panicked: {panic}")))
     })
 }
