@@ -68,6 +68,11 @@ pub struct LinkTo(pub Addr);
 #[message(ret = bool)]
 pub struct UnlinkFrom(pub Addr);
 
+/// Waits until the target has exited (its exit signal is then on its
+/// way), then removes the link; answers whether there was one.
+#[message(ret = bool)]
+pub struct UnlinkAfterExit(pub ActorRef<Target>);
+
 /// Holds the watcher's handler until its gate gets a permit.
 #[message]
 pub struct Hold;
@@ -158,6 +163,17 @@ impl Handler<UnlinkFrom> for Watcher {
         ctx: &mut ActorContext<Self>,
     ) -> HandlerResult<bool> {
         Ok(ctx.unlink(msg.0))
+    }
+}
+
+impl Handler<UnlinkAfterExit> for Watcher {
+    async fn handle(
+        &mut self,
+        UnlinkAfterExit(target): UnlinkAfterExit,
+        ctx: &mut ActorContext<Self>,
+    ) -> HandlerResult<bool> {
+        target.wait_for_exit().await;
+        Ok(ctx.unlink(target.addr()))
     }
 }
 
