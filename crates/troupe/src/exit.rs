@@ -4,6 +4,11 @@ use std::sync::Arc;
 
 /// How to stop an actor: the three tiers of termination.
 ///
+/// An actor stops itself with a reason of its own (an
+/// [`ExitReason::Custom`]) with
+/// [`ContextCore::stop_with`](crate::ContextCore::stop_with); the tiers
+/// stay a small `Copy` set that fits the system channel's stop request.
+///
 /// ```no_run
 /// # use troupe::prelude::*;
 /// # async fn f(handle: ActorRef<impl Actor>) -> Result<(), troupe::StopError> {

@@ -99,7 +99,10 @@ pub trait Actor: Send + Sized + 'static {
     }
 
     /// Runs once after the actor stopped handling messages, whatever the
-    /// reason, except a kill (tier 3), which bypasses every hook.
+    /// reason, except a kill (tier 3), which bypasses every hook. A panic
+    /// here is a crash in OTP's `terminate`: the exit reason becomes
+    /// [`ExitReason::Failed`] (`on_stopped panicked: ..`), which the
+    /// supervisor, monitors and link partners see.
     fn on_stopped(
         &mut self,
         ctx: &mut ActorContext<Self>,
