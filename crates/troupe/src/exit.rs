@@ -1,6 +1,13 @@
 //! How processes are asked to stop, and how they end.
 
+use std::sync::Arc;
+
 /// How to stop an actor: the three tiers of termination, and drain.
+///
+/// An actor stops itself with a reason of its own (an
+/// [`ExitReason::Custom`]) with
+/// [`ContextCore::stop_with`](crate::ContextCore::stop_with); the tiers
+/// stay a small `Copy` set that fits the system channel's stop request.
 ///
 /// ```no_run
 /// # use troupe::prelude::*;
@@ -43,7 +50,23 @@ pub enum StopReason {
 /// How a process ended, in Erlang/OTP terms.
 ///
 /// `Normal` and `Shutdown` are normal exits: a transient child is not
-/// restarted after them. Every other reason is abnormal.
+/// restarted after them, and a link partner that does not trap exits is not
+/// taken down by them. Every other reason is abnormal, a
+/// [`Custom`](ExitReason::Custom) one included (as any reason but `normal`
+/// and `shutdown` in OTP).
+///
+/// The same reason reaches everyone who learns of the exit: the process's
+/// supervisor, its monitors (in [`Down`](crate::Down)) and its link
+/// partners (in [`Exit`](crate::Exit), or by exiting with it).
+///
+/// ```
+/// use troupe::ExitReason;
+///
+/// let reason = ExitReason::custom("lost the lease");
+/// assert!(reason.is_abnormal());
+/// assert_eq!(reason.to_string(), "lost the lease");
+/// assert!(!ExitReason::Shutdown.is_abnormal());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ExitReason {
     /// It stopped itself, finished, or accepted a graceful stop.
@@ -56,9 +79,23 @@ pub enum ExitReason {
     Failed(String),
     /// `pre_start` failed; the actor never ran.
     StartFailed(String),
+    /// The process was not there: the reason of the [`Down`](crate::Down)
+    /// a monitor set on a process that is already gone gets at once
+    /// (OTP's `noproc`). Abnormal, as in OTP.
+    NoProc,
+    /// A reason of the program's own, given to
+    /// [`ContextCore::stop_with`](crate::ContextCore::stop_with) (or
+    /// returned as the error of a plain process's future). Abnormal: a
+    /// transient child that exits with it is restarted.
+    Custom(Arc<str>),
 }
 
 impl ExitReason {
+    /// A [`Custom`](ExitReason::Custom) reason.
+    pub fn custom(reason: impl Into<Arc<str>>) -> Self {
+        ExitReason::Custom(reason.into())
+    }
+
     /// Whether this exit is abnormal in Erlang's sense (not `Normal`, not
     /// `Shutdown`).
     pub fn is_abnormal(&self) -> bool {
@@ -74,6 +111,23 @@ impl std::fmt::Display for ExitReason {
             ExitReason::Killed => f.write_str("killed"),
             ExitReason::Failed(e) => write!(f, "failed: {e}"),
             ExitReason::StartFailed(e) => write!(f, "failed to start: {e}"),
+            ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::Custom(r) => f.write_str(r),
+        }
+    }
+}
+
+/// An exit reason is an error, so that a future can end with one: a plain
+/// process whose future returns `Err(reason.into())` exits with `reason`.
+impl std::error::Error for ExitReason {}
+
+impl ExitReason {
+    /// The exit reason of a run that ended with `error`: the reason itself
+    /// if the error is an [`ExitReason`], else [`ExitReason::Failed`].
+    pub(crate) fn from_error(error: crate::error::BoxError) -> Self {
+        match error.downcast::<ExitReason>() {
+            Ok(reason) => *reason,
+            Err(e) => ExitReason::Failed(e.to_string()),
         }
     }
 }

@@ -51,6 +51,8 @@
 //!    `process.rs` (the state a process shares with its handles),
 //!    `mailbox.rs`, `run_loop.rs` (THE run loop of every kind of process),
 //!    `launch.rs`, `delivery.rs` (the one delivery and request path),
+//!    `monitor.rs` and `link.rs` (Erlang's monitors and links, by
+//!    address), `signal.rs` (how their `Down` and `Exit` reach a process),
 //!    `restart/` (the one restart engine), `system.rs`, `dead_letter.rs`,
 //!    `runtime.rs`, `config.rs`, `current.rs`.
 //! 3. **Attached sources**, `attached/`: timers, streams and
@@ -109,7 +111,9 @@ mod topology;
 
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
+pub use crate::core::link::{Exit, LinkError};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
+pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
@@ -206,9 +210,9 @@ macro_rules! handles {
 pub mod prelude {
     pub use crate::{
         message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Attach, Context, Envelope, ExitReason, Handler, HandlerResult, Message, MissPolicy,
-        Outcome, Recipient, RequestError, ResponseToken, Schema, SendError, Spawn, SpawnError,
-        StopError, StopReason, StreamEvent, StreamItem, Topology,
+        Attach, Context, Down, Envelope, Exit, ExitReason, Handler, HandlerResult, Message,
+        MissPolicy, MonitorRef, Outcome, Recipient, RequestError, ResponseToken, Schema, SendError,
+        Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamItem, Topology,
     };
 }
 

@@ -21,7 +21,6 @@ use crate::message::Message;
 pub struct ActorContext<A: Actor> {
     pub(crate) core: ContextCore,
     pub(crate) sender: Addr,
-    pub(crate) stop_requested: bool,
     _actor: PhantomData<fn() -> A>,
 }
 
@@ -36,7 +35,6 @@ impl<A: Actor> ActorContext<A> {
         Self {
             core,
             sender: Addr::NULL,
-            stop_requested: false,
             _actor: PhantomData,
         }
     }
@@ -63,9 +61,10 @@ impl<A: Actor> ActorContext<A> {
 
     /// Stops this actor once the current handler returns, with
     /// [`ExitReason::Normal`](crate::ExitReason::Normal); `on_stopped`
-    /// runs, `pre_stop` does not (an actor does not veto itself).
+    /// runs, `pre_stop` does not (an actor does not veto itself). See
+    /// [`ContextCore::stop_with`] to stop with another reason.
     pub fn stop(&mut self) {
-        self.stop_requested = true;
+        self.core.stop_requested = true;
     }
 }
 

@@ -21,6 +21,8 @@ pub(crate) use children::ActorStart;
 pub(crate) use dispatch::dispatcher;
 pub(crate) use run::{prepare_keyed, spawn_keyed, start_in};
 
+use crate::core::link::Exit;
+use crate::core::monitor::Down;
 use crate::core::restart::ChildExited;
 use crate::error::{BoxError, HandlerResult};
 use crate::exit::{ExitReason, StopReason};
@@ -97,7 +99,10 @@ pub trait Actor: Send + Sized + 'static {
     }
 
     /// Runs once after the actor stopped handling messages, whatever the
-    /// reason, except a kill (tier 3), which bypasses every hook.
+    /// reason, except a kill (tier 3), which bypasses every hook. A panic
+    /// here is a crash in OTP's `terminate`: the exit reason becomes
+    /// [`ExitReason::Failed`] (`on_stopped panicked: ..`), which the
+    /// supervisor, monitors and link partners see.
     fn on_stopped(
         &mut self,
         ctx: &mut ActorContext<Self>,
@@ -146,6 +151,41 @@ pub trait Actor: Send + Sized + 'static {
     ) -> impl Future<Output = ()> + Send {
         let _ = (ctx, child);
         async {}
+    }
+
+    /// Runs when a process this actor monitors exited
+    /// ([`ContextCore::monitor`](crate::ContextCore::monitor)): once per
+    /// monitor, between two messages, in the order the signals came (after
+    /// what the watched process sent before it exited). An error or panic
+    /// is a failure like a fire-and-forget message's: it goes to
+    /// [`Actor::handle_failure`] and the actor goes on. The default does
+    /// nothing.
+    ///
+    /// A hook rather than a `Handler<Down>`: every actor can monitor
+    /// without declaring anything, and the `Down` cannot be sent to it by
+    /// anyone but a monitor.
+    fn on_down(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        down: Down,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        let _ = (ctx, down);
+        async { Ok(()) }
+    }
+
+    /// Runs, in an actor that traps exits
+    /// ([`ContextCore::trap_exit`](crate::ContextCore::trap_exit)), when a
+    /// link partner exited (normally too): the actor goes on. Without
+    /// trapping, an abnormal exit of a partner makes the actor exit with
+    /// the same reason instead, and this hook is not called. Failures are
+    /// handled as in [`Actor::on_down`]; the default does nothing.
+    fn on_link_exit(
+        &mut self,
+        ctx: &mut ActorContext<Self>,
+        exit: Exit,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        let _ = (ctx, exit);
+        async { Ok(()) }
     }
 
     /// Declares the messages that reach this actor by address alone

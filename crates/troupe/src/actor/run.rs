@@ -14,15 +14,17 @@ use tokio::sync::oneshot;
 use super::dispatch::{Handled, HandlerFn};
 use super::{Actor, ActorContext, ActorRef, Failure, FailureCause};
 use crate::addr::ActorMeta;
-use crate::catch::{catch, CatchUnwind};
+use crate::catch::{catch, BoxFuture, CatchUnwind};
 use crate::core::config::ActorConfig;
 use crate::core::current::unhandled;
 use crate::core::launch::{self, ExitGuard};
+use crate::core::link::Exit;
+use crate::core::monitor::Down;
 use crate::core::process::Shared;
 use crate::core::restart::{ChildExited, Engine, SupervisorConfig};
 use crate::core::run_loop::{next, teardown, Frontend, Next};
 use crate::core::system::ActorSystem;
-use crate::envelope::TraceId;
+use crate::envelope::{Envelope, TraceId};
 use crate::error::SpawnError;
 use crate::exit::{ExitReason, StopReason};
 use crate::future_slot::FutureSlot;
@@ -306,11 +308,15 @@ fn serve<A: Actor>(
     );
     async move {
         let reason = loop {
-            if ctx.stop_requested {
-                break ExitReason::Normal;
+            if ctx.core.stop_requested {
+                break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
             let env = match next(&mut ctx, &mut run).await {
                 Next::Envelope(env) => env,
+                Next::Signal(env) => match on_signal(&mut run.actor, &mut ctx, env).await {
+                    Some(reason) => break reason,
+                    None => continue,
+                },
                 Next::Stop(stop) => break stop.exit_reason(),
                 Next::Exit(reason) => break reason,
                 // Drained (see `StopReason::Drain`).
@@ -356,4 +362,41 @@ fn serve<A: Actor>(
         };
         teardown(&mut ctx, &mut run, reason, guard).await;
     }
+}
+
+/// Runs the hook of a signal (`on_down`, or `on_link_exit` for a trapped
+/// exit), whose failure is handled as a fire-and-forget message's (by
+/// `handle_failure`, and the actor goes on); `Some` is the exit reason when
+/// `handle_failure` panicked. Boxed: signals are rare, and the hooks'
+/// futures would otherwise grow every actor's task.
+fn on_signal<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut ActorContext<A>,
+    env: Envelope,
+) -> BoxFuture<'a, Option<ExitReason>> {
+    Box::pin(async move {
+        ctx.sender = env.sender;
+        let message = env.message_name();
+        let res = match env.downcast::<Down>() {
+            Ok(down) => catch(actor.on_down(ctx, down)).await,
+            Err(env) => match env.downcast::<Exit>() {
+                Ok(exit) => catch(actor.on_link_exit(ctx, exit)).await,
+                Err(env) => {
+                    unhandled(env);
+                    return None;
+                }
+            },
+        };
+        let cause = match res {
+            Ok(Ok(())) => return None,
+            Ok(Err(e)) => FailureCause::Error(e),
+            Err(panic) => FailureCause::Panic(panic),
+        };
+        ctx.shared().count_failure();
+        let failure = Failure { message, cause };
+        let handled = catch(actor.handle_failure(ctx, failure)).await;
+        handled
+            .err()
+            .map(|panic| ExitReason::Failed(format!("handle_failure panicked: {panic}")))
+    })
 }

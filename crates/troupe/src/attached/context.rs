@@ -10,16 +10,20 @@ use std::sync::Arc;
 use super::stream::Streams;
 use super::timer::Timers;
 use crate::addr::{ActorMeta, Addr};
+use crate::core::link::LinkError;
+use crate::core::monitor::MonitorRef;
 use crate::core::process::Shared;
 use crate::core::restart::Engine;
 use crate::core::run_loop::Incarnation;
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
+use crate::exit::ExitReason;
 use crate::status::Lifecycle;
 
 /// What every running process sees: its identity, the trace of the
-/// envelope it handles, its system, and the timers, streams and children
-/// of its current incarnation.
+/// envelope it handles, its system, the timers, streams and children of
+/// its current incarnation, its monitors and links, and the means to stop
+/// itself with a reason of its own.
 ///
 /// Both contexts dereference to it, so its methods are called on either
 /// (`ctx.addr()`, `ctx.cancel_timer(id)`, ...).
@@ -32,6 +36,9 @@ pub struct ContextCore {
     pub(crate) streams: Streams,
     /// Its children, if it is a supervisor.
     pub(crate) supervisor: Option<Box<Engine>>,
+    /// It asked to stop (`stop`, `stop_with`): a struct actor stops once
+    /// its handler returns, a functional actor's mailbox closes.
+    pub(crate) stop_requested: bool,
 }
 
 impl ContextCore {
@@ -42,6 +49,7 @@ impl ContextCore {
             timers: Timers::default(),
             streams: Streams::default(),
             supervisor: None,
+            stop_requested: false,
         }
     }
 
@@ -90,6 +98,175 @@ impl ContextCore {
     /// Whether this process is a supervisor.
     pub fn is_supervisor(&self) -> bool {
         self.supervisor.is_some()
+    }
+
+    /// Watches the process at `target` (Erlang's `monitor/2`): this process
+    /// gets one [`Down`](crate::Down) when it exits, with its exit reason,
+    /// or at once, with [`ExitReason::NoProc`], if it is already gone. A
+    /// struct actor gets it in [`Actor::on_down`](crate::Actor::on_down), a
+    /// functional actor from `recv`. Every kind of process can be watched.
+    ///
+    /// The `Down` is never lost: it is queued past the mailbox's capacity,
+    /// whatever its overflow policy, after every message the watched
+    /// process sent before it exited. Monitoring twice gives two monitors
+    /// (two `Down`s). The monitor ends with the incarnation that set it.
+    ///
+    /// ```
+    /// use tokio::sync::mpsc;
+    /// use troupe::prelude::*;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// #[message]
+    /// struct Watch(Addr);
+    ///
+    /// struct Watcher(mpsc::UnboundedSender<Down>);
+    /// impl Actor for Watcher {
+    ///     async fn on_down(&mut self, _: &mut ActorContext<Self>, down: Down) -> HandlerResult {
+    ///         let _ = self.0.send(down);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Handler<Watch> for Watcher {
+    ///     async fn handle(&mut self, Watch(addr): Watch, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.monitor(addr);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, mut downs) = mpsc::unbounded_channel();
+    /// let watcher = Watcher(tx).spawn().await?;
+    /// let worker = Worker.spawn().await?;
+    /// watcher.send(Watch(worker.addr())).await?;
+    /// worker.kill().await?;
+    /// let down = downs.recv().await.unwrap();
+    /// assert_eq!((down.addr, down.reason), (worker.addr(), ExitReason::Killed));
+    /// # Ok(()) }
+    /// ```
+    pub fn monitor(&self, target: Addr) -> MonitorRef {
+        self.shared.monitor(target)
+    }
+
+    /// Cancels a monitor this process holds (Erlang's `demonitor/2` with
+    /// `flush`): once it returns, no `Down` of that monitor reaches this
+    /// process, even one that was already on its way. `false` if it held
+    /// no such monitor (its `Down` was already received, or it was
+    /// cancelled before).
+    pub fn demonitor(&self, monitor: MonitorRef) -> bool {
+        self.shared.demonitor(monitor)
+    }
+
+    /// Links this process and the one at `partner` (Erlang's `link/1`):
+    /// when either exits abnormally, the other exits with the same reason,
+    /// unless it traps exits ([`trap_exit`](Self::trap_exit)); then it gets
+    /// an [`Exit`](crate::Exit) message instead (for normal exits too), in
+    /// [`Actor::on_link_exit`](crate::Actor::on_link_exit) or from `recv`.
+    /// Linking twice, or to itself, does nothing. Every kind of process can
+    /// be a partner; links are apart from supervision.
+    ///
+    /// Linking to a process that is gone fails with
+    /// [`LinkError::NoProc`] (where OTP would send this process an exit
+    /// signal `noproc`).
+    ///
+    /// ```
+    /// use tokio::sync::mpsc;
+    /// use troupe::prelude::*;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    ///
+    /// #[message]
+    /// struct LinkTo(Addr);
+    ///
+    /// struct Guard(mpsc::UnboundedSender<Exit>);
+    /// impl Actor for Guard {
+    ///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.trap_exit(true); // partners' exits arrive as messages
+    ///         Ok(())
+    ///     }
+    ///     async fn on_link_exit(&mut self, _: &mut ActorContext<Self>, exit: Exit) -> HandlerResult {
+    ///         let _ = self.0.send(exit);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Handler<LinkTo> for Guard {
+    ///     async fn handle(&mut self, LinkTo(addr): LinkTo, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.link(addr)?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tx, mut exits) = mpsc::unbounded_channel();
+    /// let guard = Guard(tx).spawn().await?;
+    /// let worker = Worker.spawn().await?;
+    /// guard.send(LinkTo(worker.addr())).await?;
+    /// worker.kill().await?;
+    /// let exit = exits.recv().await.unwrap();
+    /// assert_eq!((exit.from, exit.reason), (worker.addr(), ExitReason::Killed));
+    /// assert!(guard.is_alive());
+    /// # Ok(()) }
+    /// ```
+    pub fn link(&self, partner: Addr) -> Result<(), LinkError> {
+        self.shared.link(partner)
+    }
+
+    /// Removes the link to `partner` on both sides (Erlang's `unlink/1`):
+    /// once it returns, the link has no effect on this process, even if the
+    /// partner's exit signal was already on its way. `false` if there was
+    /// no link.
+    pub fn unlink(&self, partner: Addr) -> bool {
+        self.shared.unlink(partner)
+    }
+
+    /// Sets whether this process traps exits (Erlang's
+    /// `process_flag(trap_exit, ..)`): a trapping process gets each link
+    /// partner's exit as an [`Exit`](crate::Exit) message instead of
+    /// exiting with it. Off by default, and off again in a restarted
+    /// incarnation.
+    pub fn trap_exit(&self, on: bool) {
+        self.shared.set_trap_exit(on);
+    }
+
+    /// Whether this process traps exits.
+    pub fn traps_exit(&self) -> bool {
+        self.shared.traps_exit()
+    }
+
+    /// Stops this process with `reason` (OTP's `{stop, Reason, State}`): a
+    /// struct actor once its current handler returns (its `on_stopped`
+    /// runs with `reason`); a functional actor's mailbox closes, `recv`
+    /// returns what is queued then `None`, and when its `exec` returns
+    /// (successfully) it exits with `reason`. Its supervisor, monitors and
+    /// link partners see `reason`; use an [`ExitReason::custom`] reason for
+    /// one of the program's own (abnormal: a transient child is restarted).
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Quit;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {}
+    /// impl Handler<Quit> for Worker {
+    ///     async fn handle(&mut self, _: Quit, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.stop_with(ExitReason::custom("lease lost"));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = Worker.spawn().await?;
+    /// worker.notify(Quit).await?;
+    /// assert_eq!(worker.wait_for_exit().await, ExitReason::custom("lease lost"));
+    /// # Ok(()) }
+    /// ```
+    pub fn stop_with(&mut self, reason: ExitReason) {
+        self.shared.request_exit(reason);
+        self.stop_requested = true;
     }
 }
 

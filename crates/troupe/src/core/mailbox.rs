@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use super::process::SysMsg;
+use super::signal::is_signal;
 use crate::envelope::Envelope;
 
 /// The default mailbox capacity.
@@ -159,8 +160,12 @@ impl Mailbox {
                     return Ok(Some(env));
                 }
                 OverflowPolicy::DropOldest => {
-                    st.dropped += 1;
-                    evicted = st.queue.pop_front();
+                    // The oldest message, not a signal: signals are never
+                    // dropped (see `signal.rs`).
+                    if let Some(at) = st.queue.iter().position(|e| !is_signal(e)) {
+                        st.dropped += 1;
+                        evicted = st.queue.remove(at);
+                    }
                 }
             }
         }
@@ -196,6 +201,22 @@ impl Mailbox {
                 other => return other,
             }
         }
+    }
+
+    /// Queues a signal (see `signal.rs`) past the capacity and whatever the
+    /// policy, behind what is queued; fails only when the process is gone.
+    pub(crate) fn push_signal(&self, env: Envelope) -> Result<(), Envelope> {
+        let mut st = self.state.lock();
+        if st.phase == Phase::Finished {
+            return Err(env);
+        }
+        st.queue.push_back(env);
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
     }
 
     /// Queues a system message; fails only when the process is gone.

@@ -8,6 +8,9 @@
 //! - [`launch`]: the one way a process task is started;
 //! - [`delivery`]: the one delivery and request path, and [`recipient`]
 //!   over it: handles typed by the message;
+//! - [`monitor`], [`link`]: Erlang's monitors and links, kept by address
+//!   in the process state, and [`signal`], how what they tell a process
+//!   reaches it (in order, never dropped);
 //! - [`restart`]: the one restart engine;
 //! - [`system`]: registry, dead letters, runtimes, coordinated shutdown.
 
@@ -16,10 +19,13 @@ pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;
 pub(crate) mod launch;
+pub(crate) mod link;
 pub(crate) mod mailbox;
+pub(crate) mod monitor;
 pub(crate) mod process;
 pub(crate) mod recipient;
 pub(crate) mod restart;
 pub(crate) mod run_loop;
 pub(crate) mod runtime;
+pub(crate) mod signal;
 pub(crate) mod system;

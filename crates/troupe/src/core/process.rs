@@ -17,7 +17,9 @@ use tokio::task::AbortHandle;
 
 use super::config::ActorConfig;
 use super::dead_letter::DeadLetterReason;
+use super::link::{Exit, Peers};
 use super::mailbox::{Mailbox, Refused};
+use super::monitor::Monitors;
 use super::restart::SupMsg;
 use super::system::ActorSystem;
 use crate::addr::{ActorMeta, Addr};
@@ -38,6 +40,9 @@ pub(crate) enum SysMsg {
     /// Supervision traffic: a child's exit, a restart timer, child
     /// management (boxed: rare, and it keeps every `SysMsg` small).
     Supervision(Box<SupMsg>),
+    /// The exit signal of a link partner, for a process that does not trap
+    /// exits (see `link.rs`; boxed for the same reason).
+    Exit(Box<Exit>),
 }
 
 const STARTING: u8 = 0;
@@ -69,9 +74,9 @@ pub(crate) struct Shared {
     failures: AtomicU64,
     exit: Mutex<ExitState>,
     exited: Notify,
-    /// Supervision links, allocated only for supervised processes and
-    /// supervisors.
-    links: Mutex<Option<Box<Links>>>,
+    /// Supervision links, monitors and links, allocated only for processes
+    /// that have some.
+    pub(super) links: Mutex<Option<Box<Links>>>,
 }
 
 /// How the last incarnation ended, under one lock with the number of the
@@ -96,13 +101,21 @@ impl ExitState {
     }
 }
 
-/// A process's place in a supervision tree.
+/// A process's place in a supervision tree, its monitors and links, and
+/// the exit reason it asked for: what few processes have, in one box.
 #[derive(Default)]
-struct Links {
+pub(super) struct Links {
     /// The supervisor told (through its system channel) when this exits.
     parent: Option<Weak<Shared>>,
     /// The children linked to this process (it is their supervisor).
     children: Vec<Weak<Shared>>,
+    /// Who watches this process and what it watches (`monitor.rs`).
+    pub(super) monitors: Monitors,
+    /// Its link partners and whether it traps exits (`link.rs`).
+    pub(super) peers: Peers,
+    /// The exit reason the running incarnation asked for
+    /// ([`Shared::request_exit`]).
+    exit_with: Option<ExitReason>,
 }
 
 impl Shared {
@@ -290,6 +303,23 @@ impl Shared {
         self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
     }
 
+    /// Runs `f` on the links box, allocating it if needed.
+    pub(super) fn with_links<R>(&self, f: impl FnOnce(&mut Links) -> R) -> R {
+        f(self.links.lock().get_or_insert_with(Box::default))
+    }
+
+    /// Records the exit reason the running incarnation asks for (a custom
+    /// one, or the reason of a link partner's exit signal), for the front-end
+    /// to end with ([`Shared::requested_exit`]).
+    pub(crate) fn request_exit(&self, reason: ExitReason) {
+        self.with_links(|l| l.exit_with = Some(reason));
+    }
+
+    /// Takes the exit reason the running incarnation asked for, if any.
+    pub(crate) fn requested_exit(&self) -> Option<ExitReason> {
+        self.links.lock().as_mut()?.exit_with.take()
+    }
+
     fn parent(&self) -> Option<Arc<Shared>> {
         self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
     }
@@ -362,7 +392,8 @@ impl Shared {
     }
 
     /// Records the exit: answers pending system requests, wakes waiters,
-    /// unregisters the process and tells its supervisor. Idempotent.
+    /// unregisters the process, tells its monitors and link partners (see
+    /// `monitor.rs` and `link.rs`) and its supervisor. Idempotent.
     ///
     /// A supervised process keeps its mailbox open, with what was queued,
     /// until its supervisor decides: a restart hands both to the new
@@ -386,9 +417,18 @@ impl Shared {
         // A supervisor stops its children before it ends; any still running
         // now (it was killed) are killed with it, before anyone learns that
         // it ended, so that a restarted supervisor finds their names free.
-        let linked = match self.links.lock().as_mut() {
-            Some(links) => std::mem::take(&mut links.children),
-            None => Vec::new(),
+        // Taken under the lock that new monitors and links check the exit
+        // under: whoever is not in these lists learns of it then.
+        let (linked, monitors, peers) = match self.links.lock().as_mut() {
+            Some(links) => {
+                links.exit_with = None;
+                (
+                    std::mem::take(&mut links.children),
+                    std::mem::take(&mut links.monitors),
+                    std::mem::take(&mut links.peers),
+                )
+            }
+            None => Default::default(),
         };
         for child in linked.iter().filter_map(Weak::upgrade) {
             if child.is_alive() {
@@ -410,6 +450,7 @@ impl Shared {
                 // channel tells it nothing was vetoed.
                 SysMsg::Stop { .. } => {}
                 SysMsg::Supervision(m) => m.reject(super::restart::SupervisorError::Gone),
+                SysMsg::Exit(_) => {}
             }
         }
         self.system.unregister(self);
@@ -418,6 +459,10 @@ impl Shared {
             Ordering::Release,
         );
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
+        // Unregistered first: a watcher that looks the name up on its
+        // `Down` finds it free.
+        self.end_monitors(monitors, &reason);
+        self.end_links(peers, &reason);
         let told = parent.is_some_and(|parent| {
             let msg = SupMsg::ChildExit {
                 addr: self.addr,

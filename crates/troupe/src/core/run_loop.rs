@@ -6,8 +6,11 @@
 //! business itself: the three stop tiers (asking the front-end only whether
 //! it vetoes a graceful stop), supervision traffic (fed to the process's
 //! restart engine, if it is a supervisor, then, for a child's own exit,
-//! to the front-end's `on_child_stopped`). The
-//! front-end gets the envelopes, and a stop or exit decision to act on.
+//! to the front-end's `on_child_stopped`), and the signals of monitors and
+//! links (checked against the process's own monitors and links, see
+//! `signal.rs`; an exit signal it does not trap becomes an exit decision).
+//! The front-end gets the envelopes, the signals it is to see, and a stop
+//! or exit decision to act on.
 //! When its run ends, [`teardown`] ends the incarnation the same way for
 //! every kind: timers and streams stop, `on_stopped` runs, children stop
 //! in reverse start order, then the exit is recorded and announced.
@@ -16,9 +19,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::launch::ExitGuard;
+use super::link::{Exit, ExitAction};
 use super::mailbox::Item;
+use super::monitor::Down;
 use super::process::{Shared, SysMsg};
 use super::restart::{ChildExited, Engine, Handled, SupMsg, SupervisorError};
+use super::signal::{is_signal, unmark};
 use crate::catch::{catch, BoxFuture};
 use crate::envelope::{Envelope, TraceId};
 use crate::error::StopError;
@@ -74,6 +80,10 @@ impl<C> Frontend<C> for NoHooks {}
 pub(crate) enum Next {
     /// An envelope to handle.
     Envelope(Envelope),
+    /// A signal for the front-end: the envelope of a [`Down`] or of a
+    /// trapped [`Exit`] (a struct actor runs its hook; a functional actor
+    /// receives it as any envelope).
+    Signal(Envelope),
     /// A stop was requested and accepted (a graceful one was not vetoed).
     Stop(StopReason),
     /// The process must exit (a supervisor's restart budget is exceeded).
@@ -102,6 +112,11 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
             shared.mailbox.recv_or_idle(|| fe.on_idle()).await
         };
         match item {
+            Some(Item::Msg(env)) if is_signal(&env) => {
+                if let Some(next) = signal(ctx, env) {
+                    return next;
+                }
+            }
             Some(Item::Msg(env)) => return envelope(ctx, env),
             Some(Item::Sys(msg)) => {
                 if let Some(next) = system(ctx, fe, msg).await {
@@ -129,10 +144,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
                 reason: StopReason::Drain,
                 ..
             } => {
-                let shared = ctx.core().0;
-                shared.request_stop(StopReason::Drain);
-                shared.set_stopping();
-                shared.mailbox.close();
+                drain(ctx.core().0);
                 None
             }
             SysMsg::Stop { reason, veto } => {
@@ -156,6 +168,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
                 Some(Next::Stop(reason))
             }
             SysMsg::Supervision(msg) => supervise(ctx, fe, msg).await.map(Next::Exit),
+            SysMsg::Exit(exit) => exit_signal(ctx, *exit),
         }
     })
 }
@@ -169,30 +182,87 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
         let Some(item) = item else {
             return (!ctx.core().0.mailbox.is_open()).then_some(Next::Closed);
         };
-        match item {
-            Item::Msg(env) => return Some(envelope(ctx, env)),
+        let next = match item {
+            Item::Msg(env) if is_signal(&env) => signal(ctx, env),
+            Item::Msg(env) => Some(envelope(ctx, env)),
             Item::Sys(SysMsg::Stop {
                 reason: StopReason::Drain,
                 ..
             }) => {
-                let shared = ctx.core().0;
-                shared.request_stop(StopReason::Drain);
-                shared.set_stopping();
-                shared.mailbox.close();
+                drain(ctx.core().0);
+                None
             }
             Item::Sys(SysMsg::Stop { reason, .. }) => {
                 ctx.core().0.request_stop(reason);
-                return Some(Next::Stop(reason));
+                Some(Next::Stop(reason))
             }
-            Item::Sys(SysMsg::Supervision(msg)) => msg.reject(SupervisorError::NotASupervisor),
+            Item::Sys(SysMsg::Supervision(msg)) => {
+                msg.reject(SupervisorError::NotASupervisor);
+                None
+            }
+            Item::Sys(SysMsg::Exit(exit)) => exit_signal(ctx, *exit),
+        };
+        if next.is_some() {
+            return next;
         }
     }
 }
 
+/// Starts a drain: the mailbox takes nothing more, and the loop goes on
+/// with what is queued (see [`StopReason::Drain`]).
+fn drain(shared: &Shared) {
+    shared.request_stop(StopReason::Drain);
+    shared.set_stopping();
+    shared.mailbox.close();
+}
+
 fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
+    trace(ctx, &env);
+    Next::Envelope(env)
+}
+
+/// Records the trace of the envelope about to be handled.
+fn trace<C: Incarnation>(ctx: &mut C, env: &Envelope) {
     ctx.set_trace(env.trace_id);
     super::current::set_current_trace(env.trace_id);
-    Next::Envelope(env)
+}
+
+/// A signal taken from the mailbox, checked against the process's own
+/// monitors and links: `None` when it is dropped (its monitor or link was
+/// cancelled, or a normal exit of a partner it does not trap).
+fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
+    unmark(&mut env);
+    let shared = ctx.core().0;
+    let action = if let Some(down) = env.message::<Down>() {
+        match shared.accept_down(down.monitor) {
+            true => ExitAction::Deliver,
+            false => ExitAction::Ignore,
+        }
+    } else if let Some(exit) = env.message::<Exit>() {
+        shared.accept_exit(exit.from, &exit.reason)
+    } else {
+        ExitAction::Ignore
+    };
+    act(ctx, action, env)
+}
+
+/// An exit signal from the system channel (its receiver did not trap exits
+/// when it was sent; it may since).
+fn exit_signal<C: Incarnation>(ctx: &mut C, exit: Exit) -> Option<Next> {
+    let action = ctx.core().0.accept_exit(exit.from, &exit.reason);
+    let (from, trace) = (exit.from, super::current::current().1);
+    act(ctx, action, Envelope::new(exit, from, trace))
+}
+
+fn act<C: Incarnation>(ctx: &mut C, action: ExitAction, env: Envelope) -> Option<Next> {
+    match action {
+        ExitAction::Deliver => {
+            trace(ctx, &env);
+            Some(Next::Signal(env))
+        }
+        ExitAction::Exit(reason) => Some(Next::Exit(reason)),
+        ExitAction::Ignore => None,
+    }
 }
 
 /// Feeds a supervision message to the process's engine, then, when a child
@@ -225,7 +295,8 @@ async fn supervise<C: Incarnation, F: Frontend<C>>(
 }
 
 /// Ends an incarnation, the same way for every kind of process: its timers
-/// and streams stop; the front-end's `on_stopped` runs (not after a kill);
+/// and streams stop; the front-end's `on_stopped` runs (not after a kill;
+/// a panic there makes the exit a failure, `on_stopped panicked: ..`);
 /// its children stop in reverse start order (Tokio Actors' latest order:
 /// the parent's `on_stopped` before its children stop); then the exit is
 /// recorded, which unregisters the process, tells its supervisor and wakes
@@ -239,9 +310,13 @@ pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
     let shared = ctx.core().0.clone();
     shared.set_stopping();
     ctx.end_attached();
+    let mut reason = reason;
     if reason != ExitReason::Killed {
         if let Err(panic) = catch(fe.on_stopped(ctx, &reason)).await {
+            // As a crash in OTP's `terminate`: the exit reason becomes the
+            // failure, for the supervisor, monitors and links to see.
             tracing::error!(%panic, "on_stopped panicked");
+            reason = ExitReason::Failed(format!("on_stopped panicked: {panic}"));
         }
         stop_children(ctx).await;
     }

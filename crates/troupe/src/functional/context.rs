@@ -14,6 +14,7 @@ use crate::core::process::Shared;
 use crate::core::run_loop::{next, try_next, Next, NoHooks};
 use crate::envelope::{Dispatcher, Envelope, TraceId};
 use crate::error::SendError;
+use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::{RequestError, ResponseToken};
 
@@ -54,12 +55,38 @@ impl Context {
     ///
     /// A stop (of any tier but a kill, which ends the task at once) closes
     /// the mailbox: what is queued is still received, then `None` (a
-    /// functional actor has no veto).
+    /// functional actor has no veto). So does
+    /// [`stop_with`](ContextCore::stop_with), and the exit signal of a link
+    /// partner when this actor does not trap exits (it then exits with the
+    /// partner's reason once its `exec` returns).
+    ///
+    /// Monitors and links arrive here too: a [`Down`](crate::Down), or an
+    /// [`Exit`](crate::Exit) when trapping exits, is an envelope like any
+    /// other, matched with `msg!`.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// fn watcher() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 Down { addr, reason, .. } => println!("{addr} exited: {reason}"),
+    ///                 Exit { from, reason, .. } => println!("partner {from} exited: {reason}"),
+    ///                 _ => {}
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    /// # let _ = watcher;
+    /// ```
     pub async fn recv(&mut self) -> Option<Envelope> {
         loop {
+            self.close_if_stopping();
             match next(&mut self.core, &mut NoHooks).await {
-                Next::Envelope(env) => return Some(env),
-                Next::Stop(_) | Next::Exit(_) => self.close(),
+                Next::Envelope(env) | Next::Signal(env) => return Some(env),
+                Next::Stop(_) => self.close(),
+                Next::Exit(reason) => self.exit(reason),
                 Next::Closed => return None,
             }
         }
@@ -68,18 +95,33 @@ impl Context {
     /// Takes the next envelope without waiting.
     pub fn try_recv(&mut self) -> Result<Envelope, TryRecvError> {
         loop {
+            self.close_if_stopping();
             match try_next(&mut self.core) {
-                Some(Next::Envelope(env)) => return Ok(env),
-                Some(Next::Stop(_) | Next::Exit(_)) => self.close(),
+                Some(Next::Envelope(env) | Next::Signal(env)) => return Ok(env),
+                Some(Next::Stop(_)) => self.close(),
+                Some(Next::Exit(reason)) => self.exit(reason),
                 Some(Next::Closed) => return Err(TryRecvError::Closed),
                 None => return Err(TryRecvError::Empty),
             }
         }
     }
 
+    /// Closes the mailbox once the actor asked to stop (`stop_with`).
+    fn close_if_stopping(&mut self) {
+        if std::mem::take(&mut self.core.stop_requested) {
+            self.close();
+        }
+    }
+
     fn close(&self) {
         self.core.shared.set_stopping();
         self.core.shared.mailbox.close();
+    }
+
+    /// The actor must exit with `reason` (recorded for when `exec` returns).
+    fn exit(&self, reason: ExitReason) {
+        self.core.shared.request_exit(reason);
+        self.close();
     }
 
     /// Sends a message through the topology to the groups this actor's

@@ -378,10 +378,13 @@ async fn run(group: Arc<GroupRuntime>, exec: ExecFn, shared: Arc<Shared>, guard:
         Ok(Err(e)) => Some(e),
         Err(panic) => Some(format!("panic: {panic}")),
     };
-    let reason = match (failure, shared.stop_requested()) {
-        (Some(e), _) => ExitReason::Failed(e),
-        (None, Some(StopReason::Graceful | StopReason::Drain) | None) => ExitReason::Normal,
-        (None, Some(_)) => ExitReason::Shutdown,
+    // A reason it asked for (`stop_with`, a link partner's exit) wins
+    // over the stop that closed its mailbox.
+    let reason = match (failure, shared.requested_exit(), shared.stop_requested()) {
+        (Some(e), _, _) => ExitReason::Failed(e),
+        (None, Some(requested), _) => requested,
+        (None, None, Some(StopReason::Graceful | StopReason::Drain) | None) => ExitReason::Normal,
+        (None, None, Some(_)) => ExitReason::Shutdown,
     };
     let mut core = ContextCore::new(shared.clone(), TraceId::generate());
     teardown(&mut core, &mut NoHooks, reason, guard).await;

@@ -40,7 +40,13 @@ pub type SupervisorFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + 
 ///
 /// How a run ends decides its exit reason: `Ok(())` is
 /// [`ExitReason::Normal`] (or [`ExitReason::Shutdown`] once the shutdown
-/// signal fired); `Err(e)` and panics are [`ExitReason::Failed`].
+/// signal fired); `Err(e)` and panics are [`ExitReason::Failed`], unless
+/// `e` is an [`ExitReason`] itself (`Err(ExitReason::custom("..").into())`),
+/// which is then the exit reason.
+///
+/// A plain process can be watched and linked to like any process; it
+/// watches others with [`ActorSystem::monitor`](crate::ActorSystem::monitor)
+/// (a future of the [`Down`](crate::Down)).
 ///
 /// ```
 /// use troupe::supervision::{ProcessShutdown, Supervisable, SupervisorFuture};
@@ -232,8 +238,9 @@ async fn run(
                     let _ = trigger.send(true);
                 }
                 Next::Exit(reason) => break reason,
-                // A process has no mailbox of its own: nothing handles it.
-                Next::Envelope(env) => unhandled(env),
+                // A process has no mailbox of its own: nothing handles it
+                // (nor a signal: it has no monitors and does not trap).
+                Next::Envelope(env) | Next::Signal(env) => unhandled(env),
                 // Drained: a process has nothing queued, so a drain is
                 // a graceful stop.
                 Next::Closed => {
@@ -246,7 +253,7 @@ async fn run(
                     Some(StopReason::Shutdown) => ExitReason::Shutdown,
                     _ => ExitReason::Normal,
                 },
-                Ok(Err(e)) => ExitReason::Failed(e.to_string()),
+                Ok(Err(e)) => ExitReason::from_error(e),
                 Err(panic) => ExitReason::Failed(format!("panic: {panic}")),
             },
         }

@@ -46,7 +46,8 @@ pub enum RestartType {
     Permanent,
     /// Restarted only after an abnormal exit
     /// ([`ExitReason::is_abnormal`](crate::ExitReason::is_abnormal):
-    /// anything but `Normal` and `Shutdown`; `Killed` is abnormal). After a
+    /// anything but `Normal` and `Shutdown`; `Killed` and a
+    /// [`Custom`](crate::ExitReason::Custom) reason are abnormal). After a
     /// normal exit its spec is kept, not running, and it is started again by
     /// a later group restart (one-for-all, rest-for-one), as OTP does.
     Transient,
