@@ -368,7 +368,7 @@ mod tests {
     use crate::envelope::TraceId;
     use crate::message::Message;
 
-    struct N(u32);
+    struct N;
     impl Message for N {
         const NAME: &'static str = "test::N";
         type Response = ();
@@ -377,8 +377,8 @@ mod tests {
         }
     }
 
-    fn env(n: u32) -> Envelope {
-        Envelope::new(N(n), Addr::NULL, TraceId::generate())
+    fn env() -> Envelope {
+        Envelope::new(N, Addr::NULL, TraceId::generate())
     }
 
     fn take(mailbox: &Mailbox) {
@@ -390,11 +390,11 @@ mod tests {
     #[test]
     fn a_waiting_sender_wakes_at_the_low_watermark() {
         let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
-        for n in 0..4 {
-            assert!(matches!(mailbox.try_push(env(n)), Ok(None)));
+        for _ in 0..4 {
+            assert!(matches!(mailbox.try_push(env()), Ok(None)));
         }
         let mut cx = Context::from_waker(Waker::noop());
-        let mut push = pin!(mailbox.push(env(4)));
+        let mut push = pin!(mailbox.push(env()));
         assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
         take(&mailbox); // 3 left: above the watermark
         assert!(push.as_mut().poll(&mut cx).is_pending(), "not woken yet");
