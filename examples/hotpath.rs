@@ -5,7 +5,8 @@
 //! `cargo run --release --example hotpath -- <tell|ask> <n>`
 //!
 //! - `tell`: `n` `notify` of a small message, then one `send` to sync;
-//! - `ask`: `n` sequential `send` requests.
+//! - `ask`: `n` sequential `send` requests;
+//! - `pingpong`: two actors pass a ball `n` times with `notify`.
 
 use troupe::prelude::*;
 
@@ -35,8 +36,65 @@ impl Handler<Get> for Sum {
     }
 }
 
+/// One side of the ping-pong: passes the ball back until it is spent.
+#[derive(Default)]
+struct Player {
+    peer: Option<ActorRef<Player>>,
+    done: Option<tokio::sync::oneshot::Sender<u64>>,
+}
+
+#[message]
+struct Serve(ActorRef<Player>, Option<tokio::sync::oneshot::Sender<u64>>);
+
+#[message]
+struct Ball(u64);
+
+impl Actor for Player {}
+
+impl Handler<Serve> for Player {
+    async fn handle(&mut self, msg: Serve, _: &mut ActorContext<Self>) -> HandlerResult {
+        self.peer = Some(msg.0);
+        self.done = msg.1;
+        Ok(())
+    }
+}
+
+impl Handler<Ball> for Player {
+    async fn handle(&mut self, msg: Ball, _: &mut ActorContext<Self>) -> HandlerResult {
+        match (msg.0, &self.peer) {
+            (0, _) | (_, None) => {
+                if let Some(done) = self.done.take() {
+                    let _ = done.send(0);
+                }
+            }
+            (left, Some(peer)) => peer.notify(Ball(left - 1)).await?,
+        }
+        Ok(())
+    }
+}
+
+async fn pingpong(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let (a, b) = (Player::default().spawn().await?, Player::default().spawn().await?);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // Whichever side holds the last ball reports.
+    let (tx2, rx2) = tokio::sync::oneshot::channel();
+    a.notify(Serve(b.clone(), Some(tx))).await?;
+    b.notify(Serve(a.clone(), Some(tx2))).await?;
+    a.notify(Ball(n)).await?;
+    let total = tokio::select! {
+        r = rx => r?,
+        r = rx2 => r?,
+    };
+    a.stop(StopReason::Graceful).await?;
+    b.stop(StopReason::Graceful).await?;
+    Ok(total)
+}
+
 async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     // HOTPATH_SYSTEM=1: on a system of its own rather than the default one.
+    if workload == "pingpong" {
+        return pingpong(n).await;
+    }
     let actor = if std::env::var("HOTPATH_SYSTEM").is_ok() {
         let system = ActorSystem::create(format!("hotpath-{}", std::process::id()))?;
         Sum::default().spawn().on_system(&system).await?
@@ -57,7 +115,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             }
             seen
         }
-        other => return Err(format!("unknown workload {other:?} (tell or ask)").into()),
+        other => return Err(format!("unknown workload {other:?} (tell, ask or pingpong)").into()),
     };
     actor.stop(StopReason::Graceful).await?;
     Ok(total)
@@ -65,7 +123,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: hotpath <tell|ask> <n>";
+    let usage = "usage: hotpath <tell|ask|pingpong> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it

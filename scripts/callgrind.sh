@@ -8,6 +8,8 @@
 #
 #   bash scripts/callgrind.sh [workload...]   (default: tell ask)
 #
+# Workloads: tell, ask, pingpong (see examples/hotpath.rs).
+#
 # Needs valgrind (installs nothing). About half a minute once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
