@@ -74,9 +74,11 @@ impl Handler<Ball> for Player {
 }
 
 async fn pingpong(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
-    let (a, b) = (Player::default().spawn().await?, Player::default().spawn().await?);
+    let (a, b) = (
+        Player::default().spawn().await?,
+        Player::default().spawn().await?,
+    );
     let (tx, rx) = tokio::sync::oneshot::channel();
-    // Whichever side holds the last ball reports.
     let (tx2, rx2) = tokio::sync::oneshot::channel();
     a.notify(Serve(b.clone(), Some(tx))).await?;
     b.notify(Serve(a.clone(), Some(tx2))).await?;
