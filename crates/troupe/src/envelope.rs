@@ -213,8 +213,10 @@ impl Envelope {
         }
     }
 
-    /// Resolves the request inside (if any) with `err`, consuming the envelope.
-    pub(crate) fn fail(self, err: RequestError) {
+    /// Answers the request inside with `err` (a no-op for a fire-and-forget
+    /// message): for a layer that carries envelopes elsewhere and cannot
+    /// deliver this one.
+    pub fn fail(self, err: RequestError) {
         self.payload.fail(err);
     }
 }

@@ -88,6 +88,10 @@ pub enum ExitReason {
     /// returned as the error of a plain process's future). Abnormal: a
     /// transient child that exits with it is restarted.
     Custom(Arc<str>),
+    /// The process's node went down, or could no longer be reached: the
+    /// reason of the `Down` a monitor of a remote process gets then (OTP's
+    /// `noconnection`). Abnormal.
+    NodeDown,
 }
 
 impl ExitReason {
@@ -112,6 +116,7 @@ impl std::fmt::Display for ExitReason {
             ExitReason::Failed(e) => write!(f, "failed: {e}"),
             ExitReason::StartFailed(e) => write!(f, "failed to start: {e}"),
             ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::NodeDown => f.write_str("node down"),
             ExitReason::Custom(r) => f.write_str(r),
         }
     }

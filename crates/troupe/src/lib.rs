@@ -109,12 +109,17 @@ pub mod supervision;
 pub mod init;
 mod topology;
 
+// Distribution's extension point: proxies of remote processes.
+mod proxy;
+
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::link::{Exit, LinkError};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
+pub use crate::core::remote::{Transport, TransportFuture};
+pub use proxy::request_envelope;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,

@@ -37,6 +37,10 @@ pub enum RequestError {
     /// answer (OTP's `calling_self`).
     #[error("a process cannot request itself")]
     CallingSelf,
+    /// The actor's node went down (or could not be reached) before it
+    /// answered.
+    #[error("the actor's node is down")]
+    NodeDown,
 }
 
 /// Why the framework is dropping state that may hold response tokens.
@@ -116,7 +120,10 @@ impl<R> ResponseToken<R> {
         self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
     }
 
-    pub(crate) fn fail(mut self, err: RequestError) {
+    /// Answers the requester with `err` instead of a response: for a layer
+    /// that carries requests elsewhere (a transport to another node) and
+    /// learns that they failed there.
+    pub fn fail(mut self, err: RequestError) {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(Err(err));
         }

@@ -24,6 +24,7 @@ pub(crate) mod mailbox;
 pub(crate) mod monitor;
 pub(crate) mod process;
 pub(crate) mod recipient;
+pub(crate) mod remote;
 pub(crate) mod restart;
 pub(crate) mod run_loop;
 pub(crate) mod runtime;

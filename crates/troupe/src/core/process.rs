@@ -125,8 +125,21 @@ impl Shared {
         name: Option<Arc<str>>,
         config: &ActorConfig,
     ) -> Arc<Self> {
+        let addr = Addr::next(system.node());
+        Self::at(addr, system, meta, name, config)
+    }
+
+    /// A process with a given address: the proxy of a remote process
+    /// takes that process's address.
+    pub(crate) fn at(
+        addr: Addr,
+        system: ActorSystem,
+        meta: ActorMeta,
+        name: Option<Arc<str>>,
+        config: &ActorConfig,
+    ) -> Arc<Self> {
         Arc::new(Self {
-            addr: Addr::next(system.node()),
+            addr,
             meta,
             name,
             mailbox: Mailbox::new(config.mailbox_capacity(), config.overflow()),
@@ -511,6 +524,10 @@ impl Shared {
     /// Sends a stop request through the system channel and waits (bounded)
     /// for the incarnation running now to end.
     pub(crate) async fn stop(&self, reason: StopReason, wait: Duration) -> Result<(), StopError> {
+        if self.system.is_remote(self.addr) {
+            // A proxy: the stop is for the process it stands for.
+            return self.system.stop_remote(self.addr, reason, wait).await;
+        }
         if reason == StopReason::Drain {
             return self.drain(wait).await;
         }

@@ -70,6 +70,8 @@ struct SystemInner {
     dead_letters: DeadLetters,
     shutting_down: AtomicBool,
     runtimes: Runtimes,
+    /// How addresses of other nodes are reached, once installed.
+    remote: OnceLock<super::remote::Installed>,
 }
 
 /// A running actor system: the registry of its processes and names,
@@ -126,6 +128,7 @@ impl ActorSystem {
             terminating: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             runtimes: Runtimes::default(),
+            remote: OnceLock::new(),
         });
         systems()
             .lock()
@@ -259,6 +262,13 @@ impl ActorSystem {
         self.inner.dead_letters.subscribe()
     }
 
+    /// Reports `env` as a dead letter for `recipient`: for a layer that
+    /// carries envelopes elsewhere and could not deliver this one (a
+    /// transport to another node).
+    pub fn report_dead_letter(&self, recipient: Addr, env: &Envelope, reason: DeadLetterReason) {
+        self.dead_letter(recipient, env, reason);
+    }
+
     /// How many dead letters this system has reported so far.
     pub fn dead_letter_count(&self) -> u64 {
         self.inner.dead_letters.count()
@@ -373,14 +383,56 @@ impl ActorSystem {
         }
     }
 
-    /// The process at `addr`, if it is alive in this system.
+    /// The process at `addr`, if it is alive in this system; for an
+    /// address of another node, its proxy (started on first use, once a
+    /// transport is installed: see `core/remote.rs`).
     pub(crate) fn lookup(&self, addr: Addr) -> Option<Arc<Shared>> {
+        if let Some(found) = self.lookup_registered(addr) {
+            return Some(found);
+        }
+        let installed = self.inner.remote.get()?;
+        if !self.is_remote(addr) || self.is_shutting_down() {
+            return None;
+        }
+        (installed.spawn_proxy)(self, addr, &installed.transport)
+    }
+
+    /// The process registered at `addr` (a proxy for a remote one), if any.
+    pub(crate) fn lookup_registered(&self, addr: Addr) -> Option<Arc<Shared>> {
         self.inner
             .registry
             .lock()
             .procs
             .get(&addr)
             .map(|e| e.shared.clone())
+    }
+
+    /// Registers `shared` unless a process is registered at its address
+    /// already; returns the one that is. For proxies, which two senders
+    /// may start at once.
+    pub(crate) fn register_once(&self, shared: &Arc<Shared>) -> Result<(), Arc<Shared>> {
+        let mut reg = self.inner.registry.lock();
+        if let Some(e) = reg.procs.get(&shared.addr) {
+            return Err(e.shared.clone());
+        }
+        reg.procs.insert(
+            shared.addr,
+            Entry {
+                shared: shared.clone(),
+                type_id: TypeId::of::<super::remote::Installed>,
+            },
+        );
+        Ok(())
+    }
+
+    /// The installed transport, if any.
+    pub(crate) fn transport(&self) -> Option<&Arc<dyn super::remote::Transport>> {
+        self.inner.remote.get().map(|i| &i.transport)
+    }
+
+    /// Installs a transport; `false` if one is installed already.
+    pub(crate) fn install_transport(&self, installed: super::remote::Installed) -> bool {
+        self.inner.remote.set(installed).is_ok()
     }
 
     pub(crate) fn dead_letter(&self, recipient: Addr, env: &Envelope, reason: DeadLetterReason) {

@@ -1,0 +1,126 @@
+//! Proxies: the local stand-in of a process of another node, a process
+//! like any other whose run loop forwards each envelope to the installed
+//! [`Transport`] (see `core/remote.rs`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::actor::{Actor, ActorRef};
+use crate::addr::{ActorMeta, Addr};
+use crate::attached::ContextCore;
+use crate::core::config::ActorConfig;
+use crate::core::dead_letter::DeadLetterReason;
+use crate::core::launch::{self, ExitGuard};
+use crate::core::process::Shared;
+use crate::core::remote::{Installed, Transport};
+use crate::core::run_loop::{next, teardown, Next, NoHooks};
+use crate::core::system::ActorSystem;
+use crate::envelope::{Envelope, TraceId};
+use crate::error::SendError;
+use crate::exit::ExitReason;
+use crate::message::Message;
+use crate::request::{RequestError, ResponseToken};
+
+impl ActorSystem {
+    /// Installs the transport that reaches the processes of other nodes
+    /// (done by a distribution layer, once). From then on an address of
+    /// another node resolves to a local proxy: sends, requests, stops,
+    /// monitors and links work on it as on a local process. Returns
+    /// `false` if a transport is installed already.
+    pub fn set_transport(&self, transport: Arc<dyn Transport>) -> bool {
+        self.install_transport(Installed {
+            transport,
+            spawn_proxy: spawn,
+        })
+    }
+
+    /// A typed handle to the process `addr` of another node, through its
+    /// proxy; `None` without a transport or for an address of this node.
+    ///
+    /// The type is the caller's word: the remote process decodes each
+    /// message by its stable name and picks its handler itself (a struct
+    /// actor declares what it takes by address with
+    /// [`handles!`](crate::handles)); a message it does not handle becomes
+    /// a dead letter there, and a request fails with `Unhandled`.
+    pub fn remote_ref<A: Actor>(&self, addr: Addr) -> Option<ActorRef<A>> {
+        if !self.is_remote(addr) {
+            return None;
+        }
+        self.lookup(addr).map(ActorRef::from_shared)
+    }
+}
+
+/// A request envelope built by a transport that received a request from
+/// another node: delivered to the local target, its token answers the
+/// future, which the transport awaits to send the response back.
+pub fn request_envelope<M: Message>(
+    msg: M,
+    sender: Addr,
+    trace: TraceId,
+) -> (
+    Envelope,
+    impl Future<Output = Result<M::Response, RequestError>> + Send,
+) {
+    let (token, rx) = ResponseToken::new();
+    let env = Envelope::request(msg, token, sender, trace);
+    let answer = async move {
+        match rx.await {
+            Ok(res) => res,
+            Err(_) => Err(RequestError::Gone),
+        }
+    };
+    (env, answer)
+}
+
+/// Starts the proxy of `addr`, or finds the one another sender started.
+fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Option<Arc<Shared>> {
+    let meta = ActorMeta::new("remote", addr.to_string());
+    let runtime = system.runtime_for(&meta)?;
+    let config = ActorConfig::default();
+    let shared = Shared::at(addr, system.clone(), meta, None, &config);
+    if let Err(existing) = system.register_once(&shared) {
+        return Some(existing);
+    }
+    shared.set_running();
+    let transport = transport.clone();
+    let trace = TraceId::generate();
+    launch::spawn_task(ExitGuard(shared.clone()), &runtime, trace, |guard| {
+        run(shared.clone(), transport.clone(), trace, guard)
+    });
+    // Told once the process exits: the proxy then exits with its reason.
+    transport.watch(addr);
+    Some(shared)
+}
+
+/// The proxy's loop: every envelope goes to the transport, in order.
+async fn run(shared: Arc<Shared>, transport: Arc<dyn Transport>, trace: TraceId, guard: ExitGuard) {
+    let to = shared.addr;
+    let mut ctx = ContextCore::new(shared, trace);
+    let reason = loop {
+        match next(&mut ctx, &mut NoHooks).await {
+            Next::Envelope(env) | Next::Signal(env) => {
+                if let Err(refused) = transport.forward(to, env).await {
+                    refuse(&ctx, refused);
+                }
+            }
+            // Only a local shutdown stops a proxy by its system channel
+            // (a stop for the remote process goes to the transport): the
+            // remote process lives on.
+            Next::Stop(_) | Next::Closed => break ExitReason::Shutdown,
+            Next::Exit(reason) => break reason,
+        }
+    };
+    teardown(&mut ctx, &mut NoHooks, reason, guard).await;
+}
+
+/// An envelope the transport could not send: a dead letter, and a request
+/// answered with the matching error.
+fn refuse(ctx: &ContextCore, refused: SendError<Envelope>) {
+    let (reason, err) = match &refused {
+        SendError::Full(_) => (DeadLetterReason::Overflow, RequestError::Full),
+        _ => (DeadLetterReason::ActorStopped, RequestError::NodeDown),
+    };
+    let env = refused.into_inner();
+    ctx.shared.system.dead_letter(ctx.shared.addr, &env, reason);
+    env.fail(err);
+}
