@@ -272,7 +272,7 @@ pub enum Frame {
 }
 
 /// A frame could not be encoded or decoded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
     /// Zero bytes.
     #[error("empty frame")]
