@@ -242,7 +242,12 @@ fn malformed_frames_are_typed_errors() {
                 VERSION, 11, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
             ],
         ),
-        ("u16 overflow", vec![VERSION, 0, 0xff, 0xff, 0x7f]),
+        // A node id of 2^21 - 1, then a valid rest of a hello.
+        ("u16 overflow", {
+            let mut hello = vec![VERSION, 0, 0xff, 0xff, 0x7f, 0];
+            hello.extend([0; 48]);
+            hello
+        }),
         ("string not utf-8", vec![VERSION, 1, 1, 2, 3, 1, 0xff, 0]),
         ("payload cut short", vec![VERSION, 3, 1, 5, 1, 2]),
         ("unknown stop tier", vec![VERSION, 6, 1, 2, 4]),
@@ -251,7 +256,7 @@ fn malformed_frames_are_typed_errors() {
         ("hello nonce cut short", vec![VERSION, 0, 1, 0, 1, 2, 3]),
     ];
     for (what, bytes) in cases {
-        match Frame::decode(&bytes, 64) {
+        match Frame::decode(&bytes, DEFAULT_MAX_FRAME) {
             Err(FrameError::Malformed(why)) => assert!(!why.is_empty(), "{what}"),
             other => panic!("{what}: expected Malformed, got {other:?}"),
         }
