@@ -1,7 +1,53 @@
-//! Distribution for troupe: actors on several nodes.
+//! Distribution for troupe: actors on several nodes, over Zenoh (peer
+//! mode, explicit endpoints, no router to run).
 //!
+//! A [`Node`] joins an [`ActorSystem`](troupe::ActorSystem) to a cluster.
+//! Its node number is the system's ([`SystemConfig::node`](troupe::SystemConfig)),
+//! and every [`Addr`](troupe::Addr) carries its node, so an address of
+//! another node works as a local one: `ctx.send_to`, `ctx.request_to`,
+//! `system.monitor`, links, and `system.remote_ref::<A>(addr)` for a typed
+//! handle (notify, send with a deadline, stop). Behind it, the core starts
+//! a local proxy of the remote process, whose run loop forwards each
+//! envelope here.
+//!
+//! - [`node`]: joining, the transport, node up/down events;
+//! - [`registry`]: the message types that travel ([`Messages`]), by stable
+//!   name, in postcard;
 //! - [`frame`]: the wire format between two nodes, and its decoder (which
-//!   never panics on bad input: every malformed frame is a typed error).
+//!   never panics on bad input: every malformed frame is a typed error);
+//! - [`auth`]: the cluster cookie, the shared secret a node proves it knows
+//!   in its handshake.
+//!
+//! Semantics: frames between two nodes keep their order (one publisher
+//! per peer, reliable, blocking congestion control: a full remote mailbox
+//! pushes back on the network, and the network on the sender); a request
+//! resolves with its response or a typed error (`NodeDown` when the node
+//! goes); a monitor of a remote process gets `Down` once, with
+//! `ExitReason::NodeDown` if its node goes.
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod auth;
+mod convert;
 pub mod frame;
+pub mod node;
+pub mod registry;
+
+pub use node::{Node, NodeConfig, NodeEvent};
+pub use registry::{CodecError, Messages};
+
+/// Why a node could not start or send.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The node's configuration was refused.
+    #[error("bad node configuration: {0}")]
+    Config(String),
+    /// Zenoh failed.
+    #[error("zenoh: {0}")]
+    Zenoh(String),
+    /// A frame could not be encoded (too large).
+    #[error("frame: {0}")]
+    Frame(frame::FrameError),
+    /// The actor system is joined to a cluster already.
+    #[error("the actor system has a transport already")]
+    AlreadyJoined,
+}

@@ -21,10 +21,7 @@ use troupe::{
 };
 use zenoh::sample::SampleKind;
 
-use crate::convert::{
-    exit_from_wire, exit_to_wire, failure_from_wire, failure_to_wire, stop_from_wire,
-    stop_to_wire,
-};
+use crate::convert::{exit_from_wire, failure_from_wire, failure_to_wire};
 use crate::frame::{Frame, WireFailure, DEFAULT_MAX_FRAME};
 use crate::registry::{Answer, Encoded, Messages};
 use crate::{auth, RemoteError};
@@ -112,7 +109,11 @@ impl NodeConfig {
         set(&mut c, "mode", "\"peer\"".into())?;
         set(&mut c, "listen/endpoints", json(&self.listen))?;
         set(&mut c, "connect/endpoints", json(&self.connect))?;
-        set(&mut c, "scouting/multicast/enabled", self.multicast.to_string())?;
+        set(
+            &mut c,
+            "scouting/multicast/enabled",
+            self.multicast.to_string(),
+        )?;
         set(
             &mut c,
             "transport/link/tx/lease",
@@ -159,6 +160,9 @@ struct Peer {
     hello_sent: bool,
 }
 
+/// Answers a stop sent to another node.
+type StopReply = oneshot::Sender<Result<(), StopError>>;
+
 struct Inner {
     system: ActorSystem,
     session: zenoh::Session,
@@ -171,7 +175,7 @@ struct Inner {
     /// Requests sent, by id: the node they went to and how to answer them.
     pending: Mutex<HashMap<u64, (u16, Answer)>>,
     /// Stops sent, by id.
-    stops: Mutex<HashMap<u64, (u16, oneshot::Sender<Result<(), StopError>>)>>,
+    stops: Mutex<HashMap<u64, (u16, StopReply)>>,
     /// Remote processes watched (their proxies), by node.
     watched: Mutex<HashMap<u16, HashSet<Addr>>>,
     /// Local monitors on behalf of other nodes, by (watcher node, target).
@@ -332,17 +336,17 @@ impl Inner {
     async fn send(self: &Arc<Self>, to: u16, frame: Frame) -> Result<(), RemoteError> {
         let bytes = frame.encode(self.max_frame).map_err(RemoteError::Frame)?;
         let mut publishers = self.publishers.lock().await;
-        if !publishers.contains_key(&to) {
-            let publisher = self
-                .session
-                .declare_publisher(format!("troupe/{}/in/{to}/{}", self.cluster, self.me))
-                .congestion_control(zenoh::qos::CongestionControl::Block)
-                .await
-                .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
-            publishers.insert(to, publisher);
-        }
-        let Some(publisher) = publishers.get(&to) else {
-            return Err(RemoteError::Zenoh("no publisher".into()));
+        let publisher = match publishers.entry(to) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let publisher = self
+                    .session
+                    .declare_publisher(format!("troupe/{}/in/{to}/{}", self.cluster, self.me))
+                    .congestion_control(zenoh::qos::CongestionControl::Block)
+                    .await
+                    .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
+                e.insert(publisher)
+            }
         };
         let hello = {
             let mut peers = self.peers.lock();
@@ -350,7 +354,10 @@ impl Inner {
             !std::mem::replace(&mut peer.hello_sent, true)
         };
         if hello {
-            let h = self.hello().encode(self.max_frame).map_err(RemoteError::Frame)?;
+            let h = self
+                .hello()
+                .encode(self.max_frame)
+                .map_err(RemoteError::Frame)?;
             publisher
                 .put(h)
                 .await
@@ -398,7 +405,8 @@ impl Inner {
         self.publishers.try_lock().map(|mut p| p.remove(&node)).ok();
         let watched = self.watched.lock().remove(&node).unwrap_or_default();
         for target in watched {
-            self.system.remote_exited(target, troupe::ExitReason::NodeDown);
+            self.system
+                .remote_exited(target, troupe::ExitReason::NodeDown);
         }
         let failed: Vec<Answer> = {
             let mut pending = self.pending.lock();
@@ -474,7 +482,11 @@ impl Inner {
             .is_some_and(|p| p.authenticated);
         if !authenticated {
             self.refused.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(from, kind = frame.kind(), "frame from an unauthenticated node refused");
+            tracing::warn!(
+                from,
+                kind = frame.kind(),
+                "frame from an unauthenticated node refused"
+            );
             return;
         }
         self.handle(from, frame).await;
@@ -491,10 +503,19 @@ impl Inner {
                 payload,
             } => {
                 let (sender, to) = (Addr::from_bits(sender), Addr::from_bits(to));
-                let refusal = match self.messages.decode_tell(&name, &payload, sender, TraceId::from_raw(trace)) {
+                let refusal = match self.messages.decode_tell(
+                    &name,
+                    &payload,
+                    sender,
+                    TraceId::from_raw(trace),
+                ) {
                     Ok(env) => match self.deliver(to, env).await {
                         Ok(()) => None,
-                        Err(e) => Some(if e.is_full() { WireFailure::Full } else { WireFailure::Gone }),
+                        Err(e) => Some(if e.is_full() {
+                            WireFailure::Full
+                        } else {
+                            WireFailure::Gone
+                        }),
                     },
                     Err(crate::CodecError::Unknown(n)) => Some(WireFailure::UnknownMessage(n)),
                     Err(e) => Some(WireFailure::Undecodable(e.to_string())),
@@ -519,7 +540,9 @@ impl Inner {
                 payload,
             } => {
                 let (sender, to) = (Addr::from_bits(sender), Addr::from_bits(to));
-                let decoded = self.messages.decode_request(&name, &payload, sender, TraceId::from_raw(trace));
+                let decoded =
+                    self.messages
+                        .decode_request(&name, &payload, sender, TraceId::from_raw(trace));
                 let (env, answering) = match decoded {
                     Ok(pair) => pair,
                     Err(e) => {
@@ -532,7 +555,11 @@ impl Inner {
                     }
                 };
                 if let Err(e) = self.deliver(to, env).await {
-                    let failure = if e.is_full() { WireFailure::Full } else { WireFailure::Gone };
+                    let failure = if e.is_full() {
+                        WireFailure::Full
+                    } else {
+                        WireFailure::Gone
+                    };
                     drop(e);
                     let _ = self.send(from, Frame::Failure { id, failure }).await;
                     return;
@@ -542,9 +569,13 @@ impl Inner {
                     let answered = if timeout_ms == 0 {
                         answering.await
                     } else {
-                        match tokio::time::timeout(Duration::from_millis(timeout_ms), answering).await {
+                        match tokio::time::timeout(Duration::from_millis(timeout_ms), answering)
+                            .await
+                        {
                             Ok(res) => res,
-                            Err(_) => Err(troupe::RequestError::Timeout(Duration::from_millis(timeout_ms))),
+                            Err(_) => Err(troupe::RequestError::Timeout(Duration::from_millis(
+                                timeout_ms,
+                            ))),
                         }
                     };
                     let frame = match answered {
@@ -571,7 +602,9 @@ impl Inner {
                     answer(Err(failure_from_wire(failure)));
                 }
             }
-            Frame::Refused { to, name, failure, .. } => {
+            Frame::Refused {
+                to, name, failure, ..
+            } => {
                 tracing::warn!(to = %Addr::from_bits(to), %name, ?failure, "a message to another node was refused there");
             }
             Frame::Stop { id, to, how } => {
@@ -579,7 +612,7 @@ impl Inner {
                 tokio::spawn(async move {
                     let _ = inner
                         .system
-                        .stop_local(Addr::from_bits(to), stop_from_wire(how))
+                        .stop_local(Addr::from_bits(to), how.into())
                         .await;
                     let _ = inner.send(from, Frame::Stopped { id }).await;
                 });
@@ -589,7 +622,11 @@ impl Inner {
                     let _ = tx.send(Ok(()));
                 }
             }
-            Frame::Monitor { watcher, target, reference } => {
+            Frame::Monitor {
+                watcher,
+                target,
+                reference,
+            } => {
                 let target = Addr::from_bits(target);
                 let monitor = self.system.monitor(target);
                 let inner = self.clone();
@@ -600,7 +637,7 @@ impl Inner {
                         watcher,
                         target: target.into_bits(),
                         reference,
-                        reason: exit_to_wire(&down.reason),
+                        reason: (&down.reason).into(),
                     };
                     let _ = inner.send(from, frame).await;
                 });
@@ -609,7 +646,11 @@ impl Inner {
                 }
             }
             Frame::Demonitor { target, .. } => {
-                if let Some(task) = self.monitors.lock().remove(&(from, Addr::from_bits(target))) {
+                if let Some(task) = self
+                    .monitors
+                    .lock()
+                    .remove(&(from, Addr::from_bits(target)))
+                {
                     task.abort();
                 }
             }
@@ -671,7 +712,8 @@ impl Transport for Link {
                         payload,
                     }
                 }
-                Err((env, e)) => {
+                Err(refused) => {
+                    let (env, e) = *refused;
                     // Not a type both nodes carry: a dead letter here, and
                     // a request fails with a typed error.
                     tracing::warn!(%to, error = %e, "message not sent to another node");
@@ -712,7 +754,7 @@ impl Transport for Link {
             let frame = Frame::Stop {
                 id,
                 to: to.into_bits(),
-                how: stop_to_wire(how),
+                how: how.into(),
             };
             if inner.send(node, frame).await.is_err() {
                 inner.stops.lock().remove(&id);

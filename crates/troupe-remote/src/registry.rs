@@ -50,11 +50,14 @@ pub enum CodecError {
     },
 }
 
+/// Decodes a request's payload: the envelope and the future of its answer.
+type DecodeRequest = fn(&[u8], Addr, TraceId) -> Result<(Envelope, Answering), String>;
+
 #[derive(Clone)]
 struct Codec {
     encode: fn(Envelope) -> Result<Result<Encoded, CodecError>, Envelope>,
     decode_tell: fn(&[u8], Addr, TraceId) -> Result<Envelope, String>,
-    decode_request: fn(&[u8], Addr, TraceId) -> Result<(Envelope, Answering), String>,
+    decode_request: DecodeRequest,
 }
 
 /// The message types that cross the network, each under its stable name
@@ -120,15 +123,18 @@ impl Messages {
 
     /// Takes `env` apart for the wire; hands it back (with the reason) when
     /// its type is not registered or does not encode.
-    pub(crate) fn encode(&self, env: Envelope) -> Result<Encoded, (Envelope, CodecError)> {
+    pub(crate) fn encode(&self, env: Envelope) -> Result<Encoded, Box<(Envelope, CodecError)>> {
         let name = env.message_name();
         let Some(codec) = self.codecs.get(name) else {
-            return Err((env, CodecError::Unknown(name.to_string())));
+            return Err(Box::new((env, CodecError::Unknown(name.to_string()))));
         };
         match (codec.encode)(env) {
             Ok(Ok(encoded)) => Ok(encoded),
-            Ok(Err(e)) => Err((Envelope::new(Unsent, Addr::NULL, TraceId::generate()), e)),
-            Err(env) => Err((env, CodecError::Unknown(name.to_string()))),
+            Ok(Err(e)) => Err(Box::new((
+                Envelope::new(Unsent, Addr::NULL, TraceId::generate()),
+                e,
+            ))),
+            Err(env) => Err(Box::new((env, CodecError::Unknown(name.to_string())))),
         }
     }
 
@@ -215,7 +221,10 @@ where
                     Ok(Encoded::Request(bytes, answer))
                 }
                 Err(e) => {
-                    token.fail(RequestError::Failed(format!("{} does not encode: {e}", M::NAME)));
+                    token.fail(RequestError::Failed(format!(
+                        "{} does not encode: {e}",
+                        M::NAME
+                    )));
                     Err(failed(e))
                 }
             });
@@ -234,7 +243,11 @@ where
     Ok(Envelope::new(msg, from, trace))
 }
 
-fn decode_request<M>(payload: &[u8], from: Addr, trace: TraceId) -> Result<(Envelope, Answering), String>
+fn decode_request<M>(
+    payload: &[u8],
+    from: Addr,
+    trace: TraceId,
+) -> Result<(Envelope, Answering), String>
 where
     M: Message + DeserializeOwned,
     M::Response: Serialize,
@@ -243,8 +256,9 @@ where
     let (env, answer) = troupe::request_envelope(msg, from, trace);
     let answering: Answering = Box::pin(async move {
         let response = answer.await?;
-        postcard::to_stdvec(&response)
-            .map_err(|e| RequestError::Failed(format!("the response to {} does not encode: {e}", M::NAME)))
+        postcard::to_stdvec(&response).map_err(|e| {
+            RequestError::Failed(format!("the response to {} does not encode: {e}", M::NAME))
+        })
     });
     Ok((env, answering))
 }

@@ -45,6 +45,12 @@ impl TraceId {
     pub fn get(self) -> u64 {
         self.0.get()
     }
+
+    /// A trace id from its raw value ([`TraceId::get`]), as carried by a
+    /// wire format; a fresh one for 0, which no trace id has.
+    pub fn from_raw(raw: u64) -> Self {
+        NonZeroU64::new(raw).map_or_else(Self::generate, TraceId)
+    }
 }
 
 impl fmt::Debug for TraceId {

@@ -119,7 +119,6 @@ pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
 pub use crate::core::remote::{Transport, TransportFuture};
-pub use proxy::request_envelope;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
@@ -134,6 +133,7 @@ pub use functional::{
     TryRecvError,
 };
 pub use message::Message;
+pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
 pub use status::{ActorStatus, Lifecycle};
 pub use stream::{StreamEvent, StreamId, StreamItem};

@@ -49,12 +49,15 @@ pub trait Transport: Send + Sync + 'static {
     fn watch(&self, target: Addr);
 }
 
+/// Starts the proxy of a remote process (or finds the one running).
+pub(crate) type SpawnProxy = fn(&ActorSystem, Addr, &Arc<dyn Transport>) -> Option<Arc<Shared>>;
+
 /// What the system keeps of an installed transport.
 pub(crate) struct Installed {
     pub(crate) transport: Arc<dyn Transport>,
     /// Starts the proxy of a remote process (the proxy front-end's, handed
     /// in by `ActorSystem::set_transport`).
-    pub(crate) spawn_proxy: fn(&ActorSystem, Addr, &Arc<dyn Transport>) -> Option<Arc<Shared>>,
+    pub(crate) spawn_proxy: SpawnProxy,
 }
 
 impl ActorSystem {

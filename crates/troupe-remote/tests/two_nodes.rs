@@ -1,0 +1,195 @@
+//! Two nodes in one process, on loopback with explicit endpoints (no
+//! multicast): remote tells and requests, remote stops and monitors, node
+//! down, unknown types, and a node with the wrong secret.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::timeout;
+use troupe::prelude::*;
+use troupe::{NodeNo, SystemConfig};
+use troupe_remote::{Messages, Node, NodeConfig, NodeEvent};
+
+const BOUND: Duration = Duration::from_secs(10);
+
+#[message]
+#[derive(Serialize, Deserialize)]
+struct Add(u64);
+
+#[message(ret = u64)]
+#[derive(Serialize, Deserialize)]
+struct Get;
+
+/// Registered on the sending node only.
+#[message(ret = u64)]
+#[derive(Serialize, Deserialize)]
+struct OnlyHere;
+
+#[derive(Default)]
+struct Counter(u64);
+
+impl Actor for Counter {
+    troupe::handles!(Add, Get);
+}
+
+impl Handler<Add> for Counter {
+    async fn handle(&mut self, msg: Add, _: &mut ActorContext<Self>) -> HandlerResult {
+        self.0 += msg.0;
+        Ok(())
+    }
+}
+
+impl Handler<Get> for Counter {
+    async fn handle(&mut self, _: Get, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
+        Ok(self.0)
+    }
+}
+
+impl Handler<OnlyHere> for Counter {
+    async fn handle(&mut self, _: OnlyHere, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
+        Ok(0)
+    }
+}
+
+fn messages() -> Messages {
+    Messages::new().with::<Add>().with::<Get>()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn system(node: u16) -> ActorSystem {
+    static N: AtomicU16 = AtomicU16::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let config = SystemConfig {
+        node: NodeNo(node),
+        ..SystemConfig::default()
+    };
+    ActorSystem::create_with(format!("remote-test-{node}-{n}"), config).expect("a system")
+}
+
+async fn up(node: &Node, peer: u16) {
+    let mut events = node.events();
+    if node.peers().contains(&NodeNo(peer)) {
+        return;
+    }
+    loop {
+        let event = timeout(BOUND, events.recv()).await.expect("in time").expect("open");
+        if event == NodeEvent::Up(NodeNo(peer)) {
+            return;
+        }
+    }
+}
+
+/// Two joined nodes: 1 listens, 2 connects.
+async fn pair(cluster: &str) -> (ActorSystem, Node, ActorSystem, Node) {
+    let port = free_port();
+    let (s1, s2) = (system(1), system(2));
+    let n1 = Node::start(
+        &s1,
+        NodeConfig::new(cluster, b"secret").listen(format!("tcp/127.0.0.1:{port}")),
+        messages().with::<OnlyHere>(),
+    )
+    .await
+    .expect("node 1 starts");
+    let n2 = Node::start(
+        &s2,
+        NodeConfig::new(cluster, b"secret").connect(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .expect("node 2 starts");
+    // Each side counts the other as up once its hello arrived.
+    up(&n1, 2).await;
+    up(&n2, 1).await;
+    (s1, n1, s2, n2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tells_and_requests_reach_an_actor_on_another_node_in_order() {
+    let (s1, n1, s2, n2) = pair("tells").await;
+    let counter = Counter::default().spawn().on_system(&s2).await.unwrap();
+    let remote = s1.remote_ref::<Counter>(counter.addr()).expect("a proxy");
+    assert_eq!(remote.addr(), counter.addr());
+    for i in 1..=100 {
+        remote.notify(Add(i)).await.unwrap();
+    }
+    let total = timeout(BOUND, remote.send(Get)).await.expect("in time");
+    assert_eq!(total, Ok(5050), "every tell before the request, in order");
+
+    // A type the other node does not carry: a typed error, not a hang.
+    let unknown = timeout(BOUND, remote.send(OnlyHere)).await.expect("in time");
+    assert!(matches!(unknown, Err(RequestError::Failed(ref e)) if e.contains("OnlyHere")), "{unknown:?}");
+
+    // The remote actor is stopped through its proxy; a monitor on this node
+    // sees its exit.
+    let down = s1.monitor(counter.addr());
+    timeout(BOUND, remote.stop(StopReason::Graceful)).await.expect("in time").unwrap();
+    let down = timeout(BOUND, down).await.expect("in time");
+    assert_eq!(down.reason, ExitReason::Normal);
+    assert_eq!(counter.exit_reason(), Some(ExitReason::Normal));
+    n2.close().await;
+    n1.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_going_down_is_a_down_for_its_monitored_processes_and_fails_requests() {
+    let (s1, n1, s2, n2) = pair("down").await;
+    let counter = Counter::default().spawn().on_system(&s2).await.unwrap();
+    let down = s1.monitor(counter.addr());
+    let mut events = n1.events();
+    n2.close().await;
+    let down = timeout(BOUND, down).await.expect("in time");
+    assert_eq!(down.reason, ExitReason::NodeDown);
+    let event = timeout(BOUND, events.recv()).await.expect("in time").expect("open");
+    assert_eq!(event, NodeEvent::Down(NodeNo(2)));
+    // Later requests to that node fail at once with a typed error.
+    let remote = s1.remote_ref::<Counter>(Addr::new(NodeNo(2), 999));
+    if let Some(remote) = remote {
+        let res = timeout(BOUND, remote.send(Get)).await.expect("in time");
+        assert!(matches!(res, Err(RequestError::NodeDown | RequestError::Gone)), "{res:?}");
+    }
+    n1.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_the_wrong_secret_is_refused() {
+    let port = free_port();
+    let (s1, s3) = (system(1), system(3));
+    let n1 = Node::start(
+        &s1,
+        NodeConfig::new("auth", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    let n3 = Node::start(
+        &s3,
+        NodeConfig::new("auth", b"wrong").connect(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    let counter = Counter::default().spawn().on_system(&s1).await.unwrap();
+    // Node 3 sends to node 1 once it sees it alive; node 1 refuses its
+    // hello and everything after it.
+    let mut tries = 0;
+    while n1.refused_frames() == 0 && tries < 100 {
+        if let Some(r) = s3.remote_ref::<Counter>(counter.addr()) {
+            let _ = r.notify(Add(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tries += 1;
+    }
+    assert!(n1.refused_frames() > 0, "frames from node 3 were refused");
+    assert!(!n1.peers().contains(&NodeNo(3)));
+    assert_eq!(counter.send(Get).await, Ok(0), "nothing from node 3 arrived");
+    n3.close().await;
+    n1.close().await;
+}
