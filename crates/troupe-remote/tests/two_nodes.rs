@@ -80,7 +80,10 @@ async fn up(node: &Node, peer: u16) {
         return;
     }
     loop {
-        let event = timeout(BOUND, events.recv()).await.expect("in time").expect("open");
+        let event = timeout(BOUND, events.recv())
+            .await
+            .expect("in time")
+            .expect("open");
         if event == NodeEvent::Up(NodeNo(peer)) {
             return;
         }
@@ -124,13 +127,21 @@ async fn tells_and_requests_reach_an_actor_on_another_node_in_order() {
     assert_eq!(total, Ok(5050), "every tell before the request, in order");
 
     // A type the other node does not carry: a typed error, not a hang.
-    let unknown = timeout(BOUND, remote.send(OnlyHere)).await.expect("in time");
-    assert!(matches!(unknown, Err(RequestError::Failed(ref e)) if e.contains("OnlyHere")), "{unknown:?}");
+    let unknown = timeout(BOUND, remote.send(OnlyHere))
+        .await
+        .expect("in time");
+    assert!(
+        matches!(unknown, Err(RequestError::Failed(ref e)) if e.contains("OnlyHere")),
+        "{unknown:?}"
+    );
 
     // The remote actor is stopped through its proxy; a monitor on this node
     // sees its exit.
     let down = s1.monitor(counter.addr());
-    timeout(BOUND, remote.stop(StopReason::Graceful)).await.expect("in time").unwrap();
+    timeout(BOUND, remote.stop(StopReason::Graceful))
+        .await
+        .expect("in time")
+        .unwrap();
     let down = timeout(BOUND, down).await.expect("in time");
     assert_eq!(down.reason, ExitReason::Normal);
     assert_eq!(counter.exit_reason(), Some(ExitReason::Normal));
@@ -147,13 +158,19 @@ async fn a_node_going_down_is_a_down_for_its_monitored_processes_and_fails_reque
     n2.close().await;
     let down = timeout(BOUND, down).await.expect("in time");
     assert_eq!(down.reason, ExitReason::NodeDown);
-    let event = timeout(BOUND, events.recv()).await.expect("in time").expect("open");
+    let event = timeout(BOUND, events.recv())
+        .await
+        .expect("in time")
+        .expect("open");
     assert_eq!(event, NodeEvent::Down(NodeNo(2)));
     // Later requests to that node fail at once with a typed error.
     let remote = s1.remote_ref::<Counter>(Addr::new(NodeNo(2), 999));
     if let Some(remote) = remote {
         let res = timeout(BOUND, remote.send(Get)).await.expect("in time");
-        assert!(matches!(res, Err(RequestError::NodeDown | RequestError::Gone)), "{res:?}");
+        assert!(
+            matches!(res, Err(RequestError::NodeDown | RequestError::Gone)),
+            "{res:?}"
+        );
     }
     n1.close().await;
 }
@@ -189,7 +206,11 @@ async fn a_node_with_the_wrong_secret_is_refused() {
     }
     assert!(n1.refused_frames() > 0, "frames from node 3 were refused");
     assert!(!n1.peers().contains(&NodeNo(3)));
-    assert_eq!(counter.send(Get).await, Ok(0), "nothing from node 3 arrived");
+    assert_eq!(
+        counter.send(Get).await,
+        Ok(0),
+        "nothing from node 3 arrived"
+    );
     n3.close().await;
     n1.close().await;
 }
