@@ -16,6 +16,8 @@ for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
 done
 timeout 120 cargo run -q -p troupe-pipeline --example pipeline > /dev/null
 echo "example pipeline: ok"
+timeout 120 cargo run -q -p troupe-remote --example ping_pong > /dev/null
+echo "example ping_pong (two nodes): ok"
 
 echo "== unsafe code under Miri and loom"
 bash scripts/check-unsafe.sh

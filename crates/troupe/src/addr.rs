@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// number is part of every [`Addr`], so that addresses stay meaningful when
 /// messages cross the network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeNo(pub u16);
 
 const ID_BITS: u32 = 48;
@@ -29,7 +30,11 @@ const ID_MASK: u64 = (1 << ID_BITS) - 1;
 /// assert_eq!(a.to_string(), "2/42");
 /// assert!(Addr::NULL.is_null());
 /// ```
+/// With the `serde` feature, an address serializes as its raw `u64`, so
+/// that it can travel in messages to other nodes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Addr(u64);
 
 impl Addr {
