@@ -270,6 +270,21 @@ pub enum Frame {
         /// The ping's sequence number.
         seq: u64,
     },
+    /// Which process is registered as `name` on the receiving node
+    /// (Erlang's `whereis` on another node)? Answered by `Found`.
+    Lookup {
+        /// Pairs the answer with the question.
+        id: u64,
+        /// The registered name.
+        name: String,
+    },
+    /// The answer to `Lookup`.
+    Found {
+        /// The lookup's id.
+        id: u64,
+        /// The address registered under the name, if any.
+        addr: Option<u64>,
+    },
 }
 
 /// A frame could not be encoded or decoded.
@@ -369,6 +384,8 @@ impl Frame {
             Frame::Down { .. } => "down",
             Frame::Ping { .. } => "ping",
             Frame::Pong { .. } => "pong",
+            Frame::Lookup { .. } => "lookup",
+            Frame::Found { .. } => "found",
         }
     }
 }

@@ -47,6 +47,12 @@ pub enum RemoteError {
     /// A frame could not be encoded (too large).
     #[error("frame: {0}")]
     Frame(frame::FrameError),
+    /// The node is not up (or went down before it answered).
+    #[error("node {} is down", .0 .0)]
+    NodeDown(troupe::NodeNo),
+    /// No answer within the deadline.
+    #[error("no answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// The actor system is joined to a cluster already.
     #[error("the actor system has a transport already")]
     AlreadyJoined,

@@ -163,6 +163,9 @@ struct Peer {
 /// Answers a stop sent to another node.
 type StopReply = oneshot::Sender<Result<(), StopError>>;
 
+/// Answers a lookup sent to another node.
+type LookupReply = oneshot::Sender<Option<Addr>>;
+
 struct Inner {
     system: ActorSystem,
     session: zenoh::Session,
@@ -176,6 +179,8 @@ struct Inner {
     pending: Mutex<HashMap<u64, (u16, Answer)>>,
     /// Stops sent, by id.
     stops: Mutex<HashMap<u64, (u16, StopReply)>>,
+    /// Lookups sent, by id.
+    lookups: Mutex<HashMap<u64, (u16, LookupReply)>>,
     /// Remote processes watched (their proxies), by node.
     watched: Mutex<HashMap<u16, HashSet<Addr>>>,
     /// Local monitors on behalf of other nodes, by (watcher node, target).
@@ -220,6 +225,7 @@ impl Node {
             next_id: AtomicU64::new(1),
             pending: Mutex::default(),
             stops: Mutex::default(),
+            lookups: Mutex::default(),
             watched: Mutex::default(),
             monitors: Mutex::default(),
             peers: Mutex::default(),
@@ -284,6 +290,46 @@ impl Node {
         })
     }
 
+    /// The address of the process registered as `name` on node `node`
+    /// (Erlang's `whereis` there), `None` if no process has that name.
+    /// Then `system.remote_ref::<A>(addr)` gives a typed handle to it.
+    ///
+    /// Errors: [`RemoteError::NodeDown`] if the node is not up (or goes down
+    /// before it answers), [`RemoteError::Timeout`] past `timeout`.
+    pub async fn whereis(
+        &self,
+        node: NodeNo,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<Addr>, RemoteError> {
+        let inner = &self.inner;
+        if node.0 == inner.me {
+            return Ok(inner.system.whereis(name));
+        }
+        if !inner.peer_is_up(node.0) {
+            return Err(RemoteError::NodeDown(node));
+        }
+        let id = inner.next_id();
+        let (tx, rx) = oneshot::channel();
+        inner.lookups.lock().insert(id, (node.0, tx));
+        let frame = Frame::Lookup {
+            id,
+            name: name.to_string(),
+        };
+        if let Err(e) = inner.send(node.0, frame).await {
+            inner.lookups.lock().remove(&id);
+            return Err(e);
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(_)) => Err(RemoteError::NodeDown(node)),
+            Err(_) => {
+                inner.lookups.lock().remove(&id);
+                Err(RemoteError::Timeout(timeout))
+            }
+        }
+    }
+
     /// Node up and down events from now on.
     pub fn events(&self) -> broadcast::Receiver<NodeEvent> {
         self.inner.events.subscribe()
@@ -327,6 +373,18 @@ impl std::fmt::Debug for Node {
     }
 }
 
+/// Removes and returns the entries of `map` that belong to `node`.
+fn take_node<T>(map: &mut HashMap<u64, (u16, T)>, node: u16) -> Vec<T> {
+    let ids: Vec<u64> = map
+        .iter()
+        .filter(|(_, (n, _))| *n == node)
+        .map(|(id, _)| *id)
+        .collect();
+    ids.into_iter()
+        .filter_map(|id| map.remove(&id).map(|(_, t)| t))
+        .collect()
+}
+
 fn last_segment(key: &str) -> Option<u16> {
     key.rsplit('/').next()?.parse().ok()
 }
@@ -334,6 +392,7 @@ fn last_segment(key: &str) -> Option<u16> {
 impl Inner {
     /// Sends `frame` to node `to` (after this node's hello, once).
     async fn send(self: &Arc<Self>, to: u16, frame: Frame) -> Result<(), RemoteError> {
+        let kind = frame.kind();
         let bytes = frame.encode(self.max_frame).map_err(RemoteError::Frame)?;
         let mut publishers = self.publishers.lock().await;
         let publisher = match publishers.entry(to) {
@@ -363,10 +422,23 @@ impl Inner {
                 .await
                 .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
         }
+        let len = bytes.len() as u64;
         publisher
             .put(bytes)
             .await
-            .map_err(|e| RemoteError::Zenoh(e.to_string()))
+            .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
+        let peer = to.to_string();
+        metrics::counter!("troupe_remote_frames_sent_total", "peer" => peer.clone(), "kind" => kind)
+            .increment(1);
+        metrics::counter!("troupe_remote_bytes_sent_total", "peer" => peer).increment(len);
+        Ok(())
+    }
+
+    /// Counts a refused frame, in the node's counter and the metrics.
+    fn refuse(&self, from: u16, reason: &'static str) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("troupe_remote_frames_refused_total", "peer" => from.to_string(), "reason" => reason)
+            .increment(1);
     }
 
     fn hello(&self) -> Frame {
@@ -408,34 +480,17 @@ impl Inner {
             self.system
                 .remote_exited(target, troupe::ExitReason::NodeDown);
         }
-        let failed: Vec<Answer> = {
-            let mut pending = self.pending.lock();
-            let ids: Vec<u64> = pending
-                .iter()
-                .filter(|(_, (n, _))| *n == node)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.into_iter()
-                .filter_map(|id| pending.remove(&id).map(|(_, a)| a))
-                .collect()
-        };
+        let failed = take_node(&mut self.pending.lock(), node);
         for answer in failed {
             answer(Err(troupe::RequestError::NodeDown));
         }
-        let stops: Vec<_> = {
-            let mut stops = self.stops.lock();
-            let ids: Vec<u64> = stops
-                .iter()
-                .filter(|(_, (n, _))| *n == node)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.into_iter()
-                .filter_map(|id| stops.remove(&id).map(|(_, tx)| tx))
-                .collect()
-        };
+        // The process went with its node: a stop waiting for it is done.
+        let stops = take_node(&mut self.stops.lock(), node);
         for tx in stops {
             let _ = tx.send(Ok(()));
         }
+        // Dropped: the lookups resolve with `NodeDown`.
+        drop(take_node(&mut self.lookups.lock(), node));
         self.monitors.lock().retain(|(n, _), task| {
             if *n == node {
                 task.abort();
@@ -452,7 +507,7 @@ impl Inner {
         let frame = match Frame::decode(bytes, self.max_frame) {
             Ok(frame) => frame,
             Err(e) => {
-                self.refused.fetch_add(1, Ordering::Relaxed);
+                self.refuse(from, "malformed");
                 tracing::warn!(from, error = %e, "malformed frame refused");
                 return;
             }
@@ -460,7 +515,7 @@ impl Inner {
         if let Frame::Hello { node, .. } = &frame {
             let valid = *node == from && auth::verify(&self.secret, &frame);
             if !valid {
-                self.refused.fetch_add(1, Ordering::Relaxed);
+                self.refuse(from, "bad_proof");
                 tracing::warn!(from, "hello with a wrong proof refused");
                 return;
             }
@@ -481,7 +536,7 @@ impl Inner {
             .get(&from)
             .is_some_and(|p| p.authenticated);
         if !authenticated {
-            self.refused.fetch_add(1, Ordering::Relaxed);
+            self.refuse(from, "unauthenticated");
             tracing::warn!(
                 from,
                 kind = frame.kind(),
@@ -489,12 +544,23 @@ impl Inner {
             );
             return;
         }
+        metrics::counter!("troupe_remote_frames_received_total", "peer" => from.to_string(), "kind" => frame.kind())
+            .increment(1);
         self.handle(from, frame).await;
     }
 
     async fn handle(self: Arc<Self>, from: u16, frame: Frame) {
         match frame {
             Frame::Hello { .. } | Frame::Ping { .. } | Frame::Pong { .. } => {}
+            Frame::Lookup { id, name } => {
+                let addr = self.system.whereis(&name).map(Addr::into_bits);
+                let _ = self.send(from, Frame::Found { id, addr }).await;
+            }
+            Frame::Found { id, addr } => {
+                if let Some((_, tx)) = self.lookups.lock().remove(&id) {
+                    let _ = tx.send(addr.map(Addr::from_bits));
+                }
+            }
             Frame::Tell {
                 from: sender,
                 to,

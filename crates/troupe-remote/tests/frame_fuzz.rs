@@ -210,6 +210,8 @@ fn frame() -> impl Strategy<Value = Frame> {
         }),
         n().prop_map(|seq| Frame::Ping { seq }),
         n().prop_map(|seq| Frame::Pong { seq }),
+        (n(), ".{0,24}").prop_map(|(id, name)| Frame::Lookup { id, name }),
+        (n(), proptest::option::of(n())).prop_map(|(id, addr)| Frame::Found { id, addr }),
     ]
 }
 

@@ -214,3 +214,40 @@ async fn a_node_with_the_wrong_secret_is_refused() {
     n3.close().await;
     n1.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_is_found_by_its_name_on_another_node() {
+    let (s1, n1, s2, n2) = pair("names").await;
+    let counter = Counter::default()
+        .spawn()
+        .named("counter")
+        .on_system(&s2)
+        .await
+        .unwrap();
+    counter.notify(Add(7)).await.unwrap();
+    let found = n1.whereis(NodeNo(2), "counter", BOUND).await.unwrap();
+    assert_eq!(found, Some(counter.addr()));
+    assert_eq!(n1.whereis(NodeNo(2), "nobody", BOUND).await.unwrap(), None);
+    let remote = s1.remote_ref::<Counter>(counter.addr()).expect("a proxy");
+    assert_eq!(
+        timeout(BOUND, remote.send(Get)).await.expect("in time"),
+        Ok(7)
+    );
+    let mut events = n1.events();
+    n2.close().await;
+    loop {
+        let event = timeout(BOUND, events.recv())
+            .await
+            .expect("in time")
+            .expect("open");
+        if event == NodeEvent::Down(NodeNo(2)) {
+            break;
+        }
+    }
+    let gone = n1.whereis(NodeNo(2), "counter", BOUND).await;
+    assert!(
+        matches!(gone, Err(troupe_remote::RemoteError::NodeDown(NodeNo(2)))),
+        "{gone:?}"
+    );
+    n1.close().await;
+}
