@@ -285,6 +285,38 @@ pub enum Frame {
         /// The address registered under the name, if any.
         addr: Option<u64>,
     },
+    /// A fire-and-forget message to the group `group` of the receiving
+    /// node, through the group's router.
+    GroupTell {
+        /// The sending process (raw address).
+        from: u64,
+        /// The group's name.
+        group: String,
+        /// The trace id.
+        trace: u64,
+        /// The message type's stable name.
+        name: String,
+        /// The encoded message.
+        payload: Vec<u8>,
+    },
+    /// A request to the group `group`, answered by `Response`/`Failure`
+    /// with the same `id`.
+    GroupRequest {
+        /// The sending process (raw address).
+        from: u64,
+        /// The group's name.
+        group: String,
+        /// The trace id.
+        trace: u64,
+        /// Pairs the answer with the request.
+        id: u64,
+        /// The request's deadline in ms (0: none).
+        timeout_ms: u64,
+        /// The message type's stable name.
+        name: String,
+        /// The encoded message.
+        payload: Vec<u8>,
+    },
 }
 
 /// A frame could not be encoded or decoded.
@@ -386,6 +418,8 @@ impl Frame {
             Frame::Pong { .. } => "pong",
             Frame::Lookup { .. } => "lookup",
             Frame::Found { .. } => "found",
+            Frame::GroupTell { .. } => "group_tell",
+            Frame::GroupRequest { .. } => "group_request",
         }
     }
 }

@@ -29,6 +29,8 @@
 pub mod auth;
 mod convert;
 pub mod frame;
+mod inbound;
+mod link;
 pub mod node;
 pub mod registry;
 

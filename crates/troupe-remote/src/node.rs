@@ -15,15 +15,11 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
-use troupe::{
-    ActorSystem, Addr, DeadLetterReason, Envelope, NodeNo, SendError, StopError, StopReason,
-    TraceId, Transport, TransportFuture,
-};
+use troupe::{ActorSystem, Addr, NodeNo, StopError, TraceId};
 use zenoh::sample::SampleKind;
 
-use crate::convert::{exit_from_wire, failure_from_wire, failure_to_wire};
-use crate::frame::{Frame, WireFailure, DEFAULT_MAX_FRAME};
-use crate::registry::{Answer, Encoded, Messages};
+use crate::frame::{Frame, DEFAULT_MAX_FRAME};
+use crate::registry::{Answer, Messages};
 use crate::{auth, RemoteError};
 
 /// How a node joins its cluster.
@@ -154,10 +150,10 @@ pub enum NodeEvent {
 }
 
 #[derive(Default)]
-struct Peer {
-    alive: bool,
-    authenticated: bool,
-    hello_sent: bool,
+pub(crate) struct Peer {
+    pub(crate) alive: bool,
+    pub(crate) authenticated: bool,
+    pub(crate) hello_sent: bool,
 }
 
 /// Answers a stop sent to another node.
@@ -166,29 +162,29 @@ type StopReply = oneshot::Sender<Result<(), StopError>>;
 /// Answers a lookup sent to another node.
 type LookupReply = oneshot::Sender<Option<Addr>>;
 
-struct Inner {
-    system: ActorSystem,
-    session: zenoh::Session,
-    cluster: String,
-    me: u16,
-    secret: Vec<u8>,
-    max_frame: usize,
-    messages: Messages,
-    next_id: AtomicU64,
+pub(crate) struct Inner {
+    pub(crate) system: ActorSystem,
+    pub(crate) session: zenoh::Session,
+    pub(crate) cluster: String,
+    pub(crate) me: u16,
+    pub(crate) secret: Vec<u8>,
+    pub(crate) max_frame: usize,
+    pub(crate) messages: Messages,
+    pub(crate) next_id: AtomicU64,
     /// Requests sent, by id: the node they went to and how to answer them.
-    pending: Mutex<HashMap<u64, (u16, Answer)>>,
+    pub(crate) pending: Mutex<HashMap<u64, (u16, Answer)>>,
     /// Stops sent, by id.
-    stops: Mutex<HashMap<u64, (u16, StopReply)>>,
+    pub(crate) stops: Mutex<HashMap<u64, (u16, StopReply)>>,
     /// Lookups sent, by id.
-    lookups: Mutex<HashMap<u64, (u16, LookupReply)>>,
+    pub(crate) lookups: Mutex<HashMap<u64, (u16, LookupReply)>>,
     /// Remote processes watched (their proxies), by node.
-    watched: Mutex<HashMap<u16, HashSet<Addr>>>,
+    pub(crate) watched: Mutex<HashMap<u16, HashSet<Addr>>>,
     /// Local monitors on behalf of other nodes, by (watcher node, target).
-    monitors: Mutex<HashMap<(u16, Addr), JoinHandle<()>>>,
-    peers: Mutex<HashMap<u16, Peer>>,
-    publishers: tokio::sync::Mutex<HashMap<u16, zenoh::pubsub::Publisher<'static>>>,
-    refused: AtomicU64,
-    events: broadcast::Sender<NodeEvent>,
+    pub(crate) monitors: Mutex<HashMap<(u16, Addr), JoinHandle<()>>>,
+    pub(crate) peers: Mutex<HashMap<u16, Peer>>,
+    pub(crate) publishers: tokio::sync::Mutex<HashMap<u16, zenoh::pubsub::Publisher<'static>>>,
+    pub(crate) refused: AtomicU64,
+    pub(crate) events: broadcast::Sender<NodeEvent>,
 }
 
 /// This actor system's membership of a cluster: started with
@@ -251,7 +247,7 @@ impl Node {
             .declare_token(format!("troupe/{}/alive/{me}", inner.cluster))
             .await
             .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
-        if !system.set_transport(Arc::new(Link(inner.clone()))) {
+        if !system.set_transport(Arc::new(crate::link::Link(inner.clone()))) {
             return Err(RemoteError::AlreadyJoined);
         }
         let receiving = {
@@ -391,7 +387,7 @@ fn last_segment(key: &str) -> Option<u16> {
 
 impl Inner {
     /// Sends `frame` to node `to` (after this node's hello, once).
-    async fn send(self: &Arc<Self>, to: u16, frame: Frame) -> Result<(), RemoteError> {
+    pub(crate) async fn send(self: &Arc<Self>, to: u16, frame: Frame) -> Result<(), RemoteError> {
         let kind = frame.kind();
         let bytes = frame.encode(self.max_frame).map_err(RemoteError::Frame)?;
         let mut publishers = self.publishers.lock().await;
@@ -435,7 +431,7 @@ impl Inner {
     }
 
     /// Counts a refused frame, in the node's counter and the metrics.
-    fn refuse(&self, from: u16, reason: &'static str) {
+    pub(crate) fn refuse(&self, from: u16, reason: &'static str) {
         self.refused.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("troupe_remote_frames_refused_total", "peer" => from.to_string(), "reason" => reason)
             .increment(1);
@@ -453,7 +449,7 @@ impl Inner {
         }
     }
 
-    fn next_id(&self) -> u64 {
+    pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
@@ -502,355 +498,7 @@ impl Inner {
         }
     }
 
-    /// One frame from node `from`.
-    async fn receive(self: Arc<Self>, from: u16, bytes: &[u8]) {
-        let frame = match Frame::decode(bytes, self.max_frame) {
-            Ok(frame) => frame,
-            Err(e) => {
-                self.refuse(from, "malformed");
-                tracing::warn!(from, error = %e, "malformed frame refused");
-                return;
-            }
-        };
-        if let Frame::Hello { node, .. } = &frame {
-            let valid = *node == from && auth::verify(&self.secret, &frame);
-            if !valid {
-                self.refuse(from, "bad_proof");
-                tracing::warn!(from, "hello with a wrong proof refused");
-                return;
-            }
-            let newly = {
-                let mut peers = self.peers.lock();
-                let peer = peers.entry(from).or_default();
-                peer.alive = true;
-                !std::mem::replace(&mut peer.authenticated, true)
-            };
-            if newly {
-                let _ = self.events.send(NodeEvent::Up(NodeNo(from)));
-            }
-            return;
-        }
-        let authenticated = self
-            .peers
-            .lock()
-            .get(&from)
-            .is_some_and(|p| p.authenticated);
-        if !authenticated {
-            self.refuse(from, "unauthenticated");
-            tracing::warn!(
-                from,
-                kind = frame.kind(),
-                "frame from an unauthenticated node refused"
-            );
-            return;
-        }
-        metrics::counter!("troupe_remote_frames_received_total", "peer" => from.to_string(), "kind" => frame.kind())
-            .increment(1);
-        self.handle(from, frame).await;
-    }
-
-    async fn handle(self: Arc<Self>, from: u16, frame: Frame) {
-        match frame {
-            Frame::Hello { .. } | Frame::Ping { .. } | Frame::Pong { .. } => {}
-            Frame::Lookup { id, name } => {
-                let addr = self.system.whereis(&name).map(Addr::into_bits);
-                let _ = self.send(from, Frame::Found { id, addr }).await;
-            }
-            Frame::Found { id, addr } => {
-                if let Some((_, tx)) = self.lookups.lock().remove(&id) {
-                    let _ = tx.send(addr.map(Addr::from_bits));
-                }
-            }
-            Frame::Tell {
-                from: sender,
-                to,
-                trace,
-                name,
-                payload,
-            } => {
-                let (sender, to) = (Addr::from_bits(sender), Addr::from_bits(to));
-                let refusal = match self.messages.decode_tell(
-                    &name,
-                    &payload,
-                    sender,
-                    TraceId::from_raw(trace),
-                ) {
-                    Ok(env) => match self.deliver(to, env).await {
-                        Ok(()) => None,
-                        Err(e) => Some(if e.is_full() {
-                            WireFailure::Full
-                        } else {
-                            WireFailure::Gone
-                        }),
-                    },
-                    Err(crate::CodecError::Unknown(n)) => Some(WireFailure::UnknownMessage(n)),
-                    Err(e) => Some(WireFailure::Undecodable(e.to_string())),
-                };
-                if let Some(failure) = refusal {
-                    let refused = Frame::Refused {
-                        from: sender.into_bits(),
-                        to: to.into_bits(),
-                        name,
-                        failure,
-                    };
-                    let _ = self.send(from, refused).await;
-                }
-            }
-            Frame::Request {
-                from: sender,
-                to,
-                trace,
-                id,
-                timeout_ms,
-                name,
-                payload,
-            } => {
-                let (sender, to) = (Addr::from_bits(sender), Addr::from_bits(to));
-                let decoded =
-                    self.messages
-                        .decode_request(&name, &payload, sender, TraceId::from_raw(trace));
-                let (env, answering) = match decoded {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        let failure = match e {
-                            crate::CodecError::Unknown(n) => WireFailure::UnknownMessage(n),
-                            e => WireFailure::Undecodable(e.to_string()),
-                        };
-                        let _ = self.send(from, Frame::Failure { id, failure }).await;
-                        return;
-                    }
-                };
-                if let Err(e) = self.deliver(to, env).await {
-                    let failure = if e.is_full() {
-                        WireFailure::Full
-                    } else {
-                        WireFailure::Gone
-                    };
-                    drop(e);
-                    let _ = self.send(from, Frame::Failure { id, failure }).await;
-                    return;
-                }
-                let inner = self.clone();
-                tokio::spawn(async move {
-                    let answered = if timeout_ms == 0 {
-                        answering.await
-                    } else {
-                        match tokio::time::timeout(Duration::from_millis(timeout_ms), answering)
-                            .await
-                        {
-                            Ok(res) => res,
-                            Err(_) => Err(troupe::RequestError::Timeout(Duration::from_millis(
-                                timeout_ms,
-                            ))),
-                        }
-                    };
-                    let frame = match answered {
-                        Ok(payload) if payload.len() + 64 > inner.max_frame => Frame::Failure {
-                            id,
-                            failure: WireFailure::TooLarge,
-                        },
-                        Ok(payload) => Frame::Response { id, payload },
-                        Err(e) => Frame::Failure {
-                            id,
-                            failure: failure_to_wire(&e),
-                        },
-                    };
-                    let _ = inner.send(from, frame).await;
-                });
-            }
-            Frame::Response { id, payload } => {
-                if let Some((_, answer)) = self.pending.lock().remove(&id) {
-                    answer(Ok(&payload));
-                }
-            }
-            Frame::Failure { id, failure } => {
-                if let Some((_, answer)) = self.pending.lock().remove(&id) {
-                    answer(Err(failure_from_wire(failure)));
-                }
-            }
-            Frame::Refused {
-                to, name, failure, ..
-            } => {
-                tracing::warn!(to = %Addr::from_bits(to), %name, ?failure, "a message to another node was refused there");
-            }
-            Frame::Stop { id, to, how } => {
-                let inner = self.clone();
-                tokio::spawn(async move {
-                    let _ = inner
-                        .system
-                        .stop_local(Addr::from_bits(to), how.into())
-                        .await;
-                    let _ = inner.send(from, Frame::Stopped { id }).await;
-                });
-            }
-            Frame::Stopped { id } => {
-                if let Some((_, tx)) = self.stops.lock().remove(&id) {
-                    let _ = tx.send(Ok(()));
-                }
-            }
-            Frame::Monitor {
-                watcher,
-                target,
-                reference,
-            } => {
-                let target = Addr::from_bits(target);
-                let monitor = self.system.monitor(target);
-                let inner = self.clone();
-                let task = tokio::spawn(async move {
-                    let down = monitor.await;
-                    inner.monitors.lock().remove(&(from, target));
-                    let frame = Frame::Down {
-                        watcher,
-                        target: target.into_bits(),
-                        reference,
-                        reason: (&down.reason).into(),
-                    };
-                    let _ = inner.send(from, frame).await;
-                });
-                if let Some(old) = self.monitors.lock().insert((from, target), task) {
-                    old.abort();
-                }
-            }
-            Frame::Demonitor { target, .. } => {
-                if let Some(task) = self
-                    .monitors
-                    .lock()
-                    .remove(&(from, Addr::from_bits(target)))
-                {
-                    task.abort();
-                }
-            }
-            Frame::Down { target, reason, .. } => {
-                let target = Addr::from_bits(target);
-                if let Some(set) = self.watched.lock().get_mut(&from) {
-                    set.remove(&target);
-                }
-                self.system.remote_exited(target, exit_from_wire(reason));
-            }
-        }
-    }
-
-    /// Delivers to a local process: at once if its mailbox has room, else
-    /// waiting for it (the network then pushes back on the sender).
-    async fn deliver(&self, to: Addr, env: Envelope) -> Result<(), SendError<Envelope>> {
-        match self.system.try_deliver_local(to, env) {
-            Err(SendError::Full(env)) => self.system.deliver_local(to, env).await,
-            other => other,
-        }
-    }
-
-    fn peer_is_up(&self, node: u16) -> bool {
+    pub(crate) fn peer_is_up(&self, node: u16) -> bool {
         self.peers.lock().get(&node).is_some_and(|p| p.alive)
-    }
-}
-
-/// The transport installed in the actor system.
-struct Link(Arc<Inner>);
-
-impl Transport for Link {
-    fn forward(&self, to: Addr, env: Envelope) -> TransportFuture<Result<(), SendError<Envelope>>> {
-        let inner = self.0.clone();
-        Box::pin(async move {
-            let node = to.node().0;
-            if !inner.peer_is_up(node) {
-                return Err(SendError::Closed(env));
-            }
-            let (sender, trace) = (env.sender().into_bits(), env.trace_id().get());
-            let name = env.message_name().to_string();
-            let frame = match inner.messages.encode(env) {
-                Ok(Encoded::Tell(payload)) => Frame::Tell {
-                    from: sender,
-                    to: to.into_bits(),
-                    trace,
-                    name,
-                    payload,
-                },
-                Ok(Encoded::Request(payload, answer)) => {
-                    let id = inner.next_id();
-                    inner.pending.lock().insert(id, (node, answer));
-                    Frame::Request {
-                        from: sender,
-                        to: to.into_bits(),
-                        trace,
-                        id,
-                        timeout_ms: 0,
-                        name,
-                        payload,
-                    }
-                }
-                Err(refused) => {
-                    let (env, e) = *refused;
-                    // Not a type both nodes carry: a dead letter here, and
-                    // a request fails with a typed error.
-                    tracing::warn!(%to, error = %e, "message not sent to another node");
-                    inner
-                        .system
-                        .report_dead_letter(to, &env, DeadLetterReason::Unhandled);
-                    env.fail(troupe::RequestError::Failed(e.to_string()));
-                    return Ok(());
-                }
-            };
-            let id = match &frame {
-                Frame::Request { id, .. } => Some(*id),
-                _ => None,
-            };
-            if let Err(e) = inner.send(node, frame).await {
-                tracing::warn!(%to, error = %e, "frame not sent");
-                if let Some(answer) = id.and_then(|id| inner.pending.lock().remove(&id)) {
-                    (answer.1)(Err(match e {
-                        RemoteError::Frame(_) => troupe::RequestError::Failed(e.to_string()),
-                        _ => troupe::RequestError::NodeDown,
-                    }));
-                }
-            }
-            Ok(())
-        })
-    }
-
-    fn stop(&self, to: Addr, how: StopReason) -> TransportFuture<Result<(), StopError>> {
-        let inner = self.0.clone();
-        Box::pin(async move {
-            let node = to.node().0;
-            if !inner.peer_is_up(node) {
-                return Ok(());
-            }
-            let id = inner.next_id();
-            let (tx, rx) = oneshot::channel();
-            inner.stops.lock().insert(id, (node, tx));
-            let frame = Frame::Stop {
-                id,
-                to: to.into_bits(),
-                how: how.into(),
-            };
-            if inner.send(node, frame).await.is_err() {
-                inner.stops.lock().remove(&id);
-                return Ok(());
-            }
-            rx.await.unwrap_or(Ok(()))
-        })
-    }
-
-    fn watch(&self, target: Addr) {
-        let inner = self.0.clone();
-        let node = target.node().0;
-        if !inner.peer_is_up(node) {
-            inner
-                .system
-                .remote_exited(target, troupe::ExitReason::NodeDown);
-            return;
-        }
-        inner.watched.lock().entry(node).or_default().insert(target);
-        tokio::spawn(async move {
-            let frame = Frame::Monitor {
-                watcher: target.into_bits(),
-                target: target.into_bits(),
-                reference: 0,
-            };
-            if inner.send(node, frame).await.is_err() {
-                inner
-                    .system
-                    .remote_exited(target, troupe::ExitReason::NodeDown);
-            }
-        });
     }
 }

@@ -210,8 +210,28 @@ fn frame() -> impl Strategy<Value = Frame> {
         }),
         n().prop_map(|seq| Frame::Ping { seq }),
         n().prop_map(|seq| Frame::Pong { seq }),
-        (n(), ".{0,24}").prop_map(|(id, name)| Frame::Lookup { id, name }),
+        (n(), text()).prop_map(|(id, name)| Frame::Lookup { id, name }),
         (n(), proptest::option::of(n())).prop_map(|(id, addr)| Frame::Found { id, addr }),
+        (n(), text(), n(), text(), payload()).prop_map(|(from, group, trace, name, payload)| {
+            Frame::GroupTell {
+                from,
+                group,
+                trace,
+                name,
+                payload,
+            }
+        }),
+        (n(), text(), n(), n(), n(), text(), payload()).prop_map(
+            |(from, group, trace, id, timeout_ms, name, payload)| Frame::GroupRequest {
+                from,
+                group,
+                trace,
+                id,
+                timeout_ms,
+                name,
+                payload,
+            }
+        ),
     ]
 }
 

@@ -251,3 +251,64 @@ async fn a_process_is_found_by_its_name_on_another_node() {
     );
     n1.close().await;
 }
+
+/// A functional group on node 2 that counts `Add`s and answers `Get`.
+fn counting_group() -> Schema {
+    ActorGroup::new().exec(|mut ctx| async move {
+        let mut total = 0;
+        while let Some(envelope) = ctx.recv().await {
+            msg!(match envelope {
+                Add(n) => total += n,
+                (Get, token) => {
+                    ctx.respond(token, total);
+                }
+            })
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_another_node_takes_tells_and_requests_through_its_router() {
+    let port = free_port();
+    let s1 = system(1);
+    let n1 = Node::start(
+        &s1,
+        NodeConfig::new("groups", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    let topology = Topology::empty().with_config(SystemConfig {
+        node: NodeNo(2),
+        ..SystemConfig::default()
+    });
+    topology.local("counters").mount(counting_group());
+    let s2 = troupe::init::try_start(topology).unwrap();
+    let n2 = Node::start(
+        &s2,
+        NodeConfig::new("groups", b"secret").connect(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    up(&n1, 2).await;
+    up(&n2, 1).await;
+
+    let counters = s1.remote_group(NodeNo(2), "counters").expect("a remote group");
+    assert_eq!(counters.node(), Some(NodeNo(2)));
+    for i in 1..=10 {
+        counters.notify(Add(i)).await.unwrap();
+    }
+    let total = timeout(BOUND, counters.send(Get)).await.expect("in time");
+    assert_eq!(total, Ok(55));
+    // A group that is not mounted there: the request fails with a typed error.
+    let nobody = s1.remote_group(NodeNo(2), "nobody").expect("a handle");
+    let res = timeout(BOUND, nobody.send(Get)).await.expect("in time");
+    assert_eq!(res, Err(RequestError::Gone));
+    // Through a typed recipient too.
+    let adds: Recipient<Add> = counters.recipient();
+    adds.notify(Add(45)).await.unwrap();
+    assert_eq!(timeout(BOUND, counters.send(Get)).await.expect("in time"), Ok(100));
+    n2.close().await;
+    n1.close().await;
+}

@@ -47,6 +47,19 @@ pub trait Transport: Send + Sync + 'static {
     /// (or its node goes down), the transport calls
     /// [`ActorSystem::remote_exited`] with its exit reason, once.
     fn watch(&self, target: Addr);
+
+    /// Sends `env` to the group `group` mounted on node `node`, through its
+    /// router there. Without support for groups, the envelope comes back
+    /// ([`SendError::Closed`]).
+    fn forward_group(
+        &self,
+        node: crate::addr::NodeNo,
+        group: &str,
+        env: Envelope,
+    ) -> TransportFuture<Result<(), SendError<Envelope>>> {
+        let _ = (node, group);
+        Box::pin(async move { Err(SendError::Closed(env)) })
+    }
 }
 
 /// Starts the proxy of a remote process (or finds the one running).
