@@ -18,6 +18,8 @@ timeout 120 cargo run -q -p troupe-pipeline --example pipeline > /dev/null
 echo "example pipeline: ok"
 timeout 120 cargo run -q -p troupe-remote --example ping_pong > /dev/null
 echo "example ping_pong (two nodes): ok"
+timeout 120 cargo run -q -p troupe-remote --example counter > /dev/null
+echo "example counter (two nodes): ok"
 
 echo "== unsafe code under Miri and loom"
 bash scripts/check-unsafe.sh

@@ -294,7 +294,9 @@ async fn a_group_of_another_node_takes_tells_and_requests_through_its_router() {
     up(&n1, 2).await;
     up(&n2, 1).await;
 
-    let counters = s1.remote_group(NodeNo(2), "counters").expect("a remote group");
+    let counters = s1
+        .remote_group(NodeNo(2), "counters")
+        .expect("a remote group");
     assert_eq!(counters.node(), Some(NodeNo(2)));
     for i in 1..=10 {
         counters.notify(Add(i)).await.unwrap();
@@ -308,7 +310,77 @@ async fn a_group_of_another_node_takes_tells_and_requests_through_its_router() {
     // Through a typed recipient too.
     let adds: Recipient<Add> = counters.recipient();
     adds.notify(Add(45)).await.unwrap();
-    assert_eq!(timeout(BOUND, counters.send(Get)).await.expect("in time"), Ok(100));
+    assert_eq!(
+        timeout(BOUND, counters.send(Get)).await.expect("in time"),
+        Ok(100)
+    );
     n2.close().await;
     n1.close().await;
+}
+
+#[message]
+struct Go(tokio::sync::mpsc::UnboundedSender<Result<u64, RequestError>>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topology_routes_to_a_group_of_another_node() {
+    let port = free_port();
+    let two = Topology::empty().with_config(SystemConfig {
+        node: NodeNo(2),
+        ..SystemConfig::default()
+    });
+    two.local("counters").mount(counting_group());
+    let s2 = troupe::init::try_start(two).unwrap();
+    let n2 = Node::start(
+        &s2,
+        NodeConfig::new("routes", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    let one = Topology::empty().with_config(SystemConfig {
+        node: NodeNo(1),
+        ..SystemConfig::default()
+    });
+    let counters = one.remote(NodeNo(2), "counters");
+    let samples = one.local("samples");
+    samples.route_to(&counters, |e| {
+        msg!(match e {
+            Add(_) | Get => true,
+            _ => false,
+        })
+    });
+    samples.mount(ActorGroup::new().exec(|mut ctx| async move {
+        while let Some(envelope) = ctx.recv().await {
+            msg!(match envelope {
+                Go(report) => {
+                    let _ = ctx.send(Add(1)).await;
+                    let _ = ctx.send(Add(3)).await;
+                    let _ = report.send(ctx.request(Get).resolve().await);
+                }
+            })
+        }
+    }));
+    let s1 = troupe::init::try_start(one).unwrap();
+    let n1 = Node::start(
+        &s1,
+        NodeConfig::new("routes", b"secret").connect(format!("tcp/127.0.0.1:{port}")),
+        messages(),
+    )
+    .await
+    .unwrap();
+    up(&n1, 2).await;
+    up(&n2, 1).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    s1.group("samples").unwrap().notify(Go(tx)).await.unwrap();
+    let got = timeout(BOUND, rx.recv())
+        .await
+        .expect("in time")
+        .expect("a report");
+    assert_eq!(
+        got,
+        Ok(4),
+        "both increments reached node 2 before the request"
+    );
+    n1.close().await;
+    n2.close().await;
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::runtime::Handle;
 
 use crate::core::system::{ActorSystem, ShutdownReport};
-use crate::functional::{GroupRuntime, GroupSupervisor, Route};
+use crate::functional::{GroupRuntime, GroupSupervisor, Route, RouteTo};
 use crate::topology::Topology;
 
 /// A topology could not be started.
@@ -76,7 +76,11 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
         if shared.started {
             return Err(InitError::AlreadyStarted);
         }
-        if let Some(g) = shared.groups.iter().find(|g| g.schema.is_none()) {
+        if let Some(g) = shared
+            .groups
+            .iter()
+            .find(|g| g.schema.is_none() && g.node.is_none())
+        {
             return Err(InitError::NotMounted(g.name.to_string()));
         }
         let def = std::mem::take(&mut *shared);
@@ -90,20 +94,35 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
     for (filter, handle) in def.runtimes.drain(..) {
         system.runtimes().add(filter, handle);
     }
-    let groups: Vec<Arc<GroupRuntime>> = def
+    // One entry per declaration: a group mounted here, or another node's.
+    let decls: Vec<Result<Arc<GroupRuntime>, RouteTo>> = def
         .groups
         .drain(..)
-        .filter_map(|g| {
-            let schema = g.schema?;
-            Some(GroupRuntime::new(g.name, schema, system.clone()))
+        .map(|g| match (g.node, g.schema) {
+            (Some(node), _) => Err(RouteTo::Remote { node, name: g.name }),
+            (None, Some(schema)) => Ok(GroupRuntime::new(g.name, schema, system.clone())),
+            // Refused above: every local group is mounted.
+            (None, None) => Err(RouteTo::Local(std::sync::Weak::new())),
         })
         .collect();
     for route in def.routes.drain(..) {
-        groups[route.from].add_route(Route {
-            to: Arc::downgrade(&groups[route.to]),
+        let Ok(from) = &decls[route.from] else {
+            continue; // routes out of another node's group are its own
+        };
+        let to = match &decls[route.to] {
+            Ok(group) => RouteTo::Local(Arc::downgrade(group)),
+            Err(RouteTo::Remote { node, name }) => RouteTo::Remote {
+                node: *node,
+                name: name.clone(),
+            },
+            Err(RouteTo::Local(_)) => continue,
+        };
+        from.add_route(Route {
+            to,
             filter: route.filter,
         });
     }
+    let groups: Vec<Arc<GroupRuntime>> = decls.into_iter().filter_map(Result::ok).collect();
     for group in &groups {
         system.mount(group.name.to_string(), group.clone());
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::runtime::Handle;
 
-use crate::addr::ActorMeta;
+use crate::addr::{ActorMeta, NodeNo};
 use crate::core::system::SystemConfig;
 use crate::envelope::Envelope;
 use crate::functional::Schema;
@@ -18,6 +18,8 @@ type RtFilter = crate::core::runtime::Filter;
 pub(crate) struct GroupDecl {
     pub(crate) name: Cow<'static, str>,
     pub(crate) schema: Option<Schema>,
+    /// Set for a group of another node (`Topology::remote`).
+    pub(crate) node: Option<NodeNo>,
 }
 
 pub(crate) struct RouteDecl {
@@ -81,13 +83,36 @@ impl Topology {
         let index = match def.groups.iter().position(|g| g.name == name) {
             Some(i) => i,
             None => {
-                def.groups.push(GroupDecl { name, schema: None });
+                def.groups.push(GroupDecl {
+                    name,
+                    schema: None,
+                    node: None,
+                });
                 def.groups.len() - 1
             }
         };
         Local {
             topology: self.clone(),
             index,
+        }
+    }
+
+    /// Declares the group `name` of node `node`, a destination of routes
+    /// (`route_to`): what the routes accept goes there through the
+    /// transport of a distribution layer (`troupe-remote`) once it is
+    /// installed; until then, nothing accepts it. It is mounted on its own
+    /// node, not here.
+    pub fn remote(&self, node: NodeNo, name: impl Into<Cow<'static, str>>) -> Local {
+        let name = name.into();
+        let mut def = self.def.lock();
+        def.groups.push(GroupDecl {
+            name,
+            schema: None,
+            node: Some(node),
+        });
+        Local {
+            topology: self.clone(),
+            index: def.groups.len() - 1,
         }
     }
 

@@ -103,12 +103,8 @@ impl GroupRef {
     /// waiting for the network.)
     pub fn try_notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
         let (sender, trace) = current();
-        let env = Envelope::new(msg, sender, trace);
-        let res = match &self.via {
-            Via::Local(runtime) => runtime.try_deliver(env),
-            Via::Remote(group) => Target::try_deliver(&**group, env),
-        };
-        res.map_err(|e| e.map(Envelope::into_sent))
+        self.try_deliver_envelope(Envelope::new(msg, sender, trace))
+            .map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a request and waits for the response, within the default
@@ -127,6 +123,14 @@ impl GroupRef {
         match &self.via {
             Via::Local(runtime) => delivery::request(runtime, msg, None, timeout).await,
             Via::Remote(group) => delivery::request(&**group, msg, None, timeout).await,
+        }
+    }
+
+    /// Delivers an envelope without waiting (see [`GroupRef::try_notify`]).
+    pub(crate) fn try_deliver_envelope(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        match &self.via {
+            Via::Local(runtime) => runtime.try_deliver(env),
+            Via::Remote(group) => Target::try_deliver(&**group, env),
         }
     }
 

@@ -7,8 +7,10 @@ mod group;
 mod group_ref;
 pub(crate) mod matching;
 pub(crate) mod mounted;
+mod route;
 
 pub use context::{Context, RequestBuilder, TryRecvError};
 pub use group::{ActorGroup, ExecResult, Key, Outcome, RestartPolicy, Schema};
 pub use group_ref::GroupRef;
-pub(crate) use mounted::{GroupRuntime, GroupSupervisor, Route};
+pub(crate) use mounted::{GroupRuntime, GroupSupervisor};
+pub(crate) use route::{Route, RouteTo};

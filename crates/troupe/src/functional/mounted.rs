@@ -35,21 +35,15 @@ use crate::error::{HandlerResult, SendError};
 use crate::exit::{ExitReason, StopReason};
 use crate::request::RequestError;
 
-type RouteFilter = Box<dyn Fn(&Envelope) -> bool + Send + Sync>;
-
-/// An outgoing connection of the topology.
-pub(crate) struct Route {
-    pub(crate) to: Weak<GroupRuntime>,
-    pub(crate) filter: RouteFilter,
-}
+pub(crate) use super::route::Route;
 
 /// A group mounted in a running system.
 pub(crate) struct GroupRuntime {
     pub(crate) name: Cow<'static, str>,
     schema: Schema,
-    system: ActorSystem,
+    pub(crate) system: ActorSystem,
     actors: Mutex<HashMap<Key, Arc<Shared>>>,
-    routes: RwLock<Vec<Route>>,
+    pub(crate) routes: RwLock<Vec<Route>>,
     /// The group's supervisor process.
     supervisor: Mutex<Weak<Shared>>,
 }
@@ -181,68 +175,6 @@ impl GroupRuntime {
             .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
         env.fail(RequestError::Gone);
         Ok(())
-    }
-
-    /// Sends through this group's outgoing routes (`Context::send`): every
-    /// route whose filter accepts the envelope gets it.
-    pub(crate) async fn send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let (first, rest) = self.destinations(&env);
-        let Some(first) = first else {
-            self.system
-                .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
-            return Err(SendError::NoRecipient(env));
-        };
-        // A request goes to the first accepting route only (any-semantics).
-        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
-            return first.deliver_routed(env).await;
-        };
-        for dest in std::iter::once(&first).chain(others) {
-            if let Some(copy) = self.copy_to_group(dest, &env) {
-                dest.deliver_routed(copy).await?;
-            }
-        }
-        last.deliver_routed(env).await
-    }
-
-    pub(crate) fn try_send_routed(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
-        let (first, rest) = self.destinations(&env);
-        let Some(first) = first else {
-            return Err(SendError::NoRecipient(env));
-        };
-        let (Some((last, others)), false) = (rest.split_last(), env.is_request()) else {
-            return first.try_deliver_routed(env);
-        };
-        for dest in std::iter::once(&first).chain(others) {
-            if let Some(copy) = self.copy_to_group(dest, &env) {
-                dest.try_deliver_routed(copy)?;
-            }
-        }
-        last.try_deliver_routed(env)
-    }
-
-    /// A copy of the envelope for one of several routes, or a dead letter
-    /// when it cannot be copied (its type is not `Clone`).
-    fn copy_to_group(&self, dest: &GroupRuntime, env: &Envelope) -> Option<Envelope> {
-        let copy = env.try_clone();
-        if copy.is_none() {
-            tracing::debug!(group = %dest.name, "a message that is not Clone reaches one route only");
-            self.system
-                .dead_letter(crate::addr::Addr::NULL, env, DeadLetterReason::NoRecipient);
-        }
-        copy
-    }
-
-    /// The groups whose route accepts the envelope: the first, then the
-    /// others (a list that stays empty, so unallocated, for the usual
-    /// single route).
-    fn destinations(&self, env: &Envelope) -> (Option<Arc<GroupRuntime>>, Vec<Arc<GroupRuntime>>) {
-        let routes = self.routes.read();
-        let mut accepted = routes
-            .iter()
-            .filter(|r| (r.filter)(env))
-            .filter_map(|r| r.to.upgrade());
-        let first = accepted.next();
-        (first, accepted.collect())
     }
 
     /// The running actor with this key, started if needed and handed to
