@@ -157,12 +157,12 @@ impl Inner {
             }
             Frame::Response { id, payload } => {
                 if let Some((_, answer)) = self.pending.lock().remove(&id) {
-                    answer(Ok(&payload));
+                    answer.answer(Ok(&payload));
                 }
             }
             Frame::Failure { id, failure } => {
                 if let Some((_, answer)) = self.pending.lock().remove(&id) {
-                    answer(Err(failure_from_wire(failure)));
+                    answer.answer(Err(failure_from_wire(failure)));
                 }
             }
             Frame::Refused {

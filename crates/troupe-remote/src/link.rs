@@ -93,7 +93,7 @@ async fn forward(
     if let Err(e) = inner.send(node, frame).await {
         tracing::warn!(node, error = %e, "frame not sent");
         if let Some((_, answer)) = id.and_then(|id| inner.pending.lock().remove(&id)) {
-            answer(Err(match e {
+            answer.answer(Err(match e {
                 RemoteError::Frame(_) => troupe::RequestError::Failed(e.to_string()),
                 _ => troupe::RequestError::NodeDown,
             }));

@@ -279,9 +279,22 @@ impl Node {
                 }
             })
         };
+        // Requests whose requester gave up (its deadline passed) leave the
+        // pending table once a lease: their answers would find no one.
+        let sweeping = {
+            let inner = inner.clone();
+            let every = config.lease;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    inner.sweep();
+                }
+            })
+        };
         Ok(Node {
             inner,
-            tasks: vec![receiving, watching],
+            tasks: vec![receiving, watching, sweeping],
             _token: token,
         })
     }
@@ -343,6 +356,12 @@ impl Node {
             .collect();
         up.sort();
         up
+    }
+
+    /// Requests sent to other nodes whose answer is still awaited (their
+    /// requesters still wait).
+    pub fn pending_requests(&self) -> usize {
+        self.inner.sweep()
     }
 
     /// Frames refused so far because their sender had not authenticated
@@ -478,7 +497,7 @@ impl Inner {
         }
         let failed = take_node(&mut self.pending.lock(), node);
         for answer in failed {
-            answer(Err(troupe::RequestError::NodeDown));
+            answer.answer(Err(troupe::RequestError::NodeDown));
         }
         // The process went with its node: a stop waiting for it is done.
         let stops = take_node(&mut self.stops.lock(), node);
@@ -496,6 +515,14 @@ impl Inner {
         if was_up {
             let _ = self.events.send(NodeEvent::Down(NodeNo(node)));
         }
+    }
+
+    /// Drops the pending requests nobody waits for any more; returns how
+    /// many are left.
+    pub(crate) fn sweep(&self) -> usize {
+        let mut pending = self.pending.lock();
+        pending.retain(|_, (_, answer)| answer.is_waiting());
+        pending.len()
     }
 
     pub(crate) fn peer_is_up(&self, node: u16) -> bool {

@@ -9,11 +9,49 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use troupe::{Addr, Envelope, Message, RequestError, TraceId};
+use troupe::{Addr, Envelope, Message, RequestError, ResponseToken, TraceId};
 
-/// Answers a request that went to another node, with the encoded response
-/// or the error that came back.
-pub(crate) type Answer = Box<dyn FnOnce(Result<&[u8], RequestError>) + Send>;
+/// A request that went to another node, waiting for its answer.
+pub(crate) trait Pending: Send {
+    /// Answers it with the encoded response or the error that came back.
+    fn answer(self: Box<Self>, res: Result<&[u8], RequestError>);
+    /// Whether its requester still waits (it may have given up: deadline).
+    fn is_waiting(&self) -> bool;
+}
+
+/// A pending request, boxed.
+pub(crate) type Answer = Box<dyn Pending>;
+
+/// The pending request of a message type `M`.
+struct Waiting<M: Message> {
+    token: ResponseToken<M::Response>,
+}
+
+impl<M> Pending for Waiting<M>
+where
+    M: Message,
+    M::Response: DeserializeOwned,
+{
+    fn answer(self: Box<Self>, res: Result<&[u8], RequestError>) {
+        let token = self.token;
+        match res {
+            Ok(bytes) => match postcard::from_bytes::<M::Response>(bytes) {
+                Ok(response) => {
+                    token.respond(response);
+                }
+                Err(e) => token.fail(RequestError::Failed(format!(
+                    "the response to {} does not decode: {e}",
+                    M::NAME
+                ))),
+            },
+            Err(err) => token.fail(err),
+        }
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.token.is_waiting()
+    }
+}
 
 /// A boxed future of a request's encoded response.
 pub(crate) type Answering = Pin<Box<dyn Future<Output = Result<Vec<u8>, RequestError>> + Send>>;
@@ -206,18 +244,7 @@ where
         Ok((msg, token)) => {
             return Ok(match postcard::to_stdvec(&msg) {
                 Ok(bytes) => {
-                    let answer: Answer = Box::new(move |res| match res {
-                        Ok(bytes) => match postcard::from_bytes::<M::Response>(bytes) {
-                            Ok(response) => {
-                                token.respond(response);
-                            }
-                            Err(e) => token.fail(RequestError::Failed(format!(
-                                "the response to {} does not decode: {e}",
-                                M::NAME
-                            ))),
-                        },
-                        Err(err) => token.fail(err),
-                    });
+                    let answer: Answer = Box::new(Waiting::<M> { token });
                     Ok(Encoded::Request(bytes, answer))
                 }
                 Err(e) => {

@@ -22,6 +22,11 @@ struct Add(u64);
 #[derive(Serialize, Deserialize)]
 struct Get;
 
+/// Never answered: its handler waits forever.
+#[message(ret = ())]
+#[derive(Serialize, Deserialize)]
+struct Hang;
+
 /// Registered on the sending node only.
 #[message(ret = u64)]
 #[derive(Serialize, Deserialize)]
@@ -31,7 +36,7 @@ struct OnlyHere;
 struct Counter(u64);
 
 impl Actor for Counter {
-    troupe::handles!(Add, Get);
+    troupe::handles!(Add, Get, Hang);
 }
 
 impl Handler<Add> for Counter {
@@ -47,6 +52,13 @@ impl Handler<Get> for Counter {
     }
 }
 
+impl Handler<Hang> for Counter {
+    async fn handle(&mut self, _: Hang, _: &mut ActorContext<Self>) -> HandlerResult<()> {
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
 impl Handler<OnlyHere> for Counter {
     async fn handle(&mut self, _: OnlyHere, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
         Ok(0)
@@ -54,7 +66,7 @@ impl Handler<OnlyHere> for Counter {
 }
 
 fn messages() -> Messages {
-    Messages::new().with::<Add>().with::<Get>()
+    Messages::new().with::<Add>().with::<Get>().with::<Hang>()
 }
 
 fn free_port() -> u16 {
@@ -383,4 +395,22 @@ async fn a_topology_routes_to_a_group_of_another_node() {
     );
     n1.close().await;
     n2.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_request_past_its_deadline_times_out_and_leaves_nothing_pending() {
+    let (s1, n1, s2, n2) = pair("deadline").await;
+    let counter = Counter::default().spawn().on_system(&s2).await.unwrap();
+    let remote = s1.remote_ref::<Counter>(counter.addr()).expect("a proxy");
+    let res = remote
+        .send_timeout(Hang, Some(Duration::from_millis(100)))
+        .await;
+    assert!(matches!(res, Err(RequestError::Timeout(_))), "{res:?}");
+    assert_eq!(
+        n1.pending_requests(),
+        0,
+        "the gone requester's entry is swept"
+    );
+    n2.close().await;
+    n1.close().await;
 }
