@@ -247,9 +247,24 @@ impl Node {
             .declare_token(format!("troupe/{}/alive/{me}", inner.cluster))
             .await
             .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
+        let names = inner
+            .session
+            .declare_queryable(format!("troupe/{}/names/*", inner.cluster))
+            .await
+            .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
         if !system.set_transport(Arc::new(crate::link::Link(inner.clone()))) {
             return Err(RemoteError::AlreadyJoined);
         }
+        // Cluster-wide names: each node answers for the names registered
+        // in its own system, to authenticated nodes only.
+        let naming = {
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                while let Ok(query) = names.recv_async().await {
+                    inner.answer_name(query).await;
+                }
+            })
+        };
         let receiving = {
             let inner = inner.clone();
             tokio::spawn(async move {
@@ -294,7 +309,7 @@ impl Node {
         };
         Ok(Node {
             inner,
-            tasks: vec![receiving, watching, sweeping],
+            tasks: vec![receiving, watching, sweeping, naming],
             _token: token,
         })
     }
@@ -337,6 +352,45 @@ impl Node {
                 Err(RemoteError::Timeout(timeout))
             }
         }
+    }
+
+    /// The process registered as `name` on any node of the cluster (this
+    /// one included): a cluster-wide `whereis`, asked of every node at once.
+    /// Each node answers for its own registry; if several nodes have a
+    /// process under that name, the lowest node number wins (names are
+    /// unique per node, as in Erlang's `register`, not across the cluster
+    /// as with `global`: register a cluster-wide name on one node only).
+    ///
+    /// Errors: [`RemoteError::Config`] for a name that cannot be part of a
+    /// key expression (`/`, `*`, `$`, `?`, `#`), [`RemoteError::Zenoh`] if
+    /// the query fails.
+    pub async fn whereis_global(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<Addr>, RemoteError> {
+        let inner = &self.inner;
+        if name.is_empty() || name.contains(['/', '*', '$', '?', '#']) {
+            return Err(RemoteError::Config(format!(
+                "not a cluster-wide name: {name:?}"
+            )));
+        }
+        let mut found: Vec<Addr> = inner.system.whereis(name).into_iter().collect();
+        let selector = format!("troupe/{}/names/{name}?from={}", inner.cluster, inner.me);
+        let replies = inner
+            .session
+            .get(selector)
+            .timeout(timeout)
+            .await
+            .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
+        while let Ok(reply) = replies.recv_async().await {
+            let Ok(sample) = reply.result() else { continue };
+            let bytes = sample.payload().to_bytes();
+            if let Ok(raw) = <[u8; 8]>::try_from(&bytes[..]) {
+                found.push(Addr::from_bits(u64::from_le_bytes(raw)));
+            }
+        }
+        Ok(found.into_iter().min_by_key(|a| a.node()))
     }
 
     /// Node up and down events from now on.
@@ -514,6 +568,30 @@ impl Inner {
         });
         if was_up {
             let _ = self.events.send(NodeEvent::Down(NodeNo(node)));
+        }
+    }
+
+    /// Answers a cluster-wide name query from an authenticated node when the
+    /// name is registered here.
+    async fn answer_name(&self, query: zenoh::query::Query) {
+        let asker = query
+            .parameters()
+            .get("from")
+            .and_then(|n| n.parse::<u16>().ok());
+        let trusted =
+            asker.is_some_and(|n| self.peers.lock().get(&n).is_some_and(|p| p.authenticated));
+        if !trusted {
+            self.refuse(asker.unwrap_or(0), "unauthenticated");
+            return;
+        }
+        let key = query.key_expr().clone();
+        let Some(name) = key.as_str().rsplit('/').next() else {
+            return;
+        };
+        if let Some(addr) = self.system.whereis(name) {
+            let _ = query
+                .reply(key.clone(), addr.into_bits().to_le_bytes().to_vec())
+                .await;
         }
     }
 

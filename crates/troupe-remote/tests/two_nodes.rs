@@ -223,6 +223,14 @@ async fn a_node_with_the_wrong_secret_is_refused() {
         Ok(0),
         "nothing from node 3 arrived"
     );
+    // Nor does node 1 tell it the names it has.
+    let _named = Counter::default()
+        .spawn()
+        .named("private")
+        .on_system(&s1)
+        .await
+        .unwrap();
+    assert_eq!(n3.whereis_global("private", BOUND).await.unwrap(), None);
     n3.close().await;
     n1.close().await;
 }
@@ -411,6 +419,42 @@ async fn a_remote_request_past_its_deadline_times_out_and_leaves_nothing_pending
         0,
         "the gone requester's entry is swept"
     );
+    n2.close().await;
+    n1.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_is_found_across_the_cluster_without_knowing_its_node() {
+    let (s1, n1, s2, n2) = pair("global").await;
+    let ledger = Counter::default()
+        .spawn()
+        .named("ledger")
+        .on_system(&s2)
+        .await
+        .unwrap();
+    let here = Counter::default()
+        .spawn()
+        .named("here")
+        .on_system(&s1)
+        .await
+        .unwrap();
+    assert_eq!(
+        n1.whereis_global("ledger", BOUND).await.unwrap(),
+        Some(ledger.addr())
+    );
+    assert_eq!(
+        n2.whereis_global("here", BOUND).await.unwrap(),
+        Some(here.addr())
+    );
+    assert_eq!(
+        n1.whereis_global("here", BOUND).await.unwrap(),
+        Some(here.addr())
+    );
+    assert_eq!(n1.whereis_global("nobody", BOUND).await.unwrap(), None);
+    assert!(matches!(
+        n1.whereis_global("a/b", BOUND).await,
+        Err(troupe_remote::RemoteError::Config(_))
+    ));
     n2.close().await;
     n1.close().await;
 }
