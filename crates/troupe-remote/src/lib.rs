@@ -35,6 +35,7 @@ pub mod node;
 pub mod registry;
 
 pub use node::{Node, NodeConfig, NodeEvent};
+pub use registry::REMOTE_MESSAGES;
 pub use registry::{CodecError, Messages};
 
 /// Why a node could not start or send.
@@ -58,4 +59,39 @@ pub enum RemoteError {
     /// The actor system is joined to a cluster already.
     #[error("the actor system has a transport already")]
     AlreadyJoined,
+}
+
+/// Adds message types to the link-time list that [`Messages::linked`]
+/// collects (as elfo's message list): each module declares the types it
+/// sends to other nodes, next to them, and a node carries them all.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use troupe::prelude::*;
+/// use troupe_remote::{remote_messages, Messages};
+///
+/// #[message(ret = u64)]
+/// #[derive(Serialize, Deserialize)]
+/// struct Total;
+///
+/// remote_messages!(Total);
+///
+/// assert!(Messages::linked().knows(<Total as Message>::NAME));
+/// ```
+#[macro_export]
+macro_rules! remote_messages {
+    ($($ty:ty),+ $(,)?) => {
+        $(
+            const _: () = {
+                #[$crate::__private::linkme::distributed_slice($crate::REMOTE_MESSAGES)]
+                #[linkme(crate = $crate::__private::linkme)]
+                static ADD: fn($crate::Messages) -> $crate::Messages = |m| m.with::<$ty>();
+            };
+        )+
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use linkme;
 }

@@ -113,17 +113,29 @@ struct Codec {
 /// struct Add(u64);
 ///
 /// let messages = Messages::new().with::<Add>();
-/// assert!(messages.knows("troupe_remote::Add") || messages.len() == 1);
+/// assert!(messages.knows(<Add as Message>::NAME));
+/// assert_eq!(messages.len(), 1);
 /// ```
 #[derive(Clone, Default)]
 pub struct Messages {
     codecs: Arc<HashMap<&'static str, Codec>>,
 }
 
+/// The link-time list of message types (see
+/// [`remote_messages!`](crate::remote_messages)).
+#[linkme::distributed_slice]
+pub static REMOTE_MESSAGES: [fn(Messages) -> Messages];
+
 impl Messages {
     /// No message type yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every type declared with [`remote_messages!`](crate::remote_messages)
+    /// anywhere in the program.
+    pub fn linked() -> Self {
+        REMOTE_MESSAGES.iter().fold(Self::new(), |m, add| add(m))
     }
 
     /// Registers `M` (and its response type), which must be serde-serializable.
