@@ -159,6 +159,10 @@ pub(crate) struct Peer {
 /// Answers a stop sent to another node.
 type StopReply = oneshot::Sender<Result<(), StopError>>;
 
+/// The publisher to one peer, declared on first use, behind the lock that
+/// orders the sends to that peer.
+pub(crate) type Outlet = Arc<tokio::sync::Mutex<Option<zenoh::pubsub::Publisher<'static>>>>;
+
 /// Answers a lookup sent to another node.
 type LookupReply = oneshot::Sender<Option<Addr>>;
 
@@ -182,7 +186,9 @@ pub(crate) struct Inner {
     /// Local monitors on behalf of other nodes, by (watcher node, target).
     pub(crate) monitors: Mutex<HashMap<(u16, Addr), JoinHandle<()>>>,
     pub(crate) peers: Mutex<HashMap<u16, Peer>>,
-    pub(crate) publishers: tokio::sync::Mutex<HashMap<u16, zenoh::pubsub::Publisher<'static>>>,
+    /// One outlet per peer: sends to a peer go one at a time (their order
+    /// is the wire's), sends to different peers do not wait for each other.
+    pub(crate) outlets: Mutex<HashMap<u16, Outlet>>,
     pub(crate) refused: AtomicU64,
     pub(crate) events: broadcast::Sender<NodeEvent>,
 }
@@ -225,7 +231,7 @@ impl Node {
             watched: Mutex::default(),
             monitors: Mutex::default(),
             peers: Mutex::default(),
-            publishers: tokio::sync::Mutex::default(),
+            outlets: Mutex::default(),
             refused: AtomicU64::new(0),
             events,
         });
@@ -463,17 +469,18 @@ impl Inner {
     pub(crate) async fn send(self: &Arc<Self>, to: u16, frame: Frame) -> Result<(), RemoteError> {
         let kind = frame.kind();
         let bytes = frame.encode(self.max_frame).map_err(RemoteError::Frame)?;
-        let mut publishers = self.publishers.lock().await;
-        let publisher = match publishers.entry(to) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
+        let outlet = self.outlets.lock().entry(to).or_default().clone();
+        let mut outlet = outlet.lock().await;
+        let publisher = match &mut *outlet {
+            Some(publisher) => publisher,
+            empty => {
                 let publisher = self
                     .session
                     .declare_publisher(format!("troupe/{}/in/{to}/{}", self.cluster, self.me))
                     .congestion_control(zenoh::qos::CongestionControl::Block)
                     .await
                     .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
-                e.insert(publisher)
+                empty.insert(publisher)
             }
         };
         let hello = {
@@ -543,7 +550,7 @@ impl Inner {
             let peer = peers.remove(&node).unwrap_or_default();
             peer.alive && peer.authenticated
         };
-        self.publishers.try_lock().map(|mut p| p.remove(&node)).ok();
+        self.outlets.lock().remove(&node);
         let watched = self.watched.lock().remove(&node).unwrap_or_default();
         for target in watched {
             self.system

@@ -99,7 +99,7 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
         .groups
         .drain(..)
         .map(|g| match (g.node, g.schema) {
-            (Some(node), _) => Err(RouteTo::Remote { node, name: g.name }),
+            (Some(node), _) => Err(RouteTo::remote(node, g.name)),
             (None, Some(schema)) => Ok(GroupRuntime::new(g.name, schema, system.clone())),
             // Refused above: every local group is mounted.
             (None, None) => Err(RouteTo::Local(std::sync::Weak::new())),
@@ -111,10 +111,7 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
         };
         let to = match &decls[route.to] {
             Ok(group) => RouteTo::Local(Arc::downgrade(group)),
-            Err(RouteTo::Remote { node, name }) => RouteTo::Remote {
-                node: *node,
-                name: name.clone(),
-            },
+            Err(RouteTo::Remote { node, name, .. }) => RouteTo::remote(*node, name.clone()),
             Err(RouteTo::Local(_)) => continue,
         };
         from.add_route(Route {

@@ -2,7 +2,7 @@
 //! node or, through the installed transport, of another node.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use super::group_ref::GroupRef;
 use super::mounted::GroupRuntime;
@@ -28,7 +28,20 @@ pub(crate) enum RouteTo {
     Remote {
         node: NodeNo,
         name: Cow<'static, str>,
+        /// The handle, made once the transport is there.
+        handle: OnceLock<GroupRef>,
     },
+}
+
+impl RouteTo {
+    /// A route to the group `name` of node `node`.
+    pub(crate) fn remote(node: NodeNo, name: Cow<'static, str>) -> Self {
+        RouteTo::Remote {
+            node,
+            name,
+            handle: OnceLock::new(),
+        }
+    }
 }
 
 /// A route's destination for one envelope.
@@ -121,9 +134,13 @@ impl GroupRuntime {
             .filter(|r| (r.filter)(env))
             .filter_map(|r| match &r.to {
                 RouteTo::Local(g) => g.upgrade().map(Dest::Local),
-                RouteTo::Remote { node, name } => {
-                    self.system.remote_group(*node, name).map(Dest::Remote)
-                }
+                RouteTo::Remote { node, name, handle } => match handle.get() {
+                    Some(group) => Some(Dest::Remote(group.clone())),
+                    None => {
+                        let group = self.system.remote_group(*node, name)?;
+                        Some(Dest::Remote(handle.get_or_init(|| group).clone()))
+                    }
+                },
             });
         let first = accepted.next();
         (first, accepted.collect())
