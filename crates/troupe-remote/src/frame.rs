@@ -297,6 +297,7 @@ pub enum Frame {
         /// The message type's stable name.
         name: String,
         /// The encoded message.
+        #[serde(with = "bytes")]
         payload: Vec<u8>,
     },
     /// A request to the group `group`, answered by `Response`/`Failure`
@@ -315,7 +316,24 @@ pub enum Frame {
         /// The message type's stable name.
         name: String,
         /// The encoded message.
+        #[serde(with = "bytes")]
         payload: Vec<u8>,
+    },
+    /// Link the receiving node's process `to` to the process `from` of the
+    /// sending node (Erlang's `link` across nodes): `from`'s exit reaches
+    /// `to` through its proxy there.
+    Link {
+        /// The process of the sending node.
+        from: u64,
+        /// The process of the receiving node.
+        to: u64,
+    },
+    /// Remove what `Link` made.
+    Unlink {
+        /// The process of the sending node.
+        from: u64,
+        /// The process of the receiving node.
+        to: u64,
     },
 }
 
@@ -420,6 +438,8 @@ impl Frame {
             Frame::Found { .. } => "found",
             Frame::GroupTell { .. } => "group_tell",
             Frame::GroupRequest { .. } => "group_request",
+            Frame::Link { .. } => "link",
+            Frame::Unlink { .. } => "unlink",
         }
     }
 }

@@ -86,6 +86,18 @@ impl Inner {
     async fn handle(self: Arc<Self>, from: u16, frame: Frame) {
         match frame {
             Frame::Hello { .. } | Frame::Ping { .. } | Frame::Pong { .. } => {}
+            Frame::Link { from: remote, to } => {
+                let (remote, to) = (Addr::from_bits(remote), Addr::from_bits(to));
+                if self.system.link_remote(to, remote).is_err() {
+                    // `to` is gone: its exit (noproc) reaches `remote`'s
+                    // node as the Down of its proxy there.
+                    tracing::debug!(%to, %remote, "link to a process that is gone");
+                }
+            }
+            Frame::Unlink { from: remote, to } => {
+                self.system
+                    .unlink_remote(Addr::from_bits(to), Addr::from_bits(remote));
+            }
             Frame::Lookup { id, name } => {
                 let addr = self.system.whereis(&name).map(Addr::into_bits);
                 let _ = self.send(from, Frame::Found { id, addr }).await;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use troupe::{
-    Addr, DeadLetterReason, Envelope, NodeNo, SendError, StopError, StopReason, Transport,
-    TransportFuture,
+    Addr, DeadLetterReason, Envelope, NodeNo, RemoteLink, SendError, StopError, StopReason,
+    Transport, TransportFuture,
 };
 
 use crate::frame::Frame;
@@ -30,6 +30,18 @@ async fn forward(
 ) -> Result<(), SendError<Envelope>> {
     if !inner.peer_is_up(node) {
         return Err(SendError::Closed(env));
+    }
+    if let (Dest::Process(to), Some(link)) = (&dest, env.message::<RemoteLink>()) {
+        // A link made or removed here: the other node links its process
+        // to its proxy of ours (or unlinks).
+        let (from, to) = (link.local.into_bits(), to.into_bits());
+        let frame = if link.linked {
+            Frame::Link { from, to }
+        } else {
+            Frame::Unlink { from, to }
+        };
+        let _ = inner.send(node, frame).await;
+        return Ok(());
     }
     let (from, trace) = (env.sender().into_bits(), env.trace_id().get());
     let name = env.message_name().to_string();
@@ -153,13 +165,17 @@ impl Transport for Link {
             return;
         }
         inner.watched.lock().entry(node).or_default().insert(target);
+        // The monitor goes out before any later frame to that node (the
+        // next send flushes it: see `Inner::send`), so a stop sent right
+        // after cannot overtake it; this send makes sure it goes now.
+        inner
+            .unsent_monitors
+            .lock()
+            .entry(node)
+            .or_default()
+            .push(target);
         tokio::spawn(async move {
-            let frame = Frame::Monitor {
-                watcher: target.into_bits(),
-                target: target.into_bits(),
-                reference: 0,
-            };
-            if inner.send(node, frame).await.is_err() {
+            if inner.send(node, Frame::Ping { seq: 0 }).await.is_err() {
                 inner
                     .system
                     .remote_exited(target, troupe::ExitReason::NodeDown);

@@ -181,6 +181,8 @@ pub(crate) struct Inner {
     pub(crate) stops: Mutex<HashMap<u64, (u16, StopReply)>>,
     /// Lookups sent, by id.
     pub(crate) lookups: Mutex<HashMap<u64, (u16, LookupReply)>>,
+    /// Remote processes whose `Monitor` frame is still to go, by node.
+    pub(crate) unsent_monitors: Mutex<HashMap<u16, Vec<Addr>>>,
     /// Remote processes watched (their proxies), by node.
     pub(crate) watched: Mutex<HashMap<u16, HashSet<Addr>>>,
     /// Local monitors on behalf of other nodes, by (watcher node, target).
@@ -229,6 +231,7 @@ impl Node {
             stops: Mutex::default(),
             lookups: Mutex::default(),
             watched: Mutex::default(),
+            unsent_monitors: Mutex::default(),
             monitors: Mutex::default(),
             peers: Mutex::default(),
             outlets: Mutex::default(),
@@ -498,6 +501,19 @@ impl Inner {
                 .await
                 .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
         }
+        let monitors = self.unsent_monitors.lock().remove(&to).unwrap_or_default();
+        for target in monitors {
+            let monitor = Frame::Monitor {
+                watcher: target.into_bits(),
+                target: target.into_bits(),
+                reference: 0,
+            };
+            let m = monitor.encode(self.max_frame).map_err(RemoteError::Frame)?;
+            publisher
+                .put(m)
+                .await
+                .map_err(|e| RemoteError::Zenoh(e.to_string()))?;
+        }
         let len = bytes.len() as u64;
         publisher
             .put(bytes)
@@ -551,6 +567,7 @@ impl Inner {
             peer.alive && peer.authenticated
         };
         self.outlets.lock().remove(&node);
+        self.unsent_monitors.lock().remove(&node);
         let watched = self.watched.lock().remove(&node).unwrap_or_default();
         for target in watched {
             self.system

@@ -221,6 +221,8 @@ fn frame() -> impl Strategy<Value = Frame> {
                 payload,
             }
         }),
+        (n(), n()).prop_map(|(from, to)| Frame::Link { from, to }),
+        (n(), n()).prop_map(|(from, to)| Frame::Unlink { from, to }),
         (n(), text(), n(), n(), n(), text(), payload()).prop_map(
             |(from, group, trace, id, timeout_ms, name, payload)| Frame::GroupRequest {
                 from,

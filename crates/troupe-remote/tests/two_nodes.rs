@@ -458,3 +458,85 @@ async fn a_name_is_found_across_the_cluster_without_knowing_its_node() {
     n2.close().await;
     n1.close().await;
 }
+
+/// Links to `partner` when it starts; fails on `Crash`.
+struct Linker {
+    partner: Addr,
+}
+
+#[message(ret = ())]
+struct Crash;
+
+impl Actor for Linker {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.link(self.partner)?;
+        Ok(())
+    }
+}
+
+impl Handler<Crash> for Linker {
+    async fn handle(&mut self, _: Crash, _: &mut ActorContext<Self>) -> HandlerResult<()> {
+        Err("linked crash".into())
+    }
+}
+
+impl Handler<Add> for Linker {
+    async fn handle(&mut self, msg: Add, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        // Sent after the link: the other node links before it handles this.
+        let partner = ctx
+            .system()
+            .remote_ref::<Counter>(self.partner)
+            .ok_or("no proxy")?;
+        partner.notify(msg).await?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_across_nodes_takes_either_side_down() {
+    let (s1, n1, s2, n2) = pair("links").await;
+
+    // Node 1's process fails: its partner on node 2 exits with its reason.
+    let counter = Counter::default().spawn().on_system(&s2).await.unwrap();
+    let linker = Linker {
+        partner: counter.addr(),
+    }
+    .spawn()
+    .on_system(&s1)
+    .await
+    .unwrap();
+    // Handled once this returns: the link, then the Add, are queued in
+    // order in the proxy of the counter, before the Get below.
+    linker.send(Add(5)).await.unwrap();
+    let remote = s1.remote_ref::<Counter>(counter.addr()).unwrap();
+    assert_eq!(
+        timeout(BOUND, remote.send(Get)).await.expect("in time"),
+        Ok(5)
+    );
+    let down = s1.monitor(counter.addr());
+    assert!(linker.send(Crash).await.is_err());
+    let down = timeout(BOUND, down).await.expect("in time");
+    assert!(
+        matches!(&down.reason, ExitReason::Failed(e) if e.contains("linked crash")),
+        "{down:?}"
+    );
+    assert_eq!(counter.exit_reason(), Some(down.reason.clone()));
+
+    // Node 2's process exits abnormally: its partner on node 1 goes too.
+    let counter = Counter::default().spawn().on_system(&s2).await.unwrap();
+    let linker = Linker {
+        partner: counter.addr(),
+    }
+    .spawn()
+    .on_system(&s1)
+    .await
+    .unwrap();
+    let remote = s1.remote_ref::<Counter>(counter.addr()).unwrap();
+    remote.kill().await.unwrap();
+    let reason = timeout(BOUND, linker.wait_for_exit())
+        .await
+        .expect("in time");
+    assert_eq!(reason, ExitReason::Killed);
+    n2.close().await;
+    n1.close().await;
+}

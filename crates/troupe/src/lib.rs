@@ -118,7 +118,7 @@ pub use crate::core::link::{Exit, LinkError};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
-pub use crate::core::remote::{Transport, TransportFuture};
+pub use crate::core::remote::{RemoteLink, Transport, TransportFuture};
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,

@@ -82,6 +82,10 @@ fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Op
         return Some(existing);
     }
     shared.set_running();
+    // A local partner's exit signal is for the remote process, which its
+    // node's own link carries (`Transport::link`): the proxy itself lives
+    // on, and drops what it traps.
+    shared.set_trap_exit(true);
     let transport = transport.clone();
     let trace = TraceId::generate();
     launch::spawn_task(ExitGuard(shared.clone()), &runtime, trace, |guard| {
@@ -98,7 +102,9 @@ async fn run(shared: Arc<Shared>, transport: Arc<dyn Transport>, trace: TraceId,
     let mut ctx = ContextCore::new(shared, trace);
     let reason = loop {
         match next(&mut ctx, &mut NoHooks).await {
-            Next::Envelope(env) | Next::Signal(env) => {
+            // Monitors and links of the proxy are kept by the other node.
+            Next::Signal(_) => {}
+            Next::Envelope(env) => {
                 if let Err(refused) = transport.forward(to, env).await {
                     refuse(&ctx, refused);
                 }

@@ -25,6 +25,8 @@ use std::sync::{Arc, Weak};
 use super::process::{Shared, SysMsg};
 use super::signal;
 use crate::addr::Addr;
+use crate::envelope::Envelope;
+use crate::error::SendError;
 use crate::exit::ExitReason;
 use crate::message::Message;
 
@@ -92,10 +94,41 @@ pub(crate) enum ExitAction {
 
 impl Shared {
     /// Links this process and the one at `partner` (nothing if they are
-    /// linked already, or if it is this process).
+    /// linked already, or if it is this process). A partner of another
+    /// node is linked through its proxy here, and the transport links it
+    /// to this process's proxy there, so that either exit reaches the
+    /// other side.
     pub(crate) fn link(self: &Arc<Self>, partner: Addr) -> Result<(), LinkError> {
+        let proxy = self.link_here(partner)?;
+        if self.system.is_remote(partner) {
+            self.tell_proxy(&proxy, true);
+        }
+        Ok(())
+    }
+
+    /// Tells the proxy of a remote partner that this process linked to it
+    /// or unlinked (see [`RemoteLink`](super::remote::RemoteLink)), in order
+    /// with what this process sends there.
+    fn tell_proxy(&self, proxy: &Arc<Shared>, linked: bool) {
+        let link = super::remote::RemoteLink {
+            local: self.addr,
+            linked,
+        };
+        let env = Envelope::new(link, self.addr, super::current::current().1);
+        if let Err(SendError::Full(env)) = proxy.try_deliver(env) {
+            let proxy = proxy.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move { proxy.deliver(env).await });
+            }
+        }
+    }
+
+    /// [`Shared::link`] on this node only: for a link another node asked
+    /// for.
+    /// Returns the partner's process (its proxy, for a remote one).
+    pub(crate) fn link_here(self: &Arc<Self>, partner: Addr) -> Result<Arc<Shared>, LinkError> {
         if partner == self.addr {
-            return Ok(());
+            return Ok(self.clone());
         }
         let other = self
             .system
@@ -109,7 +142,7 @@ impl Shared {
             }
         });
         if other.add_partner(self) {
-            Ok(())
+            Ok(other)
         } else {
             self.remove_partner(partner);
             Err(LinkError::NoProc(partner))
@@ -135,9 +168,20 @@ impl Shared {
         self.links.lock().as_mut()?.peers.remove(partner)
     }
 
-    /// Removes the link to `partner` on both sides; `false` if there was
-    /// none.
+    /// Removes the link to `partner` on both sides (through the transport
+    /// for a partner of another node); `false` if there was none.
     pub(crate) fn unlink(&self, partner: Addr) -> bool {
+        let removed = self.unlink_here(partner);
+        if removed && self.system.is_remote(partner) {
+            if let Some(proxy) = self.system.lookup_registered(partner) {
+                self.tell_proxy(&proxy, false);
+            }
+        }
+        removed
+    }
+
+    /// [`Shared::unlink`] on this node only.
+    pub(crate) fn unlink_here(&self, partner: Addr) -> bool {
         let Some(other) = self.remove_partner(partner) else {
             return false;
         };

@@ -65,6 +65,26 @@ pub trait Transport: Send + Sync + 'static {
 /// Starts the proxy of a remote process (or finds the one running).
 pub(crate) type SpawnProxy = fn(&ActorSystem, Addr, &Arc<dyn Transport>) -> Option<Arc<Shared>>;
 
+/// A link between the local process `local` and a process of another node
+/// made (`linked`) or removed: the proxy of that process forwards it in
+/// order with what `local` sends there, and the transport asks the other
+/// node to link its process to its proxy of `local`
+/// ([`ActorSystem::link_remote`]), so that `local`'s exit reaches it.
+/// Without support for links, a transport drops it: only the remote
+/// process's exit reaches `local` then (through its proxy here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteLink {
+    /// The local process.
+    pub local: Addr,
+    /// Made (`true`) or removed.
+    pub linked: bool,
+}
+
+impl crate::message::Message for RemoteLink {
+    const NAME: &'static str = "troupe::RemoteLink";
+    type Response = ();
+}
+
 /// What the system keeps of an installed transport.
 pub(crate) struct Installed {
     pub(crate) transport: Arc<dyn Transport>,
@@ -108,6 +128,22 @@ impl ActorSystem {
             proxy.finish(reason);
             proxy.abort();
         }
+    }
+
+    /// Links the local process `local` to the process `remote` of another
+    /// node, here only (the other node asked for it: see [`RemoteLink`]).
+    /// Fails if `local` is gone.
+    pub fn link_remote(&self, local: Addr, remote: Addr) -> Result<(), crate::LinkError> {
+        match self.lookup_registered(local) {
+            Some(shared) if !self.is_remote(local) => shared.link_here(remote).map(drop),
+            _ => Err(crate::LinkError::NoProc(local)),
+        }
+    }
+
+    /// Removes a link made by [`ActorSystem::link_remote`].
+    pub fn unlink_remote(&self, local: Addr, remote: Addr) -> bool {
+        self.lookup_registered(local)
+            .is_some_and(|shared| shared.unlink_here(remote))
     }
 
     /// Delivers an envelope that came from another node to the local
