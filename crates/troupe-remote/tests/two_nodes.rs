@@ -102,24 +102,48 @@ async fn up(node: &Node, peer: u16) {
     }
 }
 
+/// Joins `system` to `cluster` with `secret`: listening on `port`, or
+/// connecting to it.
+async fn join(system: &ActorSystem, cluster: &str, secret: &[u8], port: u16, listen: bool) -> Node {
+    join_with(system, cluster, secret, port, listen, messages()).await
+}
+
+/// [`join`] carrying `messages`.
+async fn join_with(
+    system: &ActorSystem,
+    cluster: &str,
+    secret: &[u8],
+    port: u16,
+    listen: bool,
+    messages: Messages,
+) -> Node {
+    let endpoint = format!("tcp/127.0.0.1:{port}");
+    let config = NodeConfig::new(cluster, secret);
+    let config = if listen {
+        config.listen(endpoint)
+    } else {
+        config.connect(endpoint)
+    };
+    Node::start(system, config, messages)
+        .await
+        .expect("the node starts")
+}
+
+/// A topology for node `node`.
+fn topology_of(node: u16) -> Topology {
+    Topology::empty().with_config(SystemConfig {
+        node: NodeNo(node),
+        ..SystemConfig::default()
+    })
+}
+
 /// Two joined nodes: 1 listens, 2 connects.
 async fn pair(cluster: &str) -> (ActorSystem, Node, ActorSystem, Node) {
     let port = free_port();
     let (s1, s2) = (system(1), system(2));
-    let n1 = Node::start(
-        &s1,
-        NodeConfig::new(cluster, b"secret").listen(format!("tcp/127.0.0.1:{port}")),
-        messages().with::<OnlyHere>(),
-    )
-    .await
-    .expect("node 1 starts");
-    let n2 = Node::start(
-        &s2,
-        NodeConfig::new(cluster, b"secret").connect(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .expect("node 2 starts");
+    let only_here = messages().with::<OnlyHere>();
+    let n1 = join_with(&s1, cluster, b"secret", port, true, only_here).await;
+    let n2 = join(&s2, cluster, b"secret", port, false).await;
     // Each side counts the other as up once its hello arrived.
     up(&n1, 2).await;
     up(&n2, 1).await;
@@ -191,20 +215,8 @@ async fn a_node_going_down_is_a_down_for_its_monitored_processes_and_fails_reque
 async fn a_node_with_the_wrong_secret_is_refused() {
     let port = free_port();
     let (s1, s3) = (system(1), system(3));
-    let n1 = Node::start(
-        &s1,
-        NodeConfig::new("auth", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
-    let n3 = Node::start(
-        &s3,
-        NodeConfig::new("auth", b"wrong").connect(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
+    let n1 = join(&s1, "auth", b"secret", port, true).await;
+    let n3 = join(&s3, "auth", b"wrong", port, false).await;
     let counter = Counter::default().spawn().on_system(&s1).await.unwrap();
     // Node 3 sends to node 1 once it sees it alive; node 1 refuses its
     // hello and everything after it.
@@ -291,26 +303,11 @@ fn counting_group() -> Schema {
 async fn a_group_of_another_node_takes_tells_and_requests_through_its_router() {
     let port = free_port();
     let s1 = system(1);
-    let n1 = Node::start(
-        &s1,
-        NodeConfig::new("groups", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
-    let topology = Topology::empty().with_config(SystemConfig {
-        node: NodeNo(2),
-        ..SystemConfig::default()
-    });
+    let n1 = join(&s1, "groups", b"secret", port, true).await;
+    let topology = topology_of(2);
     topology.local("counters").mount(counting_group());
     let s2 = troupe::init::try_start(topology).unwrap();
-    let n2 = Node::start(
-        &s2,
-        NodeConfig::new("groups", b"secret").connect(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
+    let n2 = join(&s2, "groups", b"secret", port, false).await;
     up(&n1, 2).await;
     up(&n2, 1).await;
 
@@ -344,23 +341,11 @@ struct Go(tokio::sync::mpsc::UnboundedSender<Result<u64, RequestError>>);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topology_routes_to_a_group_of_another_node() {
     let port = free_port();
-    let two = Topology::empty().with_config(SystemConfig {
-        node: NodeNo(2),
-        ..SystemConfig::default()
-    });
+    let two = topology_of(2);
     two.local("counters").mount(counting_group());
     let s2 = troupe::init::try_start(two).unwrap();
-    let n2 = Node::start(
-        &s2,
-        NodeConfig::new("routes", b"secret").listen(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
-    let one = Topology::empty().with_config(SystemConfig {
-        node: NodeNo(1),
-        ..SystemConfig::default()
-    });
+    let n2 = join(&s2, "routes", b"secret", port, true).await;
+    let one = topology_of(1);
     let counters = one.remote(NodeNo(2), "counters");
     let samples = one.local("samples");
     samples.route_to(&counters, |e| {
@@ -381,13 +366,7 @@ async fn a_topology_routes_to_a_group_of_another_node() {
         }
     }));
     let s1 = troupe::init::try_start(one).unwrap();
-    let n1 = Node::start(
-        &s1,
-        NodeConfig::new("routes", b"secret").connect(format!("tcp/127.0.0.1:{port}")),
-        messages(),
-    )
-    .await
-    .unwrap();
+    let n1 = join(&s1, "routes", b"secret", port, false).await;
     up(&n1, 2).await;
     up(&n2, 1).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
