@@ -41,7 +41,7 @@ impl Inner {
         let frame = match Frame::decode(bytes, self.max_frame) {
             Ok(frame) => frame,
             Err(e) => {
-                self.refuse(from, "malformed");
+                self.refuse(from, "malformed", "malformed");
                 tracing::warn!(from, error = %e, "malformed frame refused");
                 return;
             }
@@ -49,7 +49,7 @@ impl Inner {
         if let Frame::Hello { node, .. } = &frame {
             let valid = *node == from && auth::verify(&self.secret, &frame);
             if !valid {
-                self.refuse(from, "bad_proof");
+                self.refuse(from, "hello", "bad_proof");
                 tracing::warn!(from, "hello with a wrong proof refused");
                 return;
             }
@@ -70,7 +70,7 @@ impl Inner {
             .get(&from)
             .is_some_and(|p| p.authenticated);
         if !authenticated {
-            self.refuse(from, "unauthenticated");
+            self.refuse(from, frame.kind(), "unauthenticated");
             tracing::warn!(
                 from,
                 kind = frame.kind(),

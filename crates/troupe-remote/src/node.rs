@@ -147,6 +147,17 @@ pub enum NodeEvent {
     Up(NodeNo),
     /// The node left, crashed, or stopped answering within its lease.
     Down(NodeNo),
+    /// A frame (or name query) from this node was refused: malformed, or
+    /// from a node that has not proved it knows the cluster secret. One
+    /// event per refused frame (a lagging subscriber misses some; the count
+    /// is [`Node::refused_frames`]).
+    Refused {
+        /// The sending node.
+        node: NodeNo,
+        /// The frame's kind ([`Frame::kind`](crate::frame::Frame::kind)),
+        /// `"malformed"` if it did not decode, `"names"` for a name query.
+        kind: &'static str,
+    },
 }
 
 #[derive(Default)]
@@ -527,8 +538,12 @@ impl Inner {
     }
 
     /// Counts a refused frame, in the node's counter and the metrics.
-    pub(crate) fn refuse(&self, from: u16, reason: &'static str) {
+    pub(crate) fn refuse(&self, from: u16, kind: &'static str, reason: &'static str) {
         self.refused.fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(NodeEvent::Refused {
+            node: NodeNo(from),
+            kind,
+        });
         metrics::counter!("troupe_remote_frames_refused_total", "peer" => from.to_string(), "reason" => reason)
             .increment(1);
     }
@@ -605,7 +620,7 @@ impl Inner {
         let trusted =
             asker.is_some_and(|n| self.peers.lock().get(&n).is_some_and(|p| p.authenticated));
         if !trusted {
-            self.refuse(asker.unwrap_or(0), "unauthenticated");
+            self.refuse(asker.unwrap_or(0), "names", "unauthenticated");
             return;
         }
         let key = query.key_expr().clone();

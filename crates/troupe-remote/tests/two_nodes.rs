@@ -137,6 +137,21 @@ fn topology_of(node: u16) -> Topology {
     })
 }
 
+/// Waits for the refusal of a frame of `kind` from node `from`.
+async fn refused(events: &mut tokio::sync::broadcast::Receiver<NodeEvent>, from: u16, kind: &str) {
+    loop {
+        let event = timeout(BOUND, events.recv())
+            .await
+            .expect("in time")
+            .expect("open");
+        if let NodeEvent::Refused { node, kind: k } = event {
+            if node == NodeNo(from) && k == kind {
+                return;
+            }
+        }
+    }
+}
+
 /// Two joined nodes: 1 listens, 2 connects.
 async fn pair(cluster: &str) -> (ActorSystem, Node, ActorSystem, Node) {
     let port = free_port();
@@ -200,14 +215,14 @@ async fn a_node_going_down_is_a_down_for_its_monitored_processes_and_fails_reque
         .expect("open");
     assert_eq!(event, NodeEvent::Down(NodeNo(2)));
     // Later requests to that node fail at once with a typed error.
-    let remote = s1.remote_ref::<Counter>(Addr::new(NodeNo(2), 999));
-    if let Some(remote) = remote {
-        let res = timeout(BOUND, remote.send(Get)).await.expect("in time");
-        assert!(
-            matches!(res, Err(RequestError::NodeDown | RequestError::Gone)),
-            "{res:?}"
-        );
-    }
+    let remote = s1
+        .remote_ref::<Counter>(Addr::new(NodeNo(2), 999))
+        .expect("a proxy, ended at once");
+    let res = timeout(BOUND, remote.send(Get)).await.expect("in time");
+    assert!(
+        matches!(res, Err(RequestError::NodeDown | RequestError::Gone)),
+        "{res:?}"
+    );
     n1.close().await;
 }
 
@@ -216,19 +231,19 @@ async fn a_node_with_the_wrong_secret_is_refused() {
     let port = free_port();
     let (s1, s3) = (system(1), system(3));
     let n1 = join(&s1, "auth", b"secret", port, true).await;
+    let mut events = n1.events();
     let n3 = join(&s3, "auth", b"wrong", port, false).await;
     let counter = Counter::default().spawn().on_system(&s1).await.unwrap();
-    // Node 3 sends to node 1 once it sees it alive; node 1 refuses its
-    // hello and everything after it.
-    let mut tries = 0;
-    while n1.refused_frames() == 0 && tries < 100 {
-        if let Some(r) = s3.remote_ref::<Counter>(counter.addr()) {
-            let _ = r.notify(Add(1)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        tries += 1;
-    }
-    assert!(n1.refused_frames() > 0, "frames from node 3 were refused");
+    // Node 3 says hello once it sees node 1 alive: node 1 refuses it...
+    refused(&mut events, 3, "hello").await;
+    // ...and everything node 3 sends after it.
+    let remote = s3.remote_ref::<Counter>(counter.addr()).expect("a proxy");
+    remote.notify(Add(1)).await.unwrap();
+    refused(&mut events, 3, "tell").await;
+    assert!(
+        n1.refused_frames() >= 2,
+        "the hello and the tell were refused"
+    );
     assert!(!n1.peers().contains(&NodeNo(3)));
     assert_eq!(
         counter.send(Get).await,
