@@ -27,14 +27,17 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod auth;
+mod config;
 mod convert;
 pub mod frame;
 mod inbound;
+mod inlet;
 mod link;
 pub mod node;
 pub mod registry;
 
-pub use node::{Node, NodeConfig, NodeEvent};
+pub use config::{NodeConfig, DEFAULT_INLET};
+pub use node::{Node, NodeEvent};
 pub use registry::REMOTE_MESSAGES;
 pub use registry::{CodecError, Messages};
 
