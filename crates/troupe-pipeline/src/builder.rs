@@ -8,10 +8,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+use crate::control::Control;
 use crate::error::{BuildError, WiringError};
 use crate::pipeline::{Pipeline, Worker};
 use crate::queue::{self, Probe, Reader, Wake, Writer};
-use crate::scheduler::{self, panic_message, Control, OnExit, StageState, Task};
+use crate::scheduler::{self, panic_message, OnExit, StageState, Task};
 use crate::signal::{Notifier, Parker, Signal};
 use crate::spec::StageSpec;
 use crate::stage::{Rule, Runner};

@@ -81,6 +81,7 @@ mod bridge;
 mod builder;
 #[cfg(feature = "supervision")]
 mod child;
+mod control;
 mod error;
 mod pipeline;
 pub mod queue;

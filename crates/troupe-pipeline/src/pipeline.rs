@@ -6,9 +6,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::builder::StageId;
+use crate::control::Control;
 use crate::error::{RestartsExhausted, StagePanic, StopError};
 use crate::queue::Probe;
-use crate::scheduler::{panic_message, Control, StageState};
+use crate::scheduler::{panic_message, StageState};
 use crate::signal::{Notifier, Signal};
 
 /// How long [`Drop`] waits for the threads of a pipeline that was not stopped.
