@@ -256,3 +256,28 @@ async fn a_finished_transient_pipeline_exits_normally_and_stays_finished() {
     assert_eq!((children[0].alive, children[0].restarts), (false, 0));
     root.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_that_cannot_be_built_is_a_failed_start() {
+    let system = ActorSystem::create("pipeline-bad-wiring").expect("unique name");
+    let child = PipelineChild::new("pipe", || {
+        let mut builder = PipelineBuilder::new("pipe");
+        // A channel nobody writes: `build` refuses it.
+        let lonely = builder.channel::<u64>("lonely", 4);
+        builder
+            .add("sink", Rule::OnMessage)
+            .sink(lonely, |_: &mut Reader<u64>| Flow::Continue);
+        builder
+    });
+    let error = Supervisor::new("root")
+        .with_worker(child)
+        .spawn(&system)
+        .await
+        .expect_err("the child cannot start");
+    let message = error.to_string();
+    assert!(message.contains("pipe"), "{message}");
+    assert!(
+        message.contains("channel `lonely` has no writer"),
+        "{message}"
+    );
+}
