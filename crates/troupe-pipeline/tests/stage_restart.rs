@@ -141,10 +141,11 @@ impl Rig {
 fn a_panicking_stage_restarts_and_the_flow_goes_on() {
     // The factory of the second incarnation says it runs, then waits for
     // the test: meanwhile the stage is down and its input queue overflows.
-    let (restarting_tx, restarting) = mpsc::channel::<usize>();
+    let (restarting_tx, restarting) = mpsc::channel::<(usize, Option<String>)>();
     let (go_tx, go) = mpsc::channel::<()>();
     let rig = Rig::new(StageRestart::transient(), move |n| {
-        let _ = restarting_tx.send(n);
+        let thread = std::thread::current().name().map(str::to_owned);
+        let _ = restarting_tx.send((n, thread));
         let _ = go.recv_timeout(WAIT);
     });
 
@@ -154,7 +155,8 @@ fn a_panicking_stage_restarts_and_the_flow_goes_on() {
 
     // The stage panics on the poison and is made again from its factory.
     rig.write(vec![POISON]);
-    assert_eq!(recv(&restarting), 2, "second incarnation being made");
+    // ... on its own scheduler thread (parse is pinned to thread 1).
+    assert_eq!(recv(&restarting), (2, Some("restart#1".to_owned())));
     // Down: its writer goes on, into a queue of 4 that nobody reads.
     rig.write((100..108).collect());
     go_tx.send(()).expect("the factory waits");
