@@ -90,6 +90,12 @@ pub enum SpawnError {
     /// once (its `pre_start` future was dropped).
     #[error("the actor was killed while starting")]
     Killed,
+    /// `pre_start` did not finish within the spawn's start timeout
+    /// ([`SpawnBuilder::start_timeout`](crate::SpawnBuilder::start_timeout)):
+    /// the starting actor was killed, and nothing of it is left (no
+    /// process, no name).
+    #[error("the actor did not start within {0:?}")]
+    StartTimeout(std::time::Duration),
 }
 
 /// A system could not be created.
