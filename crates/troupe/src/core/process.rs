@@ -53,6 +53,9 @@ const RESTARTING: u8 = 4;
 
 const NO_STOP: u8 = 0;
 
+/// The bit of [`Shared::kind`] set on processes that supervise children.
+pub(super) const SUPERVISES: u8 = 0x80;
+
 /// State shared by a process and everything that addresses it.
 pub(crate) struct Shared {
     pub(crate) addr: Addr,
@@ -64,6 +67,10 @@ pub(crate) struct Shared {
     request_timeout_ns: u64,
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
+    /// What kind of process this is, for introspection (`introspect.rs`):
+    /// a `ProcessKind` code, plus [`SUPERVISES`] once it has a restart
+    /// engine. Written at its start, read by snapshots only.
+    kind: AtomicU8,
     /// The stop the current incarnation accepted (a `StopReason` + 1), or 0.
     stop_request: AtomicU8,
     /// Failed handlings: written by the process alone (rarely), read by
@@ -116,6 +123,11 @@ pub(super) struct Links {
     /// The exit reason the running incarnation asked for
     /// ([`Shared::request_exit`]).
     exit_with: Option<ExitReason>,
+    /// How many times its supervisor restarted it, and how the incarnation
+    /// before the current one ended (carried over to a new process when a
+    /// restart makes one): see [`Shared::note_restart`].
+    pub(super) restarts: u64,
+    pub(super) restarted_after: Option<ExitReason>,
 }
 
 impl Shared {
@@ -149,6 +161,7 @@ impl Shared {
             }),
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
+            kind: AtomicU8::new(0),
             stop_request: AtomicU8::new(NO_STOP),
             failures: AtomicU64::new(0),
             exit: Mutex::new(ExitState::default()),
@@ -216,6 +229,54 @@ impl Shared {
             4 => Some(StopReason::Drain),
             _ => Some(StopReason::Kill),
         }
+    }
+
+    /// Sets what kind of process this is (a `ProcessKind` code), keeping
+    /// the [`SUPERVISES`] bit.
+    pub(crate) fn set_kind(&self, code: u8) {
+        let _ = self
+            .kind
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                Some((old & SUPERVISES) | (code & !SUPERVISES))
+            });
+    }
+
+    /// Marks this process as a supervisor (it has a restart engine).
+    pub(crate) fn mark_supervisor(&self) {
+        self.kind.fetch_or(SUPERVISES, Ordering::AcqRel);
+    }
+
+    /// The kind code and the [`SUPERVISES`] bit.
+    pub(super) fn kind_code(&self) -> u8 {
+        self.kind.load(Ordering::Acquire)
+    }
+
+    /// Records a restart by this process's supervisor: `restarts` in all,
+    /// the last one after an exit with `after`.
+    pub(crate) fn note_restart(&self, restarts: u64, after: Option<ExitReason>) {
+        self.with_links(|l| {
+            l.restarts = restarts;
+            l.restarted_after = after;
+        });
+    }
+
+    /// How the last incarnation that ended, ended: this process's own exit
+    /// if it has one, or the one before a restart.
+    pub(super) fn last_exit(&self) -> Option<ExitReason> {
+        let own = self.exit.lock().reason.as_ref().map(|(_, r)| r.clone());
+        own.or_else(|| self.links.lock().as_ref()?.restarted_after.clone())
+    }
+
+    /// The addresses of its live children, in start order.
+    pub(super) fn child_addrs(&self) -> Vec<Addr> {
+        self.links.lock().as_ref().map_or_else(Vec::new, |l| {
+            l.children
+                .iter()
+                .filter_map(Weak::upgrade)
+                .filter(|c| c.is_alive())
+                .map(|c| c.addr)
+                .collect()
+        })
     }
 
     /// Counts a failed handling.
