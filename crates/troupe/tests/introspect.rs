@@ -342,6 +342,9 @@ async fn restarts_and_last_exit_are_counted_across_restarts() {
         info.last_exit
     );
     assert_eq!(info.parent, Some(root.addr()));
+    let children = system.process(root.addr()).unwrap().children;
+    assert_eq!(children.len(), 2);
+    assert_eq!(children[0], addr, "restarted in place, it keeps its place");
 
     // A plain process gets a new address at each restart: the count
     // follows it there.

@@ -371,8 +371,11 @@ impl Shared {
             let me = Arc::downgrade(self);
             let mut links = p.links.lock();
             let children = &mut links.get_or_insert_with(Box::default).children;
-            children.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
-            children.push(me);
+            children.retain(|l| l.strong_count() > 0);
+            // A child restarted in place keeps its place (start order).
+            if !children.iter().any(|l| l.ptr_eq(&me)) {
+                children.push(me);
+            }
         }
         self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
     }

@@ -1,0 +1,240 @@
+//! The HTTP side: what the handlers share, the routes, and the read-only
+//! handlers of the API (actions are in `actions.rs`, live updates in
+//! `live.rs`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use serde::Deserialize;
+use troupe::ActorSystem;
+
+use crate::actions::{self, error, parse_addr, Failure, Token};
+use crate::api::{self, Extras, ProcessDetail, ProcessView, Snapshot, API_VERSION};
+use crate::dead_letters::DeadLetterLog;
+use crate::live;
+use crate::rates::Rates;
+
+/// The observer page: one static file, embedded in the binary.
+const PAGE: &str = include_str!("../assets/observer.html");
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) system: ActorSystem,
+    pub(crate) token: Option<Token>,
+    pub(crate) prometheus: Option<PrometheusHandle>,
+    pub(crate) dead_letters: Option<Arc<DeadLetterLog>>,
+    pub(crate) refresh: Duration,
+    pub(crate) started: Instant,
+    rates: Rates,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        system: ActorSystem,
+        token: Option<Token>,
+        prometheus: Option<PrometheusHandle>,
+        dead_letters: Option<Arc<DeadLetterLog>>,
+        refresh: Duration,
+    ) -> Self {
+        Self {
+            system,
+            token,
+            prometheus,
+            dead_letters,
+            refresh,
+            started: Instant::now(),
+            rates: Rates::default(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_stopping(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    /// Reads the system now, and the rates since the last reading.
+    fn read(
+        &self,
+    ) -> (
+        troupe::SystemSnapshot,
+        HashMap<troupe::Addr, f64>,
+        Option<f64>,
+    ) {
+        let snapshot = self.system.snapshot();
+        let (rates, total) = self.rates.update(&snapshot, Instant::now());
+        (snapshot, rates, total)
+    }
+
+    fn extras<'a>(&self, rates: &'a HashMap<troupe::Addr, f64>, total: Option<f64>) -> Extras<'a> {
+        Extras {
+            rates,
+            total_rate: total,
+            observer_uptime_ms: u64::try_from(self.started.elapsed().as_millis())
+                .unwrap_or(u64::MAX),
+            actions_enabled: self.token.is_some(),
+            metrics_enabled: self.prometheus.is_some(),
+        }
+    }
+
+    /// The whole snapshot of the API.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let (s, rates, total) = self.read();
+        let x = self.extras(&rates, total);
+        Snapshot {
+            version: API_VERSION,
+            system: api::system_view(&s, &x),
+            processes: api::process_views(&s, &x),
+            roots: s.roots().map(|r| r.addr().to_string()).collect(),
+            dead_letters: self.recent_dead_letters(),
+        }
+    }
+
+    fn recent_dead_letters(&self) -> Vec<crate::DeadLetterView> {
+        self.dead_letters
+            .as_ref()
+            .map(|log| log.recent())
+            .unwrap_or_default()
+    }
+}
+
+/// The routes of an observer.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/snapshot", get(snapshot))
+        .route("/api/v1/system", get(system))
+        .route("/api/v1/processes", get(processes))
+        .route("/api/v1/processes/{node}/{id}", get(process))
+        .route("/api/v1/processes/{node}/{id}/stop", post(actions::stop))
+        .route("/api/v1/processes/{node}/{id}/kill", post(actions::kill))
+        .route("/api/v1/tree", get(tree))
+        .route("/api/v1/dead-letters", get(dead_letters))
+        .route("/api/v1/events", get(live::events))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+async fn page() -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+            ),
+        ],
+        Html(PAGE),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such page or endpoint",
+    )
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.prometheus {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "no_metrics",
+            "no Prometheus recorder is attached to this observer",
+        ),
+    }
+}
+
+async fn snapshot(State(shared): State<Arc<Shared>>) -> Json<Snapshot> {
+    Json(shared.snapshot())
+}
+
+async fn system(State(shared): State<Arc<Shared>>) -> Json<api::SystemView> {
+    let (s, rates, total) = shared.read();
+    Json(api::system_view(&s, &shared.extras(&rates, total)))
+}
+
+/// The query of `GET /api/v1/processes`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    sort: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn processes(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<ProcessView>>, Failure> {
+    let (s, rates, total) = shared.read();
+    let mut views = api::process_views(&s, &shared.extras(&rates, total));
+    // Stable sorts: equal rows stay in spawn order.
+    match q.sort.as_deref() {
+        None | Some("addr") => {}
+        Some("mailbox") => views.sort_by_key(|v| std::cmp::Reverse(v.mailbox_len)),
+        Some("rate") => {
+            views.sort_by(|a, b| b.rate.unwrap_or(0.0).total_cmp(&a.rate.unwrap_or(0.0)))
+        }
+        Some("restarts") => views.sort_by_key(|v| std::cmp::Reverse(v.restarts)),
+        Some(other) => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("cannot sort by {other:?} (mailbox, rate, restarts or addr)"),
+            ))
+        }
+    }
+    if let Some(limit) = q.limit {
+        views.truncate(limit);
+    }
+    Ok(Json(views))
+}
+
+async fn process(
+    State(shared): State<Arc<Shared>>,
+    Path((node, id)): Path<(String, String)>,
+) -> Result<Json<ProcessDetail>, Failure> {
+    let addr = parse_addr(&node, &id)?;
+    let (s, rates, total) = shared.read();
+    let x = shared.extras(&rates, total);
+    let view = |p: &troupe::ProcessInfo| ProcessView::new(p, x.rates.get(&p.addr()).copied());
+    let Some(p) = s.get(addr) else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "no_process",
+            format!("no process lives at {addr}"),
+        ));
+    };
+    Ok(Json(ProcessDetail {
+        process: view(p),
+        parent: p.parent.and_then(|a| s.get(a)).map(view),
+        children: s.children_of(addr).map(view).collect(),
+    }))
+}
+
+async fn tree(State(shared): State<Arc<Shared>>) -> Json<Vec<api::TreeNode>> {
+    Json(api::tree(&shared.system.snapshot()))
+}
+
+async fn dead_letters(State(shared): State<Arc<Shared>>) -> Json<Vec<crate::DeadLetterView>> {
+    Json(shared.recent_dead_letters())
+}
