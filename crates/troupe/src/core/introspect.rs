@@ -14,12 +14,64 @@ use std::time::Duration;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use super::process::{Shared, SUPERVISES};
+use std::sync::atomic::Ordering;
+use std::sync::Weak;
+
+use super::process::Shared;
 use super::system::ActorSystem;
 use crate::addr::{ActorMeta, Addr, NodeNo};
 use crate::error::StopError;
 use crate::exit::{ExitReason, StopReason};
 use crate::status::{ActorStatus, Lifecycle};
+
+/// The bit of `Shared::kind` set on processes that supervise children.
+const SUPERVISES: u8 = 0x80;
+
+/// What introspection reads and front-ends write in the process state.
+impl Shared {
+    /// Sets what kind of process this is (a `ProcessKind` code), keeping
+    /// the supervisor bit.
+    pub(crate) fn set_kind(&self, code: u8) {
+        let _ = self
+            .kind
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                Some((old & SUPERVISES) | (code & !SUPERVISES))
+            });
+    }
+
+    /// Marks this process as a supervisor (it has a restart engine).
+    pub(crate) fn mark_supervisor(&self) {
+        self.kind.fetch_or(SUPERVISES, Ordering::AcqRel);
+    }
+
+    /// Records a restart by this process's supervisor: `restarts` in all,
+    /// the last one after an exit with `after`.
+    pub(crate) fn note_restart(&self, restarts: u64, after: Option<ExitReason>) {
+        self.with_links(|l| {
+            l.restarts = restarts;
+            l.restarted_after = after;
+        });
+    }
+
+    /// How the last incarnation that ended, ended: this process's own exit
+    /// if it has one, or the one before a restart.
+    fn last_exit(&self) -> Option<ExitReason> {
+        let own = self.ended_with();
+        own.or_else(|| self.links.lock().as_ref()?.restarted_after.clone())
+    }
+
+    /// The addresses of its live children, in start order.
+    fn child_addrs(&self) -> Vec<Addr> {
+        self.links.lock().as_ref().map_or_else(Vec::new, |l| {
+            l.children
+                .iter()
+                .filter_map(Weak::upgrade)
+                .filter(|c| c.is_alive())
+                .map(|c| c.addr)
+                .collect()
+        })
+    }
+}
 
 /// What kind of process an address names.
 ///
@@ -234,7 +286,7 @@ impl SystemSnapshot {
 }
 
 fn info(system: &ActorSystem, shared: &Shared) -> ProcessInfo {
-    let code = shared.kind_code();
+    let code = shared.kind.load(Ordering::Acquire);
     let restarts = shared.links.lock().as_ref().map_or(0, |l| l.restarts);
     ProcessInfo {
         status: shared.status(),

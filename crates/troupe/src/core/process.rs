@@ -53,9 +53,6 @@ const RESTARTING: u8 = 4;
 
 const NO_STOP: u8 = 0;
 
-/// The bit of [`Shared::kind`] set on processes that supervise children.
-pub(super) const SUPERVISES: u8 = 0x80;
-
 /// State shared by a process and everything that addresses it.
 pub(crate) struct Shared {
     pub(crate) addr: Addr,
@@ -68,9 +65,9 @@ pub(crate) struct Shared {
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
     /// What kind of process this is, for introspection (`introspect.rs`):
-    /// a `ProcessKind` code, plus [`SUPERVISES`] once it has a restart
-    /// engine. Written at its start, read by snapshots only.
-    kind: AtomicU8,
+    /// a `ProcessKind` code, plus a bit once it has a restart engine.
+    /// Written at its start, read by snapshots only.
+    pub(super) kind: AtomicU8,
     /// The stop the current incarnation accepted (a `StopReason` + 1), or 0.
     stop_request: AtomicU8,
     /// Failed handlings: written by the process alone (rarely), read by
@@ -115,7 +112,7 @@ pub(super) struct Links {
     /// The supervisor told (through its system channel) when this exits.
     parent: Option<Weak<Shared>>,
     /// The children linked to this process (it is their supervisor).
-    children: Vec<Weak<Shared>>,
+    pub(super) children: Vec<Weak<Shared>>,
     /// Who watches this process and what it watches (`monitor.rs`).
     pub(super) monitors: Monitors,
     /// Its link partners and whether it traps exits (`link.rs`).
@@ -125,7 +122,7 @@ pub(super) struct Links {
     exit_with: Option<ExitReason>,
     /// How many times its supervisor restarted it, and how the incarnation
     /// before the current one ended (carried over to a new process when a
-    /// restart makes one): see [`Shared::note_restart`].
+    /// restart makes one): see `Shared::note_restart`.
     pub(super) restarts: u64,
     pub(super) restarted_after: Option<ExitReason>,
 }
@@ -231,52 +228,9 @@ impl Shared {
         }
     }
 
-    /// Sets what kind of process this is (a `ProcessKind` code), keeping
-    /// the [`SUPERVISES`] bit.
-    pub(crate) fn set_kind(&self, code: u8) {
-        let _ = self
-            .kind
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
-                Some((old & SUPERVISES) | (code & !SUPERVISES))
-            });
-    }
-
-    /// Marks this process as a supervisor (it has a restart engine).
-    pub(crate) fn mark_supervisor(&self) {
-        self.kind.fetch_or(SUPERVISES, Ordering::AcqRel);
-    }
-
-    /// The kind code and the [`SUPERVISES`] bit.
-    pub(super) fn kind_code(&self) -> u8 {
-        self.kind.load(Ordering::Acquire)
-    }
-
-    /// Records a restart by this process's supervisor: `restarts` in all,
-    /// the last one after an exit with `after`.
-    pub(crate) fn note_restart(&self, restarts: u64, after: Option<ExitReason>) {
-        self.with_links(|l| {
-            l.restarts = restarts;
-            l.restarted_after = after;
-        });
-    }
-
-    /// How the last incarnation that ended, ended: this process's own exit
-    /// if it has one, or the one before a restart.
-    pub(super) fn last_exit(&self) -> Option<ExitReason> {
-        let own = self.exit.lock().reason.as_ref().map(|(_, r)| r.clone());
-        own.or_else(|| self.links.lock().as_ref()?.restarted_after.clone())
-    }
-
-    /// The addresses of its live children, in start order.
-    pub(super) fn child_addrs(&self) -> Vec<Addr> {
-        self.links.lock().as_ref().map_or_else(Vec::new, |l| {
-            l.children
-                .iter()
-                .filter_map(Weak::upgrade)
-                .filter(|c| c.is_alive())
-                .map(|c| c.addr)
-                .collect()
-        })
+    /// How the last incarnation that ended, ended, if one did.
+    pub(super) fn ended_with(&self) -> Option<ExitReason> {
+        self.exit.lock().reason.as_ref().map(|(_, r)| r.clone())
     }
 
     /// Counts a failed handling.
