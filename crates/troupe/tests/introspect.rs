@@ -398,3 +398,64 @@ async fn runtimes_and_their_threads_are_listed() {
     assert!(!snapshot.shutting_down);
     handle.stop(StopReason::Graceful).await.unwrap();
 }
+
+/// A dedicated runtime of the topology is listed after the default one,
+/// with its worker threads, and the processes its filter selects say so.
+#[test]
+fn dedicated_runtimes_are_listed_with_the_processes_they_run() {
+    let dedicated = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let default = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let idle =
+        || ActorGroup::new().exec(|mut ctx| async move { while ctx.recv().await.is_some() {} });
+    let topology = troupe::Topology::empty();
+    topology.local("pinned").mount(idle());
+    topology.local("free").mount(idle());
+    topology.add_dedicated_rt(|meta| meta.group == "pinned", dedicated.handle().clone());
+    default.block_on(async move {
+        let system = troupe::init::try_start(topology).unwrap();
+        let group_actors = |s: &troupe::SystemSnapshot| {
+            s.processes
+                .iter()
+                .filter(|p| p.kind == ProcessKind::GroupActor)
+                .count()
+        };
+        let snapshot = timeout(BOUND, async {
+            loop {
+                let s = system.snapshot();
+                if group_actors(&s) == 2 {
+                    return s;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("both singletons start");
+        assert_eq!(snapshot.runtimes.len(), 2);
+        let (main, pinned) = (&snapshot.runtimes[0], &snapshot.runtimes[1]);
+        assert!(!main.dedicated && pinned.dedicated);
+        assert_eq!((main.index, pinned.index), (0, 1));
+        assert_eq!(main.workers.len(), 2);
+        assert_eq!(pinned.workers.len(), 1);
+        assert_eq!(pinned.processes, 1, "the pinned group's actor");
+        assert_eq!(main.processes, snapshot.processes.len() - 1);
+        let on = |group: &str| {
+            snapshot
+                .processes
+                .iter()
+                .find(|p| p.kind == ProcessKind::GroupActor && p.meta().group == group)
+                .map(|p| p.runtime)
+        };
+        assert_eq!(on("pinned"), Some(1));
+        assert_eq!(on("free"), Some(0));
+        system.shutdown().await;
+    });
+    dedicated.shutdown_background();
+}
