@@ -59,7 +59,10 @@
 //!
 //! # Exposure
 //!
-//! The server binds `127.0.0.1` unless told otherwise. Message contents are
+//! The server binds `127.0.0.1` unless told otherwise, and on a loopback
+//! address it answers only requests addressed to a loopback host (so that
+//! a web page of another site, whose name was made to resolve to
+//! 127.0.0.1, reads nothing from it). Message contents are
 //! never shown: the API and the page show message type names only (troupe
 //! keeps no copy of a message it could not deliver).
 //!

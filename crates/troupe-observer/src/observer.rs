@@ -176,6 +176,7 @@ impl Observer {
             self.prometheus.clone(),
             log,
             self.refresh,
+            local_addr,
         ));
         let app = router(shared.clone());
         let stop = stopped(stop_rx);

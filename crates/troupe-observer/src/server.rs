@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -33,6 +34,9 @@ pub(crate) struct Shared {
     pub(crate) dead_letters: Option<Arc<DeadLetterLog>>,
     pub(crate) refresh: Duration,
     pub(crate) started: Instant,
+    /// The port of a loopback listener: requests must then name a
+    /// loopback host (see [`check_host`]).
+    pub(crate) loopback_port: Option<u16>,
     rates: Rates,
     stopping: AtomicBool,
 }
@@ -44,6 +48,7 @@ impl Shared {
         prometheus: Option<PrometheusHandle>,
         dead_letters: Option<Arc<DeadLetterLog>>,
         refresh: Duration,
+        local_addr: std::net::SocketAddr,
     ) -> Self {
         Self {
             system,
@@ -52,6 +57,7 @@ impl Shared {
             dead_letters,
             refresh,
             started: Instant::now(),
+            loopback_port: local_addr.ip().is_loopback().then_some(local_addr.port()),
             rates: Rates::default(),
             stopping: AtomicBool::new(false),
         }
@@ -125,7 +131,47 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/events", get(live::events))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), check_host))
         .with_state(shared)
+}
+
+/// On a loopback listener, answers only requests addressed to a loopback
+/// host (`127.0.0.1`, `localhost`, `[::1]`) on its port: a page of another
+/// site whose name was made to resolve to 127.0.0.1 (DNS rebinding) gets
+/// nothing from it.
+async fn check_host(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let Some(port) = shared.loopback_port else {
+        return next.run(req).await;
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if is_loopback_host(host, port) {
+        next.run(req).await
+    } else {
+        error(
+            StatusCode::FORBIDDEN,
+            "bad_host",
+            "this observer answers requests to its loopback address only",
+        )
+    }
+}
+
+/// Whether `host` (a Host header) names a loopback host on `port`.
+pub(crate) fn is_loopback_host(host: &str, port: u16) -> bool {
+    let (name, given_port) = match host.rsplit_once(':') {
+        Some((name, p)) if !name.is_empty() && !p.contains(']') => (name, Some(p)),
+        _ => (host, None),
+    };
+    let port_ok = given_port.is_none_or(|p| p.parse::<u16>() == Ok(port));
+    let name_ok = name.eq_ignore_ascii_case("localhost")
+        || name == "[::1]"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    port_ok && name_ok
 }
 
 async fn page() -> Response {
@@ -237,4 +283,34 @@ async fn tree(State(shared): State<Arc<Shared>>) -> Json<Vec<api::TreeNode>> {
 
 async fn dead_letters(State(shared): State<Arc<Shared>>) -> Json<Vec<crate::DeadLetterView>> {
     Json(shared.recent_dead_letters())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_loopback_hosts_on_the_port_pass() {
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "LOCALHOST:8080",
+            "[::1]:8080",
+            "127.0.0.1",
+            "127.1.2.3:8080",
+        ] {
+            assert!(is_loopback_host(ok, 8080), "{ok}");
+        }
+        for bad in [
+            "evil.example:8080",
+            "127.0.0.1:8081",
+            "10.0.0.1:8080",
+            "",
+            ":8080",
+            "[::1]:80",
+            "localhost.evil:8080",
+        ] {
+            assert!(!is_loopback_host(bad, 8080), "{bad}");
+        }
+    }
 }

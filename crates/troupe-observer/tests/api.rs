@@ -334,3 +334,17 @@ async fn a_weak_token_or_a_taken_port_is_a_typed_error() {
     }
     first.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_loopback_observer_answers_loopback_hosts_only() {
+    let system = ActorSystem::create("observer-hosts").unwrap();
+    let observer = Observer::new(&system).serve().await.unwrap();
+    let at = observer.local_addr();
+    let rebound = call(at, "GET", "/api/v1/snapshot", &[("host", "evil.example")]).await;
+    assert_eq!(rebound.status, StatusCode::FORBIDDEN);
+    assert_eq!(rebound.json()["error"], "bad_host");
+    let localhost = format!("localhost:{}", at.port());
+    let local = call(at, "GET", "/api/v1/snapshot", &[("host", &localhost)]).await;
+    assert_eq!(local.status, StatusCode::OK);
+    observer.shutdown().await;
+}
