@@ -348,3 +348,28 @@ async fn a_loopback_observer_answers_loopback_hosts_only() {
     assert_eq!(local.status, StatusCode::OK);
     observer.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_feed_can_be_turned_off_and_the_token_never_prints() {
+    let system = ActorSystem::create("observer-no-feed").unwrap();
+    let builder = Observer::new(&system)
+        .keep_dead_letters(0)
+        .enable_actions(TOKEN);
+    assert!(
+        !format!("{builder:?}").contains(TOKEN),
+        "Debug hides the token"
+    );
+    let observer = builder.serve().await.unwrap();
+    let env = Envelope::new(Work, Addr::NULL, TraceId::generate());
+    system.report_dead_letter(Addr::NULL, &env, DeadLetterReason::NoRecipient);
+    let letters = get(observer.local_addr(), "/api/v1/dead-letters")
+        .await
+        .json();
+    assert_eq!(letters, serde_json::json!([]), "no feed kept");
+    let snap = get(observer.local_addr(), "/api/v1/snapshot").await.json();
+    assert_eq!(
+        snap["system"]["dead_letters"], 1,
+        "still counted by the system"
+    );
+    observer.shutdown().await;
+}
