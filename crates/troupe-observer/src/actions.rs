@@ -16,43 +16,10 @@ use axum::Json;
 use troupe::{Addr, NodeNo, StopError, StopReason};
 
 use crate::api::ApiError;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The shortest bearer token accepted: 16 bytes.
 pub const MIN_TOKEN_LEN: usize = 16;
-
-/// A bearer token, compared in constant time.
-#[derive(Clone)]
-pub(crate) struct Token(Arc<[u8]>);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(..)")
-    }
-}
-
-impl Token {
-    pub(crate) fn new(token: &str) -> Self {
-        Self(Arc::from(token.as_bytes()))
-    }
-
-    /// Whether `headers` carry this token as `Authorization: Bearer ..`.
-    fn accepts(&self, headers: &HeaderMap) -> bool {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return false;
-        };
-        let Some(given) = value.as_bytes().strip_prefix(b"Bearer ") else {
-            return false;
-        };
-        // Constant time in the token's contents: every byte is compared.
-        given.len() == self.0.len()
-            && given
-                .iter()
-                .zip(self.0.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    }
-}
 
 /// A JSON error answer with its status.
 pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -178,24 +145,6 @@ async fn act(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn bearer(value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
-        h
-    }
-
-    #[test]
-    fn only_the_exact_bearer_token_is_accepted() {
-        let token = Token::new("0123456789abcdef");
-        assert!(token.accepts(&bearer("Bearer 0123456789abcdef")));
-        assert!(!token.accepts(&bearer("Bearer 0123456789abcdeX")));
-        assert!(!token.accepts(&bearer("Bearer 0123456789abcdef0")));
-        assert!(!token.accepts(&bearer("Bearer 0123456789abcde")));
-        assert!(!token.accepts(&bearer("0123456789abcdef")));
-        assert!(!token.accepts(&bearer("Basic 0123456789abcdef")));
-        assert!(!token.accepts(&HeaderMap::new()));
-    }
 
     #[test]
     fn addresses_parse_as_node_and_id() {

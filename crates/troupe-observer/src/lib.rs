@@ -84,6 +84,8 @@ mod observer;
 mod prometheus;
 mod rates;
 mod server;
+mod state;
+mod token;
 
 pub use actions::MIN_TOKEN_LEN;
 pub use dead_letters::DeadLetterView;

@@ -13,7 +13,7 @@ use axum::response::sse::{Event, KeepAlive, KeepAliveStream, Sse};
 use futures_core::Stream;
 use tokio::time::{Interval, MissedTickBehavior};
 
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The events of one connected page.
 pub(crate) struct SnapshotEvents {

@@ -11,11 +11,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use troupe::ActorSystem;
 
-use crate::actions::{Token, MIN_TOKEN_LEN};
+use crate::actions::MIN_TOKEN_LEN;
 use crate::dead_letters::DeadLetterLog;
 use crate::error::ObserverError;
 use crate::prometheus::{upkeep, DEFAULT_UPKEEP};
-use crate::server::{router, Shared};
+use crate::server::router;
+use crate::state::Shared;
+use crate::token::Token;
 
 /// Where an observer listens unless told otherwise: the loopback
 /// interface, on a port the system picks (see [`ObserverHandle::local_addr`]).
