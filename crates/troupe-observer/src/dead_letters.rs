@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::broadcast::Receiver;
-use troupe::{ActorSystem, DeadLetter, DeadLetterReason};
+use troupe::{ActorSystem, DeadLetter};
 
 /// One dead letter, as the API shows it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -29,22 +29,15 @@ pub struct DeadLetterView {
     pub sender: String,
     /// The message's stable type name (never its contents).
     pub message: String,
-    /// `actor_stopped`, `overflow`, `unhandled` or `no_recipient`.
+    /// `actor_stopped`, `overflow`, `unhandled`, `no_recipient` or
+    /// `undecodable` (the `reason` label of `troupe_dead_letters_total`;
+    /// more may come).
     pub reason: String,
     /// The trace it belongs to.
     pub trace_id: String,
     /// Dead letters missed just before this one (the collector lagged
     /// behind the system's dead-letter buffer).
     pub missed_before: u64,
-}
-
-fn reason_str(reason: DeadLetterReason) -> &'static str {
-    match reason {
-        DeadLetterReason::ActorStopped => "actor_stopped",
-        DeadLetterReason::Overflow => "overflow",
-        DeadLetterReason::Unhandled => "unhandled",
-        DeadLetterReason::NoRecipient => "no_recipient",
-    }
 }
 
 /// The last dead letters, oldest first, bounded.
@@ -80,7 +73,7 @@ impl DeadLetterLog {
             recipient: letter.recipient.to_string(),
             sender: letter.sender.to_string(),
             message: letter.message.to_owned(),
-            reason: reason_str(letter.reason).to_owned(),
+            reason: letter.reason.as_str().to_owned(),
             trace_id: letter.trace_id.to_string(),
             missed_before: std::mem::take(&mut log.missed),
         };

@@ -83,7 +83,14 @@ async fn a_scrape_of_the_example_has_the_troupe_series_and_labels() {
             "troupe_dead_letters_total" => {
                 let reason = sample.labels.get("reason").expect("a reason label");
                 assert!(
-                    ["actor_stopped", "overflow", "unhandled", "no_recipient"].contains(&reason),
+                    [
+                        "actor_stopped",
+                        "overflow",
+                        "unhandled",
+                        "no_recipient",
+                        "undecodable"
+                    ]
+                    .contains(&reason),
                     "unknown reason {reason}"
                 );
                 assert!(counter(sample) >= 1.0);
