@@ -68,6 +68,9 @@ pub enum StopError {
     /// No actor is registered under that name.
     #[error("no actor is registered as {0:?}")]
     NotFound(String),
+    /// No process lives at that address in this system.
+    #[error("no process lives at {0}")]
+    NoProcess(crate::addr::Addr),
 }
 
 /// An actor could not be spawned.

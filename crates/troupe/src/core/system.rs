@@ -359,6 +359,13 @@ impl ActorSystem {
             .map(|e| e.shared.clone())
     }
 
+    /// Every registered process (proxies of remote ones included), in no
+    /// particular order: for introspection (`introspect.rs`).
+    pub(crate) fn registered_processes(&self) -> Vec<Arc<Shared>> {
+        let reg = self.inner.registry.lock();
+        reg.procs.values().map(|e| e.shared.clone()).collect()
+    }
+
     /// Registers `shared` unless a process is registered at its address
     /// already; returns the one that is. For proxies, which two senders
     /// may start at once.
