@@ -16,6 +16,11 @@ pub const MAILBOX_CAPACITY: usize = 64;
 /// room than this needs a different design (a stream, a pipeline queue).
 pub const MAX_MAILBOX_CAPACITY: usize = 1 << 22;
 
+/// How many priority messages may wait in one mailbox's priority lane
+/// ([`ActorRef::notify_priority`](crate::ActorRef::notify_priority)); past
+/// it they are refused as `Full`.
+pub const PRIORITY_CAPACITY: usize = 16;
+
 /// How long a request waits for its answer, the wait for mailbox space
 /// included (OTP `gen_server:call/2`: 5 s).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);

@@ -100,6 +100,82 @@ impl<A: Actor> ActorRef<A> {
             .map_err(|e| e.map(Envelope::into_sent))
     }
 
+    /// Sends a fire-and-forget message in the actor's priority lane: it
+    /// overtakes every ordinary message already queued, but not a stop,
+    /// kill or other system message. Among themselves priority messages
+    /// keep their order (per sender, as ordinary ones do).
+    ///
+    /// The lane has its own small bound
+    /// ([`PRIORITY_CAPACITY`](crate::defaults::PRIORITY_CAPACITY), 16),
+    /// whatever the mailbox's overflow policy, and never waits: a full
+    /// lane fails with [`SendError::Full`] (the message is handed back), a
+    /// gone actor with [`SendError::Closed`]. A priority message still
+    /// queued when the actor stops becomes a dead letter like any other.
+    /// To an actor of another node it jumps the local proxy's queue only
+    /// (the network keeps one order per pair of processes).
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Work(u32);
+    /// #[message]
+    /// struct Urgent;
+    /// #[message(ret = Vec<String>)]
+    /// struct Log;
+    ///
+    /// #[derive(Default)]
+    /// struct Worker(Vec<String>);
+    /// impl Actor for Worker {}
+    /// impl Handler<Work> for Worker {
+    ///     async fn handle(&mut self, msg: Work, _: &mut ActorContext<Self>) -> HandlerResult {
+    ///         self.0.push(format!("work {}", msg.0));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Handler<Urgent> for Worker {
+    ///     async fn handle(&mut self, _: Urgent, _: &mut ActorContext<Self>) -> HandlerResult {
+    ///         self.0.push("urgent".into());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// impl Handler<Log> for Worker {
+    ///     async fn handle(&mut self, _: Log, _: &mut ActorContext<Self>) -> HandlerResult<Vec<String>> {
+    ///         Ok(self.0.clone())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = Worker::default().spawn().await?;
+    /// // Queued before the actor runs (one thread: it has not run yet).
+    /// worker.notify(Work(1)).await?;
+    /// worker.notify(Work(2)).await?;
+    /// worker.notify_priority(Urgent)?;
+    /// assert_eq!(worker.send(Log).await?, ["urgent", "work 1", "work 2"]);
+    /// # Ok(()) }
+    /// ```
+    pub fn notify_priority<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        self.shared
+            .try_deliver_priority(Self::envelope(msg))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// A request in the priority lane (see [`notify_priority`](Self::notify_priority)),
+    /// within the actor's default request timeout: it is answered before
+    /// the ordinary messages queued ahead of it. A full lane fails at once
+    /// with [`RequestError::Full`].
+    pub async fn send_priority<M: Message>(&self, msg: M) -> Result<M::Response, RequestError>
+    where
+        A: Handler<M>,
+    {
+        let dispatcher = Some(dispatcher::<A, M>());
+        let timeout = self.shared.request_timeout();
+        delivery::request(&delivery::Priority(&self.shared), msg, dispatcher, timeout).await
+    }
+
     /// Sends a request and waits for its response, within the actor's
     /// default request timeout (5 s unless configured, as `gen_server:call`).
     ///

@@ -52,6 +52,27 @@ impl Deliver for Shared {
     }
 }
 
+/// One process's priority lane as a delivery target: never waits (a full
+/// lane is `SendError::Full`).
+pub(crate) struct Priority<'a>(pub(crate) &'a Shared);
+
+impl Deliver for Priority<'_> {
+    fn deliver(
+        &self,
+        env: Envelope,
+    ) -> impl Future<Output = Result<(), SendError<Envelope>>> + Send {
+        std::future::ready(self.0.try_deliver_priority(env))
+    }
+
+    fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        self.0.try_deliver_priority(env)
+    }
+
+    fn process(&self) -> Option<Addr> {
+        Some(self.0.addr)
+    }
+}
+
 /// Sends a request and waits for its answer or a typed error.
 ///
 /// The deadline (`None`: none, as `infinity` in OTP) covers the wait for

@@ -65,12 +65,20 @@ enum Phase {
     Finished,
 }
 
+/// The lanes ahead of the ordinary queue: system messages first, then
+/// priority messages.
+#[derive(Default)]
+struct Lanes {
+    sys: VecDeque<SysMsg>,
+    priority: VecDeque<Envelope>,
+}
+
 struct State {
     queue: VecDeque<Envelope>,
-    /// The system channel; boxed because most processes never get a
-    /// system message (a null pointer until the first one).
-    #[allow(clippy::box_collection)] // 8 bytes in every mailbox instead of 32
-    sys: Option<Box<VecDeque<SysMsg>>>,
+    /// The system channel and the priority lane; boxed because most
+    /// processes never use them (a null pointer until the first use: 8
+    /// bytes in every mailbox instead of 64).
+    lanes: Option<Box<Lanes>>,
     phase: Phase,
     rx_waker: Option<Waker>,
     waiting_senders: usize,
@@ -96,7 +104,7 @@ impl Mailbox {
         Self {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
-                sys: None,
+                lanes: None,
                 phase: Phase::Open,
                 rx_waker: None,
                 waiting_senders: 0,
@@ -118,8 +126,10 @@ impl Mailbox {
         self.capacity
     }
 
+    /// What is queued: the ordinary queue and the priority lane.
     pub(crate) fn len(&self) -> usize {
-        self.state.lock().queue.len()
+        let st = self.state.lock();
+        st.queue.len() + st.lanes.as_ref().map_or(0, |l| l.priority.len())
     }
 
     /// Envelopes taken by the process so far (its processed count).
@@ -219,13 +229,35 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Queues an envelope in the priority lane, ahead of the ordinary
+    /// queue (behind system messages), without waiting: the lane holds at
+    /// most [`PRIORITY_CAPACITY`](crate::defaults::PRIORITY_CAPACITY)
+    /// envelopes, whatever the overflow policy.
+    pub(crate) fn try_push_priority(&self, env: Envelope) -> Result<(), Refused> {
+        let mut st = self.state.lock();
+        if !matches!(st.phase, Phase::Open | Phase::Suspended) {
+            return Err(Refused::Closed(env));
+        }
+        let lanes = st.lanes.get_or_insert_with(Box::default);
+        if lanes.priority.len() >= crate::defaults::PRIORITY_CAPACITY {
+            return Err(Refused::Full(env));
+        }
+        lanes.priority.push_back(env);
+        let waker = st.rx_waker.take();
+        drop(st);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
     /// Queues a system message; fails only when the process is gone.
     pub(crate) fn push_sys(&self, msg: SysMsg) -> Result<(), SysMsg> {
         let mut st = self.state.lock();
         if matches!(st.phase, Phase::Finished | Phase::Suspended) {
             return Err(msg);
         }
-        st.sys.get_or_insert_with(Box::default).push_back(msg);
+        st.lanes.get_or_insert_with(Box::default).sys.push_back(msg);
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -238,8 +270,8 @@ impl Mailbox {
     /// closed and drained.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
         let mut st = self.state.lock();
-        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
-            return Poll::Ready(Some(Item::Sys(sys)));
+        if let Some(item) = Self::take_lanes(&mut st) {
+            return Poll::Ready(Some(item));
         }
         if let Some(env) = st.queue.pop_front() {
             st.taken += 1;
@@ -275,8 +307,8 @@ impl Mailbox {
     /// Takes the next item if there is one, without waiting.
     pub(crate) fn try_recv(&self) -> Option<Item> {
         let mut st = self.state.lock();
-        if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
-            return Some(Item::Sys(sys));
+        if let Some(item) = Self::take_lanes(&mut st) {
+            return Some(item);
         }
         let env = st.queue.pop_front()?;
         st.taken += 1;
@@ -285,6 +317,18 @@ impl Mailbox {
         if wake_sender {
             self.space.notify_one();
         }
+        Some(Item::Msg(env))
+    }
+
+    /// The next system message, else the next priority envelope.
+    #[inline]
+    fn take_lanes(st: &mut State) -> Option<Item> {
+        let lanes = st.lanes.as_mut()?;
+        if let Some(sys) = lanes.sys.pop_front() {
+            return Some(Item::Sys(sys));
+        }
+        let env = lanes.priority.pop_front()?;
+        st.taken += 1;
         Some(Item::Msg(env))
     }
 
@@ -318,8 +362,13 @@ impl Mailbox {
     pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
-        let queued = st.queue.drain(..).collect();
-        let sys = st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default();
+        let lanes = st.lanes.take().map(|l| *l).unwrap_or_default();
+        let queued = lanes
+            .priority
+            .into_iter()
+            .chain(st.queue.drain(..))
+            .collect();
+        let sys = Vec::from(lanes.sys);
         st.queue = VecDeque::new();
         drop(st);
         self.space.notify_waiters();
@@ -332,7 +381,10 @@ impl Mailbox {
         let mut st = self.state.lock();
         st.phase = Phase::Suspended;
         st.rx_waker = None;
-        st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default()
+        st.lanes
+            .as_mut()
+            .map(|l| Vec::from(std::mem::take(&mut l.sys)))
+            .unwrap_or_default()
     }
 
     /// Opens the mailbox again for a process a supervisor restarts in place

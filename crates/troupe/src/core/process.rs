@@ -402,6 +402,15 @@ impl Shared {
         self.settle(res)
     }
 
+    /// Delivers an envelope in the priority lane, without waiting.
+    pub(crate) fn try_deliver_priority(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        match self.mailbox.try_push_priority(env) {
+            Ok(()) => Ok(()),
+            Err(Refused::Full(env)) => Err(SendError::Full(env)),
+            Err(Refused::Closed(env)) => Err(SendError::Closed(env)),
+        }
+    }
+
     /// Delivers an envelope without waiting.
     pub(crate) fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         let res = self.mailbox.try_push(env);
