@@ -132,7 +132,7 @@ async fn priority_messages_do_not_overtake_a_stop_and_become_dead_letters() {
     gate.add_permits(1);
     stop.await.unwrap();
     assert_eq!(*log.lock(), ["stall"], "the stop came first");
-    let mut letters = vec![dead.recv().await.unwrap(), dead.recv().await.unwrap()];
+    let mut letters = [dead.recv().await.unwrap(), dead.recv().await.unwrap()];
     letters.sort_by_key(|l| l.message);
     assert!(letters
         .iter()
