@@ -112,6 +112,10 @@ mod topology;
 // Distribution's extension point: proxies of remote processes.
 mod proxy;
 
+// Tests of actors: a proxy, subscriptions, faults (feature `testkit`).
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::link::{Exit, LinkError};

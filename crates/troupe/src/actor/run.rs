@@ -311,7 +311,19 @@ fn serve<A: Actor>(
             if ctx.core.stop_requested {
                 break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
-            let env = match next(&mut ctx, &mut run).await {
+            // With the test kit, an injected panic (`core/probe.rs`) strikes
+            // in `next`: it fails the actor as a handler's panic would.
+            #[cfg(feature = "testkit")]
+            let taken = match catch(next(&mut ctx, &mut run)).await {
+                Ok(taken) => taken,
+                Err(panic) => {
+                    ctx.shared().count_failure();
+                    break ExitReason::Failed(format!("panic: {panic}"));
+                }
+            };
+            #[cfg(not(feature = "testkit"))]
+            let taken = next(&mut ctx, &mut run).await;
+            let env = match taken {
                 Next::Envelope(env) => env,
                 Next::Signal(env) => match on_signal(&mut run.actor, &mut ctx, env).await {
                     Some(reason) => break reason,

@@ -12,7 +12,9 @@
 //!   in the process state, and [`signal`], how what they tell a process
 //!   reaches it (in order, never dropped);
 //! - [`restart`]: the one restart engine;
-//! - [`system`]: registry, dead letters, runtimes, coordinated shutdown.
+//! - [`system`]: registry, dead letters, runtimes, coordinated shutdown;
+//! - `probe` (feature `testkit`): faults and sync markers a test places
+//!   in a running process.
 
 pub(crate) mod config;
 pub(crate) mod current;
@@ -22,6 +24,8 @@ pub(crate) mod launch;
 pub(crate) mod link;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;
+#[cfg(feature = "testkit")]
+pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod recipient;
 pub(crate) mod remote;

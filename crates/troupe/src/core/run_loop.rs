@@ -117,7 +117,11 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
                     return next;
                 }
             }
-            Some(Item::Msg(env)) => return envelope(ctx, env),
+            Some(Item::Msg(env)) => {
+                #[cfg(feature = "testkit")]
+                super::probe::strike(ctx.core().0.addr).await;
+                return envelope(ctx, env);
+            }
             Some(Item::Sys(msg)) => {
                 if let Some(next) = system(ctx, fe, msg).await {
                     return next;
@@ -184,7 +188,11 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
         };
         let next = match item {
             Item::Msg(env) if is_signal(&env) => signal(ctx, env),
-            Item::Msg(env) => Some(envelope(ctx, env)),
+            Item::Msg(env) => {
+                #[cfg(feature = "testkit")]
+                super::probe::strike_now(ctx.core().0.addr);
+                Some(envelope(ctx, env))
+            }
             Item::Sys(SysMsg::Stop {
                 reason: StopReason::Drain,
                 ..
@@ -232,6 +240,15 @@ fn trace<C: Incarnation>(ctx: &mut C, env: &Envelope) {
 /// cancelled, or a normal exit of a partner it does not trap).
 fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
     unmark(&mut env);
+    // A test's sync marker: everything queued before it is handled.
+    #[cfg(feature = "testkit")]
+    let env = match env.downcast::<super::probe::SyncMarker>() {
+        Ok(marker) => {
+            let _ = marker.0.send(());
+            return None;
+        }
+        Err(env) => env,
+    };
     let shared = ctx.core().0;
     let action = if let Some(down) = env.message::<Down>() {
         match shared.accept_down(down.monitor) {

@@ -179,6 +179,15 @@ impl Context {
         }
     }
 
+    /// The configuration of this actor's group, as the last accepted
+    /// configuration file set it (see `troupe::config`, feature `config`);
+    /// `None` if the group has none, or `C` is not its config type. It is
+    /// read anew at each call: after a reload the next call sees the new
+    /// one (elfo's `ctx.config()`).
+    pub fn config<C: Send + Sync + 'static>(&self) -> Option<Arc<C>> {
+        self.group.config()?.downcast::<C>().ok()
+    }
+
     /// Answers a request. The token is consumed: a request is answered at
     /// most once. Returns `false` if the requester no longer waits.
     pub fn respond<R>(&self, token: ResponseToken<R>, response: R) -> bool {
