@@ -112,6 +112,10 @@ mod topology;
 // Distribution's extension point: proxies of remote processes.
 mod proxy;
 
+// Configuration per group from a file (feature `config`).
+#[cfg(feature = "config")]
+pub mod config;
+
 // Tests of actors: a proxy, subscriptions, faults (feature `testkit`).
 #[cfg(feature = "testkit")]
 pub mod testkit;

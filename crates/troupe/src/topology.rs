@@ -36,6 +36,9 @@ pub(crate) struct TopologyDef {
     pub(crate) config: SystemConfig,
     /// Set by the first start: its groups now belong to a running system.
     pub(crate) started: bool,
+    /// The configuration file the groups start with (feature `config`).
+    #[cfg(feature = "config")]
+    pub(crate) file: Option<crate::config::ConfigFile>,
 }
 
 /// The static wiring of a system: which groups exist, which group's output

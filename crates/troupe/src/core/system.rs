@@ -237,6 +237,13 @@ impl ActorSystem {
         mounted.downcast().ok()
     }
 
+    /// The names of what front-ends mounted, sorted.
+    pub(crate) fn mounted_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.mounted.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     pub(crate) fn mount(&self, name: String, what: Arc<dyn Any + Send + Sync>) {
         self.inner.mounted.lock().insert(name, what);
     }

@@ -57,6 +57,10 @@ struct LiveSettings {
     restart: Option<super::RestartPolicy>,
     /// The group's own configuration (`ActorGroup::config_type`).
     config: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The group's log level, if a configuration set one.
+    log_level: Option<tracing::Level>,
+    /// Whether the group's metrics are on, if a configuration said.
+    metrics: Option<bool>,
 }
 
 /// Marks the registry entries of functional actors.
@@ -130,6 +134,27 @@ impl GroupRuntime {
     /// Sets the group's own configuration.
     pub(crate) fn set_config(&self, config: Arc<dyn std::any::Any + Send + Sync>) {
         self.live.write().config = Some(config);
+    }
+
+    /// The group's log level, if a configuration set one.
+    pub(crate) fn log_level(&self) -> Option<tracing::Level> {
+        self.live.read().log_level
+    }
+
+    /// Whether the group's metrics are on, if a configuration said.
+    pub(crate) fn metrics(&self) -> Option<bool> {
+        self.live.read().metrics
+    }
+
+    /// Sets the group's log level and metrics switch.
+    pub(crate) fn set_observability(
+        &self,
+        log_level: Option<tracing::Level>,
+        metrics: Option<bool>,
+    ) {
+        let mut live = self.live.write();
+        live.log_level = log_level;
+        live.metrics = metrics;
     }
 
     /// The group's definition.
