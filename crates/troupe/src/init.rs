@@ -128,7 +128,9 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
     // The configuration is validated for every group before any starts.
     #[cfg(feature = "config")]
     if let Some(file) = def.file.take() {
-        crate::config::apply_at_start(&file, &groups)?;
+        if let Ok(file) = file.downcast::<crate::config::ConfigFile>() {
+            crate::config::apply_at_start(&file, &groups)?;
+        }
     }
     for group in &groups {
         system.mount(group.name.to_string(), group.clone());

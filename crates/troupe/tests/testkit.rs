@@ -249,7 +249,8 @@ async fn a_struct_actor_under_the_proxy() {
         .await
         .unwrap();
     assert!(
-        matches!(&exited, SupervisionEvent::Exited { reason: ExitReason::Failed(r), .. } if r == "panic: struct"),
+        // As a handler's panic on a request: the actor fails with it.
+        matches!(&exited, SupervisionEvent::Exited { reason: ExitReason::Failed(r), .. } if r == "troupe::GetValue: panic: struct"),
         "{exited:?}"
     );
     assert_eq!(proxy.request(GetValue).await, Ok(0), "restarted afresh");

@@ -58,8 +58,9 @@
 //! use troupe::prelude::*;
 //! use troupe::config::{self, ConfigFile, ProblemKind};
 //!
+//! // No `deny_unknown_fields` needed: unknown keys are reported anyway,
+//! // and all of them (serde's attribute would stop at the first).
 //! #[derive(serde::Deserialize)]
-//! #[serde(deny_unknown_fields)]
 //! struct CounterConfig { step: u32 }
 //!
 //! let topology = Topology::empty();
@@ -182,7 +183,7 @@ impl Topology {
     /// `config`): the start fails with every problem of the file if it is
     /// not valid for every group. Reload it later with [`reload`].
     pub fn configure(self, file: ConfigFile) -> Self {
-        self.def.lock().file = Some(file);
+        self.def.lock().file = Some(Box::new(file));
         self
     }
 }

@@ -91,6 +91,10 @@ struct State {
     dropped: u64,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
+    /// An injected stall (the test kit's, `probe.rs`): nothing is taken
+    /// until it is over.
+    #[cfg(feature = "testkit")]
+    stall: Option<crate::catch::BoxFuture<'static, ()>>,
 }
 
 /// A bounded multi-producer single-consumer queue of envelopes.
@@ -118,6 +122,8 @@ impl Mailbox {
                 waiting_senders: 0,
                 dropped: 0,
                 taken: 0,
+                #[cfg(feature = "testkit")]
+                stall: None,
             }),
             space: Notify::new(),
             capacity: AtomicUsize::new(capacity.max(1)),
@@ -139,6 +145,7 @@ impl Mailbox {
         OverflowPolicy::from_u8(self.policy.load(Ordering::Relaxed))
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Changes the capacity (at least 1) and the overflow policy of a live
     /// mailbox. Nothing queued is dropped: a mailbox made smaller than what
     /// it holds takes no new message until it is drained below its new
@@ -270,10 +277,29 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Puts `env`, just taken, back at the head of the queue, and gives
+    /// nothing (not even system messages, as a handler stuck in a long
+    /// computation would not) until `stall` is over: the test kit's
+    /// injected stall (`probe.rs`).
+    #[cfg(feature = "testkit")]
+    pub(crate) fn stall(&self, env: Envelope, stall: crate::catch::BoxFuture<'static, ()>) {
+        let mut st = self.state.lock();
+        st.queue.push_front(env);
+        st.taken -= 1;
+        st.stall = Some(stall);
+    }
+
     /// Takes the next item: system messages first. `None` once the mailbox is
     /// closed and drained.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
         let mut st = self.state.lock();
+        #[cfg(feature = "testkit")]
+        if let Some(stall) = st.stall.as_mut() {
+            if stall.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            st.stall = None;
+        }
         if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
             return Poll::Ready(Some(Item::Sys(sys)));
         }
@@ -311,6 +337,10 @@ impl Mailbox {
     /// Takes the next item if there is one, without waiting.
     pub(crate) fn try_recv(&self) -> Option<Item> {
         let mut st = self.state.lock();
+        #[cfg(feature = "testkit")]
+        if st.stall.is_some() {
+            return None;
+        }
         if let Some(sys) = st.sys.as_mut().and_then(|q| q.pop_front()) {
             return Some(Item::Sys(sys));
         }

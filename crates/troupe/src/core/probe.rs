@@ -17,14 +17,17 @@ use tokio::sync::oneshot;
 
 use super::process::Shared;
 use crate::addr::Addr;
+use crate::envelope::Envelope;
 use crate::message::Message;
 
 /// A fault to inject in the next handling of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// The handling panics with this text: the process fails as if its
-    /// handler had panicked (a functional actor's `exec` fails with
-    /// `panic: <text>`; a struct actor exits with that failure).
+    /// The handling panics with this text, as if the handler had: a
+    /// functional actor's `exec` fails with `panic: <text>`; a struct
+    /// actor's handling fails as its handler's panic would (a request's
+    /// failure ends the actor, a message's goes to `handle_failure`). The
+    /// envelope dies with the handling (a request resolves with an error).
     Panic(String),
     /// The handling stalls for this long (Tokio time, so a paused clock
     /// advances through it) before the message is handled; `None` stalls
@@ -51,6 +54,11 @@ pub(crate) fn arm(addr: Addr, fault: Fault) {
     }
 }
 
+/// Whether a fault is armed for `addr` and not struck yet.
+pub(crate) fn is_armed(addr: Addr) -> bool {
+    ARMED_COUNT.load(Ordering::Acquire) > 0 && armed().lock().contains_key(&addr)
+}
+
 /// Takes the fault armed for `addr`, if any.
 pub(crate) fn take(addr: Addr) -> Option<Fault> {
     if ARMED_COUNT.load(Ordering::Acquire) == 0 {
@@ -61,24 +69,40 @@ pub(crate) fn take(addr: Addr) -> Option<Fault> {
     Some(fault)
 }
 
-/// Strikes the fault armed for `addr` (in the process's own task, as it
-/// takes an envelope): panics, or waits.
-pub(crate) async fn strike(addr: Addr) {
-    match take(addr) {
-        None => {}
-        Some(Fault::Panic(text)) => panic!("{text}"),
-        Some(Fault::Stall(Some(d))) => tokio::time::sleep(d).await,
-        Some(Fault::Stall(None)) => std::future::pending::<()>().await,
+/// Strikes the fault armed for the process as it (in its own task) takes
+/// `env`: a panic here if the front-end's run is caught (`panic_here`;
+/// else it stays armed for [`take_panic`]); a stall puts `env` back at
+/// the head of the mailbox, which then gives nothing until the stall is
+/// over (see `Mailbox::stall`). `None`: the envelope went back.
+pub(crate) fn strike(shared: &Shared, env: Envelope, panic_here: bool) -> Option<Envelope> {
+    match take(shared.addr) {
+        None => Some(env),
+        Some(Fault::Panic(text)) if panic_here => panic!("{text}"),
+        Some(Fault::Panic(text)) => {
+            arm(shared.addr, Fault::Panic(text));
+            Some(env)
+        }
+        Some(Fault::Stall(Some(d))) => {
+            shared.mailbox.stall(env, Box::pin(tokio::time::sleep(d)));
+            None
+        }
+        Some(Fault::Stall(None)) => {
+            shared
+                .mailbox
+                .stall(env, Box::pin(std::future::pending::<()>()));
+            None
+        }
     }
 }
 
-/// [`strike`] for a take that cannot wait (`try_recv`): a panic strikes,
-/// a stall stays armed for the next waiting take.
-pub(crate) fn strike_now(addr: Addr) {
-    if let Some(fault) = take(addr) {
-        match fault {
-            Fault::Panic(text) => panic!("{text}"),
-            stall => arm(addr, stall),
+/// Takes an injected panic armed for `addr`, for a front-end that fails
+/// its handling of the envelope it just took (a stall stays armed).
+pub(crate) fn take_panic(addr: Addr) -> Option<String> {
+    match take(addr)? {
+        Fault::Panic(text) => Some(text),
+        stall => {
+            arm(addr, stall);
+            None
         }
     }
 }

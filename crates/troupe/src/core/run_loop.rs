@@ -69,6 +69,12 @@ pub(crate) trait Frontend<C>: Send {
 
     /// The loop is about to wait for mail.
     fn on_idle(&mut self) {}
+
+    /// Whether an injected panic (`probe.rs`) strikes in [`next`]: yes
+    /// where the front-end's whole run is caught (a functional actor's
+    /// `exec`); a struct actor takes it itself, as its handler's panic.
+    #[cfg(feature = "testkit")]
+    const PANICS_IN_NEXT: bool = true;
 }
 
 /// A front-end without hooks.
@@ -119,7 +125,9 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
             }
             Some(Item::Msg(env)) => {
                 #[cfg(feature = "testkit")]
-                super::probe::strike(ctx.core().0.addr).await;
+                let Some(env) = super::probe::strike(ctx.core().0, env, F::PANICS_IN_NEXT) else {
+                    continue; // stalled: the mailbox gives it back later
+                };
                 return envelope(ctx, env);
             }
             Some(Item::Sys(msg)) => {
@@ -190,7 +198,9 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
             Item::Msg(env) if is_signal(&env) => signal(ctx, env),
             Item::Msg(env) => {
                 #[cfg(feature = "testkit")]
-                super::probe::strike_now(ctx.core().0.addr);
+                let Some(env) = super::probe::strike(ctx.core().0, env, true) else {
+                    return None; // stalled
+                };
                 Some(envelope(ctx, env))
             }
             Item::Sys(SysMsg::Stop {

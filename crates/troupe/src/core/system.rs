@@ -237,6 +237,7 @@ impl ActorSystem {
         mounted.downcast().ok()
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// The names of what front-ends mounted, sorted.
     pub(crate) fn mounted_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.inner.mounted.lock().keys().cloned().collect();

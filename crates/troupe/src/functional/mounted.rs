@@ -87,6 +87,7 @@ impl GroupRuntime {
         })
     }
 
+    #[cfg_attr(not(any(feature = "config", feature = "testkit")), allow(dead_code))]
     /// The actors of the group that are alive now.
     pub(crate) fn live_actors(&self) -> Vec<Arc<Shared>> {
         let actors = self.actors.lock();
@@ -104,6 +105,7 @@ impl GroupRuntime {
             .unwrap_or_else(|| self.system.default_actor_config().clone())
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Changes the settings of the group's actors: those started from now
     /// on get them, and the mailboxes of those alive take the new capacity
     /// and overflow policy at once.
@@ -120,6 +122,7 @@ impl GroupRuntime {
         self.live.read().restart.unwrap_or(self.schema.restart)
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Changes when the group's actors restart: for actors started from
     /// now on, and the budget at the group supervisor's next start.
     pub(crate) fn set_restart_policy(&self, policy: super::RestartPolicy) {
@@ -131,6 +134,7 @@ impl GroupRuntime {
         self.live.read().config.clone()
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Sets the group's own configuration.
     pub(crate) fn set_config(&self, config: Arc<dyn std::any::Any + Send + Sync>) {
         self.live.write().config = Some(config);
@@ -146,6 +150,7 @@ impl GroupRuntime {
         self.live.read().metrics
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Sets the group's log level and metrics switch.
     pub(crate) fn set_observability(
         &self,
@@ -157,6 +162,7 @@ impl GroupRuntime {
         live.metrics = metrics;
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// The group's definition.
     pub(crate) fn schema(&self) -> &Schema {
         &self.schema

@@ -86,6 +86,12 @@ pub fn inject(addr: Addr, fault: Fault) {
     crate::core::probe::arm(addr, fault);
 }
 
+/// Whether a fault injected for the process at `addr` has not struck yet
+/// (it strikes when the process takes its next envelope).
+pub fn is_armed(addr: Addr) -> bool {
+    crate::core::probe::is_armed(addr)
+}
+
 /// Waits (within [`DEFAULT_TIMEOUT`] of real time) until the process at
 /// `addr` has handled everything queued for it so far; at once if it is
 /// not alive.
