@@ -10,6 +10,7 @@ use crate::addr::{ActorMeta, Addr};
 use crate::attached::ContextCore;
 use crate::core::config::ActorConfig;
 use crate::core::dead_letter::DeadLetterReason;
+use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
 use crate::core::remote::{Installed, Transport};
@@ -84,6 +85,7 @@ fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Op
     let runtime = system.runtime_for(&meta)?;
     let config = ActorConfig::default();
     let shared = Shared::at(addr, system.clone(), meta, None, &config);
+    shared.set_kind(ProcessKind::PROXY);
     if let Err(existing) = system.register_once(&shared) {
         return Some(existing);
     }

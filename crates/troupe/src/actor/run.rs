@@ -346,7 +346,7 @@ fn serve<A: Actor>(
             #[cfg(not(feature = "testkit"))]
             let injected: Option<String> = None;
             let cause = if let Some(panic) = injected {
-                drop(env);
+                drop_failed(env, &panic);
                 FailureCause::Panic(panic)
             } else {
                 let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
@@ -361,8 +361,12 @@ fn serve<A: Actor>(
                         ctx.shared().count_failure();
                         break ExitReason::Failed(format!("{message}: {e}"));
                     }
+                    Ok(Handled::RequestPanicked(panic)) => {
+                        drop(fut);
+                        FailureCause::Panic(panic)
+                    }
                     Err(panic) => {
-                        drop_failed(fut);
+                        drop_failed(fut, &panic);
                         FailureCause::Panic(panic)
                     }
                 }

@@ -34,7 +34,10 @@ pub enum DeadLetterReason {
 }
 
 impl DeadLetterReason {
-    fn as_str(self) -> &'static str {
+    /// The reason's label, as in the `reason` label of
+    /// `troupe_dead_letters_total`: `actor_stopped`, `overflow`,
+    /// `unhandled`, `no_recipient`, `undecodable`.
+    pub fn as_str(self) -> &'static str {
         match self {
             DeadLetterReason::ActorStopped => "actor_stopped",
             DeadLetterReason::Overflow => "overflow",

@@ -126,7 +126,7 @@ impl Mailbox {
                 stall: None,
             }),
             space: Notify::new(),
-            capacity: AtomicUsize::new(capacity.max(1)),
+            capacity: AtomicUsize::new(capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY)),
             policy: AtomicU8::new(policy as u8),
         }
     }
@@ -146,7 +146,7 @@ impl Mailbox {
     }
 
     #[cfg_attr(not(feature = "config"), allow(dead_code))]
-    /// Changes the capacity (at least 1) and the overflow policy of a live
+    /// Changes the capacity (1 to `MAX_MAILBOX_CAPACITY`) and the overflow policy of a live
     /// mailbox. Nothing queued is dropped: a mailbox made smaller than what
     /// it holds takes no new message until it is drained below its new
     /// capacity. Senders that wait for space are woken to look again (a
@@ -155,7 +155,8 @@ impl Mailbox {
         {
             // Under the lock: a push sees the old pair or the new one.
             let _st = self.state.lock();
-            self.capacity.store(capacity.max(1), Ordering::Relaxed);
+            let capacity = capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY);
+            self.capacity.store(capacity, Ordering::Relaxed);
             self.policy.store(policy as u8, Ordering::Relaxed);
         }
         self.space.notify_waiters();

@@ -98,6 +98,7 @@ pub(crate) struct Engine {
 impl Engine {
     pub(crate) fn new(config: SupervisorConfig, me: &Arc<Shared>, name: Arc<str>) -> Self {
         let (max, within) = config.budget();
+        me.mark_supervisor();
         Self {
             name,
             me: Arc::downgrade(me),
@@ -416,6 +417,7 @@ impl Engine {
                         incarnation: shared.incarnation(),
                     };
                     child.restarts += 1;
+                    shared.note_restart(child.restarts, child.last_exit.clone());
                     if !Arc::ptr_eq(&child.shared, &shared) {
                         // A new process replaces the old one for good.
                         child.shared.close_for_good();
