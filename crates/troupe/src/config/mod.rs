@@ -190,8 +190,9 @@ impl Topology {
 
 /// Reloads a running system's configuration in two phases: every group
 /// validates its section, then, if none refused, every group takes it. A
-/// refused configuration changes no group (Erlang's release handling
-/// and elfo's configurer work the same way: all or nothing).
+/// refused configuration changes no group: all or nothing, as elfo's
+/// configurer (whose phases are the same: validate everywhere, then
+/// update everywhere).
 pub fn reload(system: &ActorSystem, file: &ConfigFile) -> Result<(), ConfigError> {
     // Two reloads at once would interleave their second phases.
     static RELOADING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());

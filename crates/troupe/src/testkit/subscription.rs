@@ -32,7 +32,7 @@ pub enum SubscriptionError {
 /// ```
 /// use troupe::prelude::*;
 /// use troupe::testkit::Subscription;
-/// use troupe::{DeadLetterReason, RequestError};
+/// use troupe::DeadLetterReason;
 ///
 /// #[message]
 /// struct Lost;
@@ -40,9 +40,13 @@ pub enum SubscriptionError {
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// let system = ActorSystem::create("doc-dead-letters").unwrap();
 /// let mut dead = Subscription::dead_letters(&system);
-/// let report = system.shutdown().await;
-/// # let _ = report;
-/// assert!(dead.try_recv().is_none(), "nothing was lost");
+/// // What a transport reports when it cannot deliver an envelope.
+/// let envelope = Envelope::new(Lost, Addr::NULL, troupe::TraceId::generate());
+/// system.report_dead_letter(Addr::NULL, &envelope, DeadLetterReason::NoRecipient);
+/// let letter = dead.recv().await;
+/// assert_eq!(letter.message, Lost::NAME);
+/// assert!(dead.try_recv().is_none(), "nothing else was lost");
+/// system.shutdown().await;
 /// # }
 /// ```
 pub struct Subscription<T> {
