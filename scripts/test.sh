@@ -10,7 +10,7 @@ cargo test --workspace --all-features
 
 echo "== examples (each must finish by itself)"
 for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
-    supervision basic_supervisor timers stream_counter; do
+    supervision basic_supervisor timers stream_counter config_reload; do
     timeout 120 cargo run -q -p troupe-examples --example "$example" > /dev/null
     echo "example $example: ok"
 done

@@ -30,6 +30,11 @@ pub enum InitError {
     /// A group's supervisor could not be started.
     #[error("a group could not start: {0}")]
     Spawn(#[from] crate::error::SpawnError),
+    /// The configuration file is not valid for this topology (every
+    /// problem is listed).
+    #[cfg(feature = "config")]
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// Starts the topology's system and runs it until it terminates: on Ctrl-C,
@@ -120,6 +125,13 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
         });
     }
     let groups: Vec<Arc<GroupRuntime>> = decls.into_iter().filter_map(Result::ok).collect();
+    // The configuration is validated for every group before any starts.
+    #[cfg(feature = "config")]
+    if let Some(file) = def.file.take() {
+        if let Ok(file) = file.downcast::<crate::config::ConfigFile>() {
+            crate::config::apply_at_start(&file, &groups)?;
+        }
+    }
     for group in &groups {
         system.mount(group.name.to_string(), group.clone());
     }

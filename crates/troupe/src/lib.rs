@@ -61,7 +61,21 @@
 //! 4. **Front-ends**: `actor/` (struct actors), `functional/` (functional
 //!    actors, groups, `msg!` matching), [`supervision`] (plain
 //!    supervisors and processes).
-//! 5. **Assembly**: `topology.rs`, [`init`].
+//! 5. **Assembly**: `topology.rs`, [`init`]; `config/`, configuration
+//!    per group from a TOML file (feature `config`); `testkit/`, the test
+//!    kit (feature `testkit`).
+//!
+//! # Features
+//!
+//! - `testkit`: `troupe::testkit`, to test groups, struct actors and
+//!   supervisor trees under a paused clock (a proxy that sends, requests,
+//!   receives and syncs; `assert_msg!`; dead letters and supervision
+//!   events; injected faults). Meant for `[dev-dependencies]`.
+//! - `config`: `troupe::config`, a TOML section per group, validated at
+//!   start and reloaded in two phases (by a call or SIGHUP). Optional
+//!   because it brings `toml`, `serde` and two small serde helpers that a
+//!   program configured in code does not need.
+//! - `serde`: `Serialize`/`Deserialize` for addresses.
 //!
 //! One message, from send to handler: `ActorRef::notify`
 //! (`actor/actor_ref.rs`) builds an [`Envelope`] (`envelope.rs`) and hands
@@ -112,6 +126,14 @@ mod topology;
 
 // Distribution's extension point: proxies of remote processes.
 mod proxy;
+
+// Configuration per group from a file (feature `config`).
+#[cfg(feature = "config")]
+pub mod config;
+
+// Tests of actors: a proxy, subscriptions, faults (feature `testkit`).
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};

@@ -36,6 +36,11 @@ pub(crate) struct TopologyDef {
     pub(crate) config: SystemConfig,
     /// Set by the first start: its groups now belong to a running system.
     pub(crate) started: bool,
+    /// The configuration the groups start with (feature `config`; set by
+    /// `Topology::configure`, type-erased so that the wiring does not
+    /// depend on how configurations are read).
+    #[cfg(feature = "config")]
+    pub(crate) file: Option<Box<dyn std::any::Any + Send>>,
 }
 
 /// The static wiring of a system: which groups exist, which group's output

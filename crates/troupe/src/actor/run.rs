@@ -88,6 +88,10 @@ struct Running<A> {
 }
 
 impl<A: Actor> Frontend<ActorContext<A>> for Running<A> {
+    /// An injected panic fails the handling, as the handler's would.
+    #[cfg(feature = "testkit")]
+    const PANICS_IN_NEXT: bool = false;
+
     fn pre_stop(
         &mut self,
         ctx: &mut ActorContext<A>,
@@ -311,7 +315,8 @@ fn serve<A: Actor>(
             if ctx.core.stop_requested {
                 break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
-            let env = match next(&mut ctx, &mut run).await {
+            let taken = next(&mut ctx, &mut run).await;
+            let env = match taken {
                 Next::Envelope(env) => env,
                 Next::Signal(env) => match on_signal(&mut run.actor, &mut ctx, env).await {
                     Some(reason) => break reason,
@@ -334,25 +339,36 @@ fn serve<A: Actor>(
             };
             let is_request = env.payload.is_request();
             let message = env.payload.name();
-            let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
-            let cause = match CatchUnwind(&mut fut).await {
-                Ok(Handled::Done) => continue,
-                Ok(Handled::NotifyFailed(e)) => {
-                    drop(fut);
-                    FailureCause::Error(e)
-                }
-                Ok(Handled::RequestFailed(e)) => {
-                    drop(fut);
-                    ctx.shared().count_failure();
-                    break ExitReason::Failed(format!("{message}: {e}"));
-                }
-                Ok(Handled::RequestPanicked(panic)) => {
-                    drop(fut);
-                    FailureCause::Panic(panic)
-                }
-                Err(panic) => {
-                    drop_failed(fut, &panic);
-                    FailureCause::Panic(panic)
+            // With the test kit, an injected panic (`core/probe.rs`) fails
+            // this handling as the handler's own panic would.
+            #[cfg(feature = "testkit")]
+            let injected = crate::core::probe::take_panic(ctx.shared().addr);
+            #[cfg(not(feature = "testkit"))]
+            let injected: Option<String> = None;
+            let cause = if let Some(panic) = injected {
+                drop_failed(env, &panic);
+                FailureCause::Panic(panic)
+            } else {
+                let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
+                match CatchUnwind(&mut fut).await {
+                    Ok(Handled::Done) => continue,
+                    Ok(Handled::NotifyFailed(e)) => {
+                        drop(fut);
+                        FailureCause::Error(e)
+                    }
+                    Ok(Handled::RequestFailed(e)) => {
+                        drop(fut);
+                        ctx.shared().count_failure();
+                        break ExitReason::Failed(format!("{message}: {e}"));
+                    }
+                    Ok(Handled::RequestPanicked(panic)) => {
+                        drop(fut);
+                        FailureCause::Panic(panic)
+                    }
+                    Err(panic) => {
+                        drop_failed(fut, &panic);
+                        FailureCause::Panic(panic)
+                    }
                 }
             };
             ctx.shared().count_failure();

@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::{Context as TaskCx, Poll, Waker};
 
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -25,6 +27,7 @@ pub const DEFAULT_CAPACITY: usize = crate::defaults::MAILBOX_CAPACITY;
 /// assert_eq!(config.mailbox_capacity(), 16);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum OverflowPolicy {
     /// The sender waits for space (backpressure). `try_notify` fails with
     /// `Full`. The default.
@@ -37,6 +40,17 @@ pub enum OverflowPolicy {
     /// The oldest queued message is dropped, counted and reported as a dead
     /// letter, and the incoming one is queued.
     DropOldest,
+}
+
+impl OverflowPolicy {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => OverflowPolicy::FailFast,
+            2 => OverflowPolicy::DropNewest,
+            3 => OverflowPolicy::DropOldest,
+            _ => OverflowPolicy::Wait,
+        }
+    }
 }
 
 /// Why a mailbox refused an envelope (which is handed back).
@@ -85,18 +99,24 @@ struct State {
     dropped: u64,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
+    /// An injected stall (the test kit's, `probe.rs`): nothing is taken
+    /// until it is over.
+    #[cfg(feature = "testkit")]
+    stall: Option<crate::catch::BoxFuture<'static, ()>>,
 }
 
 /// A bounded multi-producer single-consumer queue of envelopes.
 ///
-/// One lock guards the whole state, so that `len`, `capacity` and
-/// `available` are exact and the drop-oldest policy is atomic. The lock is
-/// held only for a queue operation, never across an await.
+/// One lock guards the queue, so that `len` and `available` are exact and
+/// the drop-oldest policy is atomic. The lock is held only for a queue
+/// operation, never across an await. Capacity and policy can change while
+/// the process runs ([`Mailbox::resize`]): they are atomics, read under the
+/// lock by every push.
 pub(crate) struct Mailbox {
     state: Mutex<State>,
     space: Notify,
-    capacity: usize,
-    policy: OverflowPolicy,
+    capacity: AtomicUsize,
+    policy: AtomicU8,
 }
 
 impl Mailbox {
@@ -110,20 +130,44 @@ impl Mailbox {
                 waiting_senders: 0,
                 dropped: 0,
                 taken: 0,
+                #[cfg(feature = "testkit")]
+                stall: None,
             }),
             space: Notify::new(),
-            capacity: capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY),
-            policy,
+            capacity: AtomicUsize::new(capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY)),
+            policy: AtomicU8::new(policy as u8),
         }
     }
 
     /// Whether senders wait for space when the mailbox is full.
     pub(crate) fn waits_when_full(&self) -> bool {
-        self.policy == OverflowPolicy::Wait
+        self.policy() == OverflowPolicy::Wait
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
+        self.capacity.load(Ordering::Relaxed)
+    }
+
+    /// The overflow policy now in force.
+    pub(crate) fn policy(&self) -> OverflowPolicy {
+        OverflowPolicy::from_u8(self.policy.load(Ordering::Relaxed))
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// Changes the capacity (1 to `MAX_MAILBOX_CAPACITY`) and the overflow policy of a live
+    /// mailbox. Nothing queued is dropped: a mailbox made smaller than what
+    /// it holds takes no new message until it is drained below its new
+    /// capacity. Senders that wait for space are woken to look again (a
+    /// larger capacity, or a policy that no longer waits, lets them in).
+    pub(crate) fn resize(&self, capacity: usize, policy: OverflowPolicy) {
+        {
+            // Under the lock: a push sees the old pair or the new one.
+            let _st = self.state.lock();
+            let capacity = capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY);
+            self.capacity.store(capacity, Ordering::Relaxed);
+            self.policy.store(policy as u8, Ordering::Relaxed);
+        }
+        self.space.notify_waiters();
     }
 
     /// What is queued: the ordinary queue and the priority lane.
@@ -157,8 +201,8 @@ impl Mailbox {
             return Err(Refused::Closed(env));
         }
         let mut evicted = None;
-        if st.queue.len() >= self.capacity {
-            match self.policy {
+        if st.queue.len() >= self.capacity() {
+            match self.policy() {
                 OverflowPolicy::Wait | OverflowPolicy::FailFast => {
                     if waiting {
                         st.waiting_senders += 1;
@@ -195,10 +239,10 @@ impl Mailbox {
 
     /// Queues, waiting for space if the policy is [`OverflowPolicy::Wait`].
     pub(crate) async fn push(&self, mut env: Envelope) -> Result<Option<Envelope>, Refused> {
-        if self.policy != OverflowPolicy::Wait {
-            return self.try_push(env);
-        }
         loop {
+            if self.policy() != OverflowPolicy::Wait {
+                return self.try_push(env);
+            }
             let notified = self.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
@@ -266,10 +310,29 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Puts `env`, just taken, back at the head of the queue, and gives
+    /// nothing (not even system messages, as a handler stuck in a long
+    /// computation would not) until `stall` is over: the test kit's
+    /// injected stall (`probe.rs`).
+    #[cfg(feature = "testkit")]
+    pub(crate) fn stall(&self, env: Envelope, stall: crate::catch::BoxFuture<'static, ()>) {
+        let mut st = self.state.lock();
+        st.queue.push_front(env);
+        st.taken -= 1;
+        st.stall = Some(stall);
+    }
+
     /// Takes the next item: system messages first. `None` once the mailbox is
     /// closed and drained.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
         let mut st = self.state.lock();
+        #[cfg(feature = "testkit")]
+        if let Some(stall) = st.stall.as_mut() {
+            if stall.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            st.stall = None;
+        }
         if let Some(item) = Self::take_lanes(&mut st) {
             return Poll::Ready(Some(item));
         }
@@ -307,6 +370,10 @@ impl Mailbox {
     /// Takes the next item if there is one, without waiting.
     pub(crate) fn try_recv(&self) -> Option<Item> {
         let mut st = self.state.lock();
+        #[cfg(feature = "testkit")]
+        if st.stall.is_some() {
+            return None;
+        }
         if let Some(item) = Self::take_lanes(&mut st) {
             return Some(item);
         }
@@ -341,7 +408,7 @@ impl Mailbox {
     /// (measured: `troupe-bench` tell, 1.5-2x faster). Senders are never
     /// left waiting: the receiver goes on taking until the queue is empty.
     fn frees_space(&self, st: &State) -> bool {
-        st.waiting_senders > 0 && st.queue.len() <= self.capacity / 2
+        st.waiting_senders > 0 && st.queue.len() <= self.capacity() / 2
     }
 
     /// Stops accepting messages; the queued ones stay for `recv`.
@@ -453,5 +520,35 @@ mod tests {
         take(&mailbox); // 2 left: at the watermark
         assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
         assert_eq!(mailbox.len(), 3);
+    }
+
+    /// A live mailbox made larger lets a waiting sender in at once; made
+    /// smaller, it keeps what it holds and refuses more until drained.
+    #[test]
+    fn a_live_mailbox_can_be_resized() {
+        let mailbox = Mailbox::new(2, OverflowPolicy::Wait);
+        for _ in 0..2 {
+            assert!(matches!(mailbox.try_push(env()), Ok(None)));
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut push = pin!(mailbox.push(env()));
+        assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
+        mailbox.resize(4, OverflowPolicy::Wait);
+        assert_eq!(mailbox.capacity(), 4);
+        assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
+        assert_eq!(mailbox.len(), 3);
+
+        mailbox.resize(1, OverflowPolicy::FailFast);
+        assert_eq!(mailbox.len(), 3, "nothing queued is dropped");
+        assert!(matches!(mailbox.try_push(env()), Err(Refused::Full(_))));
+        for _ in 0..3 {
+            take(&mailbox);
+        }
+        assert!(matches!(mailbox.try_push(env()), Ok(None)));
+        assert!(matches!(mailbox.try_push(env()), Err(Refused::Full(_))));
+
+        mailbox.resize(1, OverflowPolicy::DropNewest);
+        assert!(matches!(mailbox.try_push(env()), Ok(Some(_))), "dropped");
+        assert_eq!(mailbox.dropped(), 1);
     }
 }

@@ -14,7 +14,9 @@
 //! - [`restart`]: the one restart engine;
 //! - [`system`]: registry, dead letters, runtimes, coordinated shutdown;
 //! - [`introspect`]: processes by address (kind, parent, children,
-//!   restarts, last exit), runtimes, stop and kill by address.
+//!   restarts, last exit), runtimes, stop and kill by address;
+//! - `probe` (feature `testkit`): faults and sync markers a test places
+//!   in a running process.
 
 pub(crate) mod config;
 pub(crate) mod current;
@@ -26,6 +28,8 @@ pub(crate) mod launch;
 pub(crate) mod link;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;
+#[cfg(feature = "testkit")]
+pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod recipient;
 pub(crate) mod remote;

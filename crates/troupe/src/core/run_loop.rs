@@ -69,6 +69,12 @@ pub(crate) trait Frontend<C>: Send {
 
     /// The loop is about to wait for mail.
     fn on_idle(&mut self) {}
+
+    /// Whether an injected panic (`probe.rs`) strikes in [`next`]: yes
+    /// where the front-end's whole run is caught (a functional actor's
+    /// `exec`); a struct actor takes it itself, as its handler's panic.
+    #[cfg(feature = "testkit")]
+    const PANICS_IN_NEXT: bool = true;
 }
 
 /// A front-end without hooks.
@@ -117,7 +123,13 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
                     return next;
                 }
             }
-            Some(Item::Msg(env)) => return envelope(ctx, env),
+            Some(Item::Msg(env)) => {
+                #[cfg(feature = "testkit")]
+                let Some(env) = super::probe::strike(ctx.core().0, env, F::PANICS_IN_NEXT) else {
+                    continue; // stalled: the mailbox gives it back later
+                };
+                return envelope(ctx, env);
+            }
             Some(Item::Sys(msg)) => {
                 if let Some(next) = system(ctx, fe, msg).await {
                     return next;
@@ -184,7 +196,13 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
         };
         let next = match item {
             Item::Msg(env) if is_signal(&env) => signal(ctx, env),
-            Item::Msg(env) => Some(envelope(ctx, env)),
+            Item::Msg(env) => {
+                #[cfg(feature = "testkit")]
+                let Some(env) = super::probe::strike(ctx.core().0, env, true) else {
+                    return None; // stalled
+                };
+                Some(envelope(ctx, env))
+            }
             Item::Sys(SysMsg::Stop {
                 reason: StopReason::Drain,
                 ..
@@ -232,6 +250,15 @@ fn trace<C: Incarnation>(ctx: &mut C, env: &Envelope) {
 /// cancelled, or a normal exit of a partner it does not trap).
 fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
     unmark(&mut env);
+    // A test's sync marker: everything queued before it is handled.
+    #[cfg(feature = "testkit")]
+    let env = match env.downcast::<super::probe::SyncMarker>() {
+        Ok(marker) => {
+            let _ = marker.0.send(());
+            return None;
+        }
+        Err(env) => env,
+    };
     let shared = ctx.core().0;
     let action = if let Some(down) = env.message::<Down>() {
         match shared.accept_down(down.monitor) {

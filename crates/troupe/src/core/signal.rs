@@ -49,6 +49,16 @@ pub(crate) fn unmark(env: &mut Envelope) {
     env.dispatcher = None;
 }
 
+/// Queues a signal to `to` past the capacity of its mailbox, with no dead
+/// letter if `to` is gone (the message itself tells its sender: a sync
+/// marker of the test kit, see `probe.rs`).
+#[cfg(feature = "testkit")]
+pub(crate) fn send_quiet<M: Message>(to: &Shared, msg: M) {
+    let mut env = Envelope::new(msg, Addr::NULL, current().1);
+    env.dispatcher = Some(mark());
+    let _ = to.mailbox.push_signal(env);
+}
+
 /// Queues a signal from `from` to `to`, past the capacity of its mailbox.
 /// A receiver that is gone gets a dead letter instead.
 pub(crate) fn send<M: Message>(to: &Shared, from: Addr, msg: M) {

@@ -85,6 +85,8 @@ struct SystemInner {
     runtimes: Runtimes,
     /// How addresses of other nodes are reached, once installed.
     remote: OnceLock<super::remote::Installed>,
+    /// What every supervisor of the system does, for subscribers.
+    supervision: broadcast::Sender<super::restart::SupervisionEvent>,
 }
 
 /// A running actor system: the registry of its processes and names,
@@ -131,6 +133,7 @@ impl Default for ActorSystem {
 
 impl ActorSystem {
     fn build(name: String, config: SystemConfig) -> Self {
+        let supervision = broadcast::channel(config.dead_letter_buffer.max(1)).0;
         let inner = Arc::new(SystemInner {
             dead_letters: DeadLetters::new(config.dead_letter_buffer),
             name,
@@ -142,6 +145,7 @@ impl ActorSystem {
             shutting_down: AtomicBool::new(false),
             runtimes: Runtimes::default(),
             remote: OnceLock::new(),
+            supervision,
         });
         systems()
             .lock()
@@ -246,6 +250,14 @@ impl ActorSystem {
         mounted.downcast().ok()
     }
 
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// The names of what front-ends mounted, sorted.
+    pub(crate) fn mounted_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.mounted.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     pub(crate) fn mount(&self, name: String, what: Arc<dyn Any + Send + Sync>) {
         self.inner.mounted.lock().insert(name, what);
     }
@@ -273,6 +285,23 @@ impl ActorSystem {
     /// Subscribes to this system's dead letters (reports from now on).
     pub fn dead_letters(&self) -> broadcast::Receiver<DeadLetter> {
         self.inner.dead_letters.subscribe()
+    }
+
+    /// Subscribes to what every supervisor of this system does from now on
+    /// (children started, exited, stopped, budgets exceeded), the groups'
+    /// supervisors included; a subscriber that lags more than the
+    /// dead-letter buffer behind loses the oldest events (`Lagged`). Per
+    /// supervisor, [`SupervisorConfig::observe`](crate::supervision::SupervisorConfig::observe)
+    /// gives the same events without loss.
+    pub fn supervision_events(&self) -> broadcast::Receiver<super::restart::SupervisionEvent> {
+        self.inner.supervision.subscribe()
+    }
+
+    /// Tells subscribers of [`ActorSystem::supervision_events`].
+    pub(crate) fn report_supervision(&self, event: &super::restart::SupervisionEvent) {
+        if self.inner.supervision.receiver_count() > 0 {
+            let _ = self.inner.supervision.send(event.clone());
+        }
     }
 
     /// Reports `env` as a dead letter for `recipient`: for a layer that

@@ -179,6 +179,28 @@ impl Context {
         }
     }
 
+    /// The configuration of this actor's group, as the last accepted
+    /// configuration file set it (see `troupe::config`, feature `config`);
+    /// `None` if the group has none, or `C` is not its config type. It is
+    /// read anew at each call: after a reload the next call sees the new
+    /// one (elfo's `ctx.config()`).
+    pub fn config<C: Send + Sync + 'static>(&self) -> Option<Arc<C>> {
+        self.group.config()?.downcast::<C>().ok()
+    }
+
+    /// The log level the configuration sets for this actor's group
+    /// (`system.log_level`), if any: for the program's `tracing` filter,
+    /// which troupe does not install.
+    pub fn log_level(&self) -> Option<tracing::Level> {
+        self.group.log_level()
+    }
+
+    /// Whether the configuration turns this group's metrics on or off
+    /// (`system.metrics`), if it says.
+    pub fn metrics_enabled(&self) -> Option<bool> {
+        self.group.metrics()
+    }
+
     /// Answers a request. The token is consumed: a request is answered at
     /// most once. Returns `false` if the requester no longer waits.
     pub fn respond<R: Send + 'static>(&self, token: ResponseToken<R>, response: R) -> bool {

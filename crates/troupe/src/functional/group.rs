@@ -133,6 +133,18 @@ impl RestartPolicy {
         self.restart
     }
 
+    /// The restart budget: at most `max` restarts within `within`.
+    pub fn budget(&self) -> (usize, Duration) {
+        (self.max_restarts, self.within)
+    }
+
+    /// This policy with another restart type (keeping its budget and
+    /// backoff).
+    pub fn with_restart_type(mut self, restart: RestartType) -> Self {
+        self.restart = restart;
+        self
+    }
+
     /// The group's supervisor: simple-one-for-one over its keyed actors,
     /// with this policy's budget and backoff.
     pub(crate) fn supervisor_config(&self) -> SupervisorConfig {
@@ -198,6 +210,8 @@ pub struct ActorGroup {
     router: Option<RouterFn>,
     restart: RestartPolicy,
     config: Option<ActorConfig>,
+    #[cfg(feature = "config")]
+    settings: Option<super::settings::DecodeFn>,
 }
 
 impl ActorGroup {
@@ -224,6 +238,52 @@ impl ActorGroup {
         self
     }
 
+    /// Declares the group's own configuration type (feature `config`): its
+    /// section of a configuration file (see [`troupe::config`](crate::config))
+    /// is decoded as a `C` when the system starts and at each reload, and
+    /// the group's actors read it with [`Context::config`]. Keys `C` does
+    /// not know are reported, not ignored.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct CounterConfig { step: u32 }
+    ///
+    /// let schema = ActorGroup::new()
+    ///     .config_type::<CounterConfig>()
+    ///     .exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             let step = ctx.config::<CounterConfig>().map_or(1, |c| c.step);
+    ///             # let _ = (envelope, step);
+    ///         }
+    ///     });
+    /// # let _ = schema;
+    /// ```
+    #[cfg(feature = "config")]
+    pub fn config_type<C>(self) -> Self
+    where
+        C: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        self.checked_config::<C>(|_| Ok(()))
+    }
+
+    /// Like [`ActorGroup::config_type`], with a check of the decoded
+    /// config: a config it refuses (`Err` with the reason) is reported as
+    /// an error of this group, and a reload it refuses changes no group
+    /// (the first phase of a reload, see [`troupe::config`](crate::config)).
+    #[cfg(feature = "config")]
+    pub fn checked_config<C>(
+        mut self,
+        check: impl Fn(&C) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self
+    where
+        C: serde::de::DeserializeOwned + Send + Sync + 'static,
+    {
+        self.settings = Some(super::settings::decoder::<C, _>(check));
+        self
+    }
+
     /// Sets the function each actor of the group runs, completing the
     /// definition.
     pub fn exec<F, Fut>(self, exec: F) -> Schema
@@ -241,6 +301,8 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            #[cfg(feature = "config")]
+            settings: self.settings,
         }
     }
 
@@ -281,6 +343,8 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            #[cfg(feature = "config")]
+            settings: self.settings,
         }
     }
 }
@@ -303,6 +367,9 @@ pub struct Schema {
     pub(crate) router: Option<RouterFn>,
     pub(crate) restart: RestartPolicy,
     pub(crate) config: Option<ActorConfig>,
+    /// Decodes the group's own section of a configuration file.
+    #[cfg(feature = "config")]
+    pub(crate) settings: Option<super::settings::DecodeFn>,
 }
 
 impl fmt::Debug for Schema {

@@ -8,6 +8,8 @@ mod group_ref;
 pub(crate) mod matching;
 pub(crate) mod mounted;
 mod route;
+#[cfg(feature = "config")]
+pub(crate) mod settings;
 
 pub use context::{Context, RequestBuilder, TryRecvError};
 pub use group::{ActorGroup, ExecResult, Key, Outcome, RestartPolicy, Schema};

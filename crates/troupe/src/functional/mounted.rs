@@ -47,6 +47,21 @@ pub(crate) struct GroupRuntime {
     pub(crate) routes: RwLock<Vec<Route>>,
     /// The group's supervisor process.
     supervisor: Mutex<Weak<Shared>>,
+    /// Settings changed at run time (a configuration), over the schema's.
+    live: RwLock<LiveSettings>,
+}
+
+/// A group's settings changed at run time, which win over its schema's.
+#[derive(Default)]
+struct LiveSettings {
+    actor: Option<ActorConfig>,
+    restart: Option<super::RestartPolicy>,
+    /// The group's own configuration (`ActorGroup::config_type`).
+    config: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The group's log level, if a configuration set one.
+    log_level: Option<tracing::Level>,
+    /// Whether the group's metrics are on, if a configuration said.
+    metrics: Option<bool>,
 }
 
 /// Marks the registry entries of functional actors.
@@ -69,7 +84,89 @@ impl GroupRuntime {
             actors: Mutex::default(),
             routes: RwLock::default(),
             supervisor: Mutex::new(Weak::new()),
+            live: RwLock::default(),
         })
+    }
+
+    #[cfg_attr(not(any(feature = "config", feature = "testkit")), allow(dead_code))]
+    /// The actors of the group that are alive now.
+    pub(crate) fn live_actors(&self) -> Vec<Arc<Shared>> {
+        let actors = self.actors.lock();
+        actors.values().filter(|a| a.is_alive()).cloned().collect()
+    }
+
+    /// The mailbox and request settings of the group's actors.
+    pub(crate) fn actor_config(&self) -> ActorConfig {
+        if let Some(config) = &self.live.read().actor {
+            return config.clone();
+        }
+        self.schema
+            .config
+            .clone()
+            .unwrap_or_else(|| self.system.default_actor_config().clone())
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// Changes the settings of the group's actors: those started from now
+    /// on get them, and the mailboxes of those alive take the new capacity
+    /// and overflow policy at once.
+    pub(crate) fn set_actor_config(&self, config: ActorConfig) {
+        let (capacity, policy) = (config.mailbox_capacity(), config.overflow());
+        self.live.write().actor = Some(config);
+        for actor in self.live_actors() {
+            actor.mailbox.resize(capacity, policy);
+        }
+    }
+
+    /// When the group's actors restart.
+    pub(crate) fn restart_policy(&self) -> super::RestartPolicy {
+        self.live.read().restart.unwrap_or(self.schema.restart)
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// Changes when the group's actors restart: for actors started from
+    /// now on, and the budget at the group supervisor's next start.
+    pub(crate) fn set_restart_policy(&self, policy: super::RestartPolicy) {
+        self.live.write().restart = Some(policy);
+    }
+
+    /// The group's own configuration, if it has one.
+    pub(crate) fn config(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        self.live.read().config.clone()
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// Sets the group's own configuration.
+    pub(crate) fn set_config(&self, config: Arc<dyn std::any::Any + Send + Sync>) {
+        self.live.write().config = Some(config);
+    }
+
+    /// The group's log level, if a configuration set one.
+    pub(crate) fn log_level(&self) -> Option<tracing::Level> {
+        self.live.read().log_level
+    }
+
+    /// Whether the group's metrics are on, if a configuration said.
+    pub(crate) fn metrics(&self) -> Option<bool> {
+        self.live.read().metrics
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// Sets the group's log level and metrics switch.
+    pub(crate) fn set_observability(
+        &self,
+        log_level: Option<tracing::Level>,
+        metrics: Option<bool>,
+    ) {
+        let mut live = self.live.write();
+        live.log_level = log_level;
+        live.metrics = metrics;
+    }
+
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    /// The group's definition.
+    pub(crate) fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     pub(crate) fn add_route(&self, route: Route) {
@@ -193,11 +290,7 @@ impl GroupRuntime {
             group: self.name.clone(),
             key: key.clone(),
         };
-        let config = self
-            .schema
-            .config
-            .clone()
-            .unwrap_or_else(|| self.system.default_actor_config().clone());
+        let config = self.actor_config();
         let shared = Shared::new(self.system.clone(), meta, None, &config);
         shared.set_parent(Arc::downgrade(&supervisor));
         // The supervisor learns of the child before the child can exit.
@@ -210,7 +303,7 @@ impl GroupRuntime {
                 group: Arc::downgrade(self),
             }),
         )
-        .restart(self.schema.restart.restart_type());
+        .restart(self.restart_policy().restart_type());
         let adopt = SupMsg::Adopt(spec, shared.clone());
         if supervisor
             .mailbox
@@ -369,7 +462,7 @@ impl GroupSupervisor {
     /// Starts the supervisor of a group mounted by a topology (a root
     /// process), without waiting for it to run.
     pub(crate) fn start_root(group: &Arc<GroupRuntime>) -> Result<(), crate::error::SpawnError> {
-        let config = group.schema.restart.supervisor_config();
+        let config = group.restart_policy().supervisor_config();
         let shared = crate::actor::prepare_keyed::<GroupSupervisor>(
             &group.system,
             group.name.to_string(),
@@ -432,7 +525,7 @@ impl Start for GroupStart {
             let err = link.failed("the group's definition was lost");
             return Box::pin(async move { Err(err) });
         };
-        let config = group.schema.restart.supervisor_config();
+        let config = group.restart_policy().supervisor_config();
         let start = ActorStart {
             factory: Arc::new(move || GroupSupervisor {
                 group: group.clone(),

@@ -129,6 +129,7 @@ impl Engine {
 
     fn emit(&self, event: SupervisionEvent) {
         tracing::debug!(supervisor = %self.name, ?event, "supervision");
+        self.system.report_supervision(&event);
         if let Some(o) = self.config.observer() {
             let _ = o.send(event);
         }
