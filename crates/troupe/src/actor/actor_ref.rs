@@ -274,21 +274,16 @@ impl<A: Actor> ActorRef<A> {
     /// use std::time::Duration;
     /// use troupe::prelude::*;
     ///
-    /// #[message]
-    /// struct Hang;
-    ///
+    /// // Its `pre_stop` never finishes: only a kill ends it.
     /// struct Stubborn;
-    /// impl Actor for Stubborn {}
-    /// impl Handler<Hang> for Stubborn {
-    ///     async fn handle(&mut self, _: Hang, _: &mut ActorContext<Self>) -> HandlerResult {
-    ///         std::future::pending::<()>().await;
-    ///         Ok(())
+    /// impl Actor for Stubborn {
+    ///     async fn pre_stop(&mut self, _: &mut ActorContext<Self>, _: StopReason) -> bool {
+    ///         std::future::pending::<bool>().await
     ///     }
     /// }
     ///
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let actor = Stubborn.spawn().await?;
-    /// actor.notify(Hang).await?;
     /// // Graceful, then shutdown, then kill: 50 ms each.
     /// actor.stop_within(StopReason::Graceful, Duration::from_millis(50)).await?;
     /// assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
