@@ -62,3 +62,9 @@ pub const GROUP_BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// It bounds the work of a wake whatever the interval: a 1 ns timer that
 /// wakes 1 ms late has a million ticks due.
 pub const CATCH_UP_MAX_TICKS: u64 = 1024;
+
+/// How long the exit of a process waits for its state (the actor value,
+/// its context, what its task holds) to be dropped: a `Drop` that blocks
+/// longer has the exit published anyway, while it goes on (see
+/// `ExitReason` on when a process counts as released).
+pub const RELEASE_WAIT: Duration = Duration::from_secs(1);

@@ -201,7 +201,9 @@ impl<A: Actor> ActorRef<A> {
     pub async fn get_status(&self) -> Result<ActorStatus, RequestError> {
         let status = self.shared.status();
         if status.lifecycle == Lifecycle::Stopped {
-            return Err(RequestError::Gone);
+            return Err(RequestError::Gone {
+                reason: self.shared.exit_reason(),
+            });
         }
         Ok(status)
     }

@@ -22,7 +22,7 @@ use crate::core::link::Exit;
 use crate::core::monitor::Down;
 use crate::core::process::Shared;
 use crate::core::restart::{ChildExited, Engine, SupervisorConfig};
-use crate::core::run_loop::{next, teardown, Frontend, Next};
+use crate::core::run_loop::{end, next, teardown, Frontend, Next};
 use crate::core::system::ActorSystem;
 use crate::envelope::{Envelope, TraceId};
 use crate::error::SpawnError;
@@ -240,7 +240,7 @@ async fn spawn_in<A: Actor>(
     // the spawner dropping this future), the guard finishes the process,
     // which unregisters it and kills the children it linked. Once the
     // start succeeded, it moves into the actor's task.
-    let guard = ExitGuard(shared.clone());
+    let guard = ExitGuard::new(shared.clone());
     let incarnation = shared.incarnation();
     let trace_id = TraceId::generate();
     let mut ctx = ActorContext::new(shared.clone(), trace_id, engine(&shared, supervision));
@@ -360,7 +360,8 @@ fn serve<A: Actor>(
                 break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
             }
         };
-        teardown(&mut ctx, &mut run, reason, guard).await;
+        let reason = teardown(&mut ctx, &mut run, reason).await;
+        end(ctx, run, reason, guard);
     }
 }
 
