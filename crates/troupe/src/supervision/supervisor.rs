@@ -16,9 +16,9 @@ use crate::core::restart::{
     SupervisorConfig, SupervisorError, Template,
 };
 use crate::core::system::ActorSystem;
-use crate::defaults::CONTROL_WAIT;
-use crate::error::{HandlerResult, SpawnError};
-use crate::exit::ExitReason;
+use crate::defaults::{CONTROL_WAIT, KILL_WAIT};
+use crate::error::{HandlerResult, SpawnError, StopError};
+use crate::exit::{ExitReason, StopReason};
 use crate::request::RequestError;
 use crate::status::{ActorStatus, Lifecycle};
 
@@ -364,6 +364,18 @@ impl SupervisorRef {
     pub async fn shutdown(&self) -> Result<(), SupervisorError> {
         self.shared.request_shutdown();
         self.wait().await
+    }
+
+    /// Kills it (OTP `exit(Sup, kill)`) and waits (bounded) until it has
+    /// ended, with [`ExitReason::Killed`]. As in OTP, where its children
+    /// get its exit signal: its worker children are killed with it (no
+    /// hook runs); a child that is a supervisor traps that signal and shuts
+    /// its own children down in reverse start order, each by its shutdown
+    /// strategy with its stop hooks, then exits with
+    /// [`ExitReason::Shutdown`], on its own time (this call does not wait
+    /// for it).
+    pub async fn kill(&self) -> Result<(), StopError> {
+        self.shared.stop(StopReason::Kill, KILL_WAIT).await
     }
 
     /// Waits until it has ended: `Ok` after a normal exit, the error if it
