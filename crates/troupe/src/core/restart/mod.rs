@@ -156,8 +156,8 @@ pub enum SupervisionEvent {
         /// How it ended.
         reason: ExitReason,
     },
-    /// The supervisor stopped a child (a group restart, `stop_child`, or its
-    /// own shutdown).
+    /// The supervisor stopped a child (a group restart, `terminate_child`,
+    /// `stop_child`, or its own shutdown).
     Stopped {
         /// The supervisor's name.
         supervisor: String,
