@@ -373,3 +373,40 @@ async fn a_drop_that_blocks_has_the_exit_published_after_the_bound() {
     timeout(BOUND, stop).await.unwrap().unwrap().unwrap();
     timeout(BOUND, sys.shutdown()).await.unwrap();
 }
+
+/// A `Sticky` whose `pre_start` fails (it holds one, dropped with it).
+struct StickyStart(#[allow(dead_code)] Sticky);
+
+impl Actor for StickyStart {
+    async fn pre_start(&mut self, _: &mut ActorContext<Self>) -> HandlerResult {
+        Err("cannot start".into())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_is_published_once_the_actor_is_released() {
+    let sys = system("released-start");
+    let (actor, dropping, release, released) = sticky();
+    let spawn = tokio::spawn({
+        let sys = sys.clone();
+        async move {
+            StickyStart(actor)
+                .spawn()
+                .named("sticky")
+                .on_system(&sys)
+                .await
+                .map(|_| ())
+        }
+    });
+    dropping_started(dropping).await;
+    assert!(
+        sys.whereis("sticky").is_some(),
+        "published before the actor was released"
+    );
+    release.send(()).unwrap();
+    let res = timeout(BOUND, spawn).await.unwrap().unwrap();
+    assert!(matches!(res, Err(SpawnError::StartFailed(_))), "{res:?}");
+    assert!(released.load(Ordering::SeqCst));
+    assert!(sys.whereis("sticky").is_none());
+    timeout(BOUND, sys.shutdown()).await.unwrap();
+}

@@ -136,8 +136,9 @@ pub(crate) fn start_in<A: Actor>(
     Ok(started_rx)
 }
 
-/// Runs `pre_start`. On failure the incarnation is finished (children it
-/// started are stopped first) and the error is returned.
+/// Runs `pre_start`. On failure the children it started are stopped (in
+/// reverse) and the error is returned: the caller ends the incarnation
+/// with [`end`], which releases the actor before the exit is published.
 async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(), String> {
     tracing::info!(
         addr = %ctx.shared().addr,
@@ -156,7 +157,6 @@ async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(),
     ctx.core.end_attached();
     // Children it started before failing stop first (in reverse).
     crate::core::run_loop::stop_children(ctx).await;
-    ctx.shared().finish(ExitReason::StartFailed(e.clone()));
     Err(e)
 }
 
@@ -176,7 +176,7 @@ async fn run<A: Actor>(
         return; // killed before it ever ran
     }
     if let Err(e) = begin(&mut actor, &mut ctx).await {
-        drop(guard);
+        end(ctx, actor, ExitReason::StartFailed(e.clone()), guard);
         let _ = started.send(Err(e));
         return;
     }
@@ -260,7 +260,10 @@ async fn spawn_in<A: Actor>(
     };
     match begun {
         Some(Ok(())) if shared.exit_reason().is_none() => {}
-        Some(Err(e)) => return Err(SpawnError::StartFailed(e)),
+        Some(Err(e)) => {
+            end(ctx, actor, ExitReason::StartFailed(e.clone()), guard);
+            return Err(SpawnError::StartFailed(e));
+        }
         // Killed while its pre_start ran.
         Some(Ok(())) | None => {
             ctx.core.end_attached();
