@@ -491,6 +491,9 @@ impl Shared {
             if !child.is_alive() {
                 child.close_for_good();
             } else if child.is_supervisor() && child.has_task() {
+                // On its own from now on: no supervisor decides about its
+                // exit (a restart of this one in place is a new parent).
+                child.with_links(|l| l.parent = None);
                 child.request_shutdown();
             } else {
                 child.abort();

@@ -52,7 +52,10 @@
 //!   supervisor does, and shuts its own children down in reverse start
 //!   order, each by its shutdown strategy and with its stop hooks, then
 //!   exits with reason `shutdown`. It does so on its own time: the killed
-//!   supervisor's exit is published at once.
+//!   supervisor's exit is published at once, so that, as in OTP, a
+//!   restart of the killed supervisor may find a name its old child
+//!   supervisor's children still hold (that start then fails, and counts
+//!   against the budget).
 //! - A supervisor whose restart budget is exceeded stops its children and
 //!   exits with reason `shutdown`, as in OTP.
 //! - Every kind of process is supervised by the same engine: struct
