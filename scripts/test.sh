@@ -14,7 +14,7 @@ for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
     timeout 120 cargo run -q -p troupe-examples --example "$example" > /dev/null
     echo "example $example: ok"
 done
-timeout 120 cargo run -q -p troupe-pipeline --example pipeline > /dev/null
+timeout 120 cargo run -q -p troupe-pipeline --features supervision --example pipeline > /dev/null
 echo "example pipeline: ok"
 timeout 120 cargo run -q -p troupe-remote --example ping_pong > /dev/null
 echo "example ping_pong (two nodes): ok"

@@ -23,10 +23,49 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
     }
 }
 
-/// Runs a hook future to completion, catching a panic.
+/// Like [`CatchUnwind`], for futures that hold response tokens in their
+/// locals (a functional actor's `exec`): a token the panic drops while
+/// unwinding answers with the panic's message (see
+/// `request::AnsweringPanics`).
+struct CatchAnswering<F>(F);
+
+impl<F: Future + Unpin> Future for CatchAnswering<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        let scope = crate::request::AnsweringPanics::enter();
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
+            Ok(Poll::Pending) => {
+                scope.leave(None);
+                Poll::Pending
+            }
+            Ok(Poll::Ready(v)) => {
+                scope.leave(None);
+                Poll::Ready(Ok(v))
+            }
+            Err(payload) => {
+                let panic = panic_message(payload.as_ref());
+                scope.leave(Some(&panic));
+                Poll::Ready(Err(panic))
+            }
+        }
+    }
+}
+
+/// Runs a hook future to completion, catching a panic. The state of a
+/// future that panicked is dropped at once, so that the requesters whose
+/// tokens it held learn the panic's message.
 pub(crate) async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
-    let fut = std::pin::pin!(fut);
-    CatchUnwind(fut).await
+    let mut slot = std::pin::pin!(Some(fut));
+    let Some(fut) = slot.as_mut().as_pin_mut() else {
+        return Err("the future was gone before it ran".into());
+    };
+    let res = CatchAnswering(fut).await;
+    if let Err(panic) = &res {
+        crate::request::dropping_failed(panic, || slot.set(None));
+    }
+    res
 }
 
 /// The text of a panic payload.

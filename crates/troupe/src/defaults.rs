@@ -10,6 +10,12 @@ use std::time::Duration;
 /// The mailbox capacity of an actor spawned without a config.
 pub const MAILBOX_CAPACITY: usize = 64;
 
+/// The largest mailbox capacity (4,194,304 envelopes, about 256 MiB of
+/// queued envelopes at their smallest): a larger capacity is clamped to it,
+/// so that no mailbox is unbounded in disguise. A process that needs more
+/// room than this needs a different design (a stream, a pipeline queue).
+pub const MAX_MAILBOX_CAPACITY: usize = 1 << 22;
+
 /// How long a request waits for its answer, the wait for mailbox space
 /// included (OTP `gen_server:call/2`: 5 s).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);

@@ -68,6 +68,9 @@ pub enum StopError {
     /// No actor is registered under that name.
     #[error("no actor is registered as {0:?}")]
     NotFound(String),
+    /// No process lives at that address in this system.
+    #[error("no process lives at {0}")]
+    NoProcess(crate::addr::Addr),
 }
 
 /// An actor could not be spawned.
@@ -90,6 +93,12 @@ pub enum SpawnError {
     /// once (its `pre_start` future was dropped).
     #[error("the actor was killed while starting")]
     Killed,
+    /// `pre_start` did not finish within the spawn's start timeout
+    /// ([`SpawnBuilder::start_timeout`](crate::SpawnBuilder::start_timeout)):
+    /// the starting actor was killed, and nothing of it is left (no
+    /// process, no name).
+    #[error("the actor did not start within {0:?}")]
+    StartTimeout(std::time::Duration),
 }
 
 /// A system could not be created.

@@ -54,7 +54,8 @@
 //!    `monitor.rs` and `link.rs` (Erlang's monitors and links, by
 //!    address), `signal.rs` (how their `Down` and `Exit` reach a process),
 //!    `restart/` (the one restart engine), `system.rs`, `dead_letter.rs`,
-//!    `runtime.rs`, `config.rs`, `current.rs`.
+//!    `runtime.rs`, `config.rs`, `current.rs`, `introspect.rs` (processes by
+//!    address, what each is and how it is doing, stop and kill by address).
 //! 3. **Attached sources**, `attached/`: timers, streams and
 //!    [`ContextCore`], which both contexts dereference to.
 //! 4. **Front-ends**: `actor/` (struct actors), `functional/` (functional
@@ -114,6 +115,9 @@ mod proxy;
 
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
+pub use crate::core::introspect::{
+    ProcessInfo, ProcessKind, RuntimeInfo, SystemSnapshot, WorkerInfo,
+};
 pub use crate::core::link::{Exit, LinkError};
 pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};

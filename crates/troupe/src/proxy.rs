@@ -10,6 +10,7 @@ use crate::addr::{ActorMeta, Addr};
 use crate::attached::ContextCore;
 use crate::core::config::ActorConfig;
 use crate::core::dead_letter::DeadLetterReason;
+use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
 use crate::core::remote::{Installed, Transport};
@@ -53,21 +54,27 @@ impl ActorSystem {
 /// A request envelope built by a transport that received a request from
 /// another node: delivered to the local target, its token answers the
 /// future, which the transport awaits to send the response back.
+///
+/// `deadline` is the requester's (carried on the wire): the token reports
+/// it ([`ResponseToken::deadline`]) and the future fails with
+/// [`RequestError::Timeout`] once it passes, so the receiving side gives
+/// up when the requester does.
 pub fn request_envelope<M: Message>(
     msg: M,
     sender: Addr,
     trace: TraceId,
+    deadline: Option<tokio::time::Instant>,
 ) -> (
     Envelope,
     impl Future<Output = Result<M::Response, RequestError>> + Send,
 ) {
-    let (token, rx) = ResponseToken::new();
+    let (token, rx) = ResponseToken::new(deadline);
     let env = Envelope::request(msg, token, sender, trace);
     let answer = async move {
-        match rx.await {
-            Ok(res) => res,
-            Err(_) => Err(RequestError::gone()),
-        }
+        let limit = deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+            .unwrap_or_default();
+        crate::request::await_response_until(rx, deadline, limit).await
     };
     (env, answer)
 }
@@ -78,6 +85,7 @@ fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Op
     let runtime = system.runtime_for(&meta)?;
     let config = ActorConfig::default();
     let shared = Shared::at(addr, system.clone(), meta, None, &config);
+    shared.set_kind(ProcessKind::PROXY);
     if let Err(existing) = system.register_once(&shared) {
         return Some(existing);
     }

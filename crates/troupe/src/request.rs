@@ -115,6 +115,56 @@ thread_local! {
     /// so that tokens dropped then answer what happened (`Failed`, `Gone`)
     /// instead of `Dropped`.
     static DROPPING: Cell<Dropping> = const { Cell::new(Dropping::ByHolder) };
+    /// The panic of the handler whose state is being dropped, for the
+    /// requesters it leaves unanswered.
+    static PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// How many [`answering_panics`] scopes run on this thread.
+    static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// Tokens dropped by a panic unwinding inside such a scope: they answer
+    /// once the scope knows the panic's message.
+    static UNANSWERED: std::cell::RefCell<Vec<Unanswered>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether `UNANSWERED` has any (a plain flag: cheaper to read).
+    static ANY_UNANSWERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A token dropped by an unwinding panic, waiting for its message.
+type Unanswered = Box<dyn FnOnce(RequestError)>;
+
+/// A scope (one poll of a future under `catch_unwind`) in which response
+/// tokens dropped while a panic unwinds (tokens held in the handler's
+/// locals) wait for the scope to learn the panic's message, then answer
+/// `Failed("the handler panicked: <message>")`.
+///
+/// Every handled message goes through one: the path without a panic costs
+/// two thread-local counter updates and one flag read.
+pub(crate) struct AnsweringPanics(());
+
+impl AnsweringPanics {
+    #[inline]
+    pub(crate) fn enter() -> Self {
+        CATCHING.with(|c| c.set(c.get().wrapping_add(1)));
+        AnsweringPanics(())
+    }
+
+    /// Leaves the scope; `panic` is the message of the panic it caught.
+    #[inline]
+    pub(crate) fn leave(self, panic: Option<&str>) {
+        CATCHING.with(|c| c.set(c.get().wrapping_sub(1)));
+        if ANY_UNANSWERED.with(Cell::get) {
+            answer_unanswered(panic);
+        }
+    }
+}
+
+/// Answers the tokens a panic dropped (with its message; a panic the
+/// handler caught itself leaves none).
+#[cold]
+fn answer_unanswered(panic: Option<&str>) {
+    ANY_UNANSWERED.with(|a| a.set(false));
+    let unanswered = UNANSWERED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    for answer in unanswered {
+        answer(panicked(panic));
+    }
 }
 
 /// Runs `f` with the reason tokens dropped inside it report, restoring
@@ -131,9 +181,33 @@ fn dropping<R>(why: Dropping, f: impl FnOnce() -> R) -> R {
 }
 
 /// Drops a failed handler's state so that response tokens dropped inside
-/// report that the handler panicked.
-pub(crate) fn drop_failed<T>(value: T) {
-    dropping(Dropping::FailedHandler, || drop(value));
+/// report that the handler panicked, with the panic's message.
+pub(crate) fn drop_failed<T>(value: T, panic: &str) {
+    dropping_failed(panic, || drop(value));
+}
+
+/// Runs `f`, which drops the state of a handler that panicked with
+/// `panic`: response tokens dropped inside answer
+/// `Failed("the handler panicked: <panic>")`.
+pub(crate) fn dropping_failed<R>(panic: &str, f: impl FnOnce() -> R) -> R {
+    let previous = PANIC.with(|p| p.replace(Some(panic.to_owned())));
+    struct Restore(Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            PANIC.with(|p| *p.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(previous);
+    dropping(Dropping::FailedHandler, f)
+}
+
+/// The error of a request whose handler panicked (with `panic`, if known).
+fn panicked(panic: Option<&str>) -> RequestError {
+    match panic {
+        Some(panic) => RequestError::Failed(format!("the handler panicked: {panic}")),
+        None => RequestError::Failed("the handler panicked".into()),
+    }
 }
 
 /// Runs `f`, which drops the state of a process's task that did not run
@@ -152,14 +226,59 @@ pub(crate) fn dropping_aborted<R>(f: impl FnOnce() -> R) -> R {
 /// [`RequestError::Failed`] if the handler holding it panicked, or
 /// [`RequestError::Gone`] if its actor was killed while holding it).
 #[must_use = "dropping a token answers the requester with RequestError::Dropped"]
-pub struct ResponseToken<R> {
+pub struct ResponseToken<R: Send + 'static> {
     tx: Option<oneshot::Sender<Result<R, RequestError>>>,
+    /// When the requester stops waiting (`None`: never).
+    deadline: Option<tokio::time::Instant>,
 }
 
-impl<R> ResponseToken<R> {
-    pub(crate) fn new() -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
+impl<R: Send + 'static> ResponseToken<R> {
+    pub(crate) fn new(
+        deadline: Option<tokio::time::Instant>,
+    ) -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
         let (tx, rx) = oneshot::channel();
-        (Self { tx: Some(tx) }, rx)
+        (
+            Self {
+                tx: Some(tx),
+                deadline,
+            },
+            rx,
+        )
+    }
+
+    /// The instant after which the requester no longer waits for the
+    /// answer (`None`: it waits as long as it takes, as OTP's `infinity`).
+    ///
+    /// A handler may use it to skip work nobody will see; a layer that
+    /// carries the request elsewhere (a transport to another node) passes
+    /// it on, so the remote side gives up at the same time.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::{ActorGroup, Schema};
+    ///
+    /// #[message(ret = u64)]
+    /// struct Estimate;
+    ///
+    /// // Answers 0 at once when less than a millisecond is left.
+    /// pub fn estimator() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 (Estimate, token) => {
+    ///                     let left = token.deadline().map(|d| {
+    ///                         d.saturating_duration_since(tokio::time::Instant::now())
+    ///                     });
+    ///                     let hurry = left.is_some_and(|l| l.as_millis() < 1);
+    ///                     ctx.respond(token, if hurry { 0 } else { 42 });
+    ///                 }
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    /// ```
+    pub fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.deadline
     }
 
     /// Sends the response. Returns `false` if the requester no longer waits
@@ -186,14 +305,25 @@ impl<R> ResponseToken<R> {
     }
 }
 
-impl<R> Drop for ResponseToken<R> {
+impl<R: Send + 'static> Drop for ResponseToken<R> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take() {
             let err = match DROPPING.with(Cell::get) {
                 Dropping::AbortedTask => RequestError::gone_with(ExitReason::Killed),
-                Dropping::FailedHandler => RequestError::Failed("the handler panicked".into()),
+                Dropping::FailedHandler => PANIC.with(|p| panicked(p.borrow().as_deref())),
                 Dropping::ByHolder if std::thread::panicking() => {
-                    RequestError::Failed("the handler panicked".into())
+                    if CATCHING.with(Cell::get) > 0 {
+                        // The scope that catches this panic answers it
+                        // with the panic's message.
+                        UNANSWERED.with(|u| {
+                            u.borrow_mut().push(Box::new(move |err: RequestError| {
+                                let _ = tx.send(Err(err));
+                            }));
+                        });
+                        ANY_UNANSWERED.with(|a| a.set(true));
+                        return;
+                    }
+                    panicked(None)
                 }
                 Dropping::ByHolder => RequestError::Dropped,
             };
@@ -202,7 +332,7 @@ impl<R> Drop for ResponseToken<R> {
     }
 }
 
-impl<R> fmt::Debug for ResponseToken<R> {
+impl<R: Send + 'static> fmt::Debug for ResponseToken<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseToken")
             .field("waiting", &self.is_waiting())

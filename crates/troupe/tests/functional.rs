@@ -24,6 +24,10 @@ struct Crash;
 #[message]
 struct Zero;
 
+/// A request whose handler panics while holding its token.
+#[message(ret = u32)]
+struct Explode;
+
 #[message]
 #[derive(Clone, Debug)]
 enum Command {
@@ -46,6 +50,7 @@ fn counter() -> Schema {
                     ctx.respond(token, value);
                 }
                 (Ignored, _token) => {}
+                (Explode, _token) => panic!("exploded on request"),
                 Crash => panic!("crash requested"),
             })
         }
@@ -93,6 +98,19 @@ async fn dropped_token_and_unhandled_messages_give_distinct_errors() {
     let letter = dead.recv().await.unwrap();
     assert_eq!(letter.reason, troupe::DeadLetterReason::Unhandled);
     assert_eq!(letter.message, <Unknown as Message>::NAME);
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_requester_of_a_panicking_functional_actor_learns_the_panic() {
+    let (system, counter) = start("explodes", counter());
+    match counter.send(Explode).await {
+        Err(RequestError::Failed(msg)) => assert!(
+            msg.contains("panicked") && msg.contains("exploded on request"),
+            "{msg}"
+        ),
+        other => panic!("expected Failed, got {other:?}"),
+    }
     system.shutdown().await;
 }
 

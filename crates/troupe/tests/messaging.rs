@@ -289,7 +289,11 @@ async fn panicking_request_answers_failed_stops_the_actor_not_the_system() {
     let h = probe.spawn().on_system(&system).await.unwrap();
     let bystander = other.spawn().on_system(&system).await.unwrap();
     match h.send(GetPanic).await {
-        Err(RequestError::Failed(msg)) => assert!(msg.contains("panicked"), "{msg}"),
+        // The caller learns why: the panic's own message.
+        Err(RequestError::Failed(msg)) => assert!(
+            msg.contains("panicked") && msg.contains("request boom"),
+            "{msg}"
+        ),
         other => panic!("expected Failed, got {other:?}"),
     }
     assert!(matches!(h.wait_for_exit().await, ExitReason::Failed(m) if m.contains("request boom")));

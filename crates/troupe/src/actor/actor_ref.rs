@@ -187,6 +187,41 @@ impl<A: Actor> ActorRef<A> {
         self.shared.drain(deadline).await
     }
 
+    /// Stops the actor with `reason`, escalating to the next tier each time
+    /// `each` passes without its exit: a drain or a graceful stop becomes a
+    /// shutdown, a shutdown a kill (a veto of a graceful stop escalates at
+    /// once). The escalation runs on a task of its own: it goes on to its
+    /// end even if this future is dropped. Fails with
+    /// [`StopError::Timeout`] only if even a kill did not end it in time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Hang;
+    ///
+    /// struct Stubborn;
+    /// impl Actor for Stubborn {}
+    /// impl Handler<Hang> for Stubborn {
+    ///     async fn handle(&mut self, _: Hang, _: &mut ActorContext<Self>) -> HandlerResult {
+    ///         std::future::pending::<()>().await;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let actor = Stubborn.spawn().await?;
+    /// actor.notify(Hang).await?;
+    /// // Graceful, then shutdown, then kill: 50 ms each.
+    /// actor.stop_within(StopReason::Graceful, Duration::from_millis(50)).await?;
+    /// assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
+    /// # Ok(()) }
+    /// ```
+    pub async fn stop_within(&self, reason: StopReason, each: Duration) -> Result<(), StopError> {
+        self.shared.stop_within(reason, each).await
+    }
+
     /// Kills the actor: the same as `stop(StopReason::Kill)`. An actor
     /// still in its `pre_start` ends at once; its spawn fails with
     /// [`SpawnError::Killed`](crate::SpawnError::Killed). Requests its

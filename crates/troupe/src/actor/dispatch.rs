@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use parking_lot::RwLock;
 
 use super::{Actor, ActorContext, Handler};
+use crate::catch::CatchUnwind;
 use crate::envelope::Dispatcher;
 use crate::error::BoxError;
 use crate::future_slot::{FutureSlot, Placed};
@@ -21,6 +22,9 @@ pub(crate) enum Handled {
     Done,
     NotifyFailed(BoxError),
     RequestFailed(String),
+    /// A request's handler panicked (with this message); its requester
+    /// was answered with the message already.
+    RequestPanicked(String),
 }
 
 /// Runs the `Handler<M>` of `A` on an erased message.
@@ -60,16 +64,25 @@ fn dispatch<'a, A: Handler<M>, M: Message>(
             }
         }),
         Err(payload) => match payload.downcast::<Requested<M>>() {
+            // The panic is caught here, beside the token, so that the
+            // requester learns its message (catching costs nothing until
+            // something panics).
             Ok(Requested { msg, token }) => slot.place(async move {
-                match actor.handle(msg, ctx).await {
-                    Ok(response) => {
+                match CatchUnwind(std::pin::pin!(actor.handle(msg, ctx))).await {
+                    Ok(Ok(response)) => {
                         token.respond(response);
                         Handled::Done
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         let e = e.to_string();
                         token.fail(RequestError::Failed(e.clone()));
                         Handled::RequestFailed(e)
+                    }
+                    Err(panic) => {
+                        token.fail(RequestError::Failed(format!(
+                            "the handler panicked: {panic}"
+                        )));
+                        Handled::RequestPanicked(panic)
                     }
                 }
             }),

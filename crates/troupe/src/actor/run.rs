@@ -349,8 +349,12 @@ fn serve<A: Actor>(
                     ctx.shared().count_failure();
                     break ExitReason::Failed(format!("{message}: {e}"));
                 }
+                Ok(Handled::RequestPanicked(panic)) => {
+                    drop(fut);
+                    FailureCause::Panic(panic)
+                }
                 Err(panic) => {
-                    drop_failed(fut);
+                    drop_failed(fut, &panic);
                     FailureCause::Panic(panic)
                 }
             };

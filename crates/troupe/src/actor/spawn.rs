@@ -2,6 +2,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::time::Duration;
 
 use super::{Actor, ActorRef};
 use crate::core::config::ActorConfig;
@@ -38,6 +39,7 @@ pub trait Spawn: Actor {
             config: None,
             system: None,
             supervision: None,
+            start_timeout: None,
         }
     }
 }
@@ -70,6 +72,7 @@ pub struct SpawnBuilder<A: Actor> {
     pub(crate) system: Option<ActorSystem>,
     /// Set by `.supervised()` / `.with_supervision(config)` (see `supervision::actor`).
     pub(crate) supervision: Option<SupervisorConfig>,
+    pub(crate) start_timeout: Option<Duration>,
 }
 
 impl<A: Actor> SpawnBuilder<A> {
@@ -82,6 +85,42 @@ impl<A: Actor> SpawnBuilder<A> {
     /// Uses this config instead of the system's default actor config.
     pub fn with_config(mut self, config: ActorConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Bounds how long the start (`pre_start`) may take: past `timeout` the
+    /// spawn fails with [`SpawnError::StartTimeout`], and the starting
+    /// actor is killed, leaving nothing behind (no process, no name). As
+    /// the `Timeout` option of OTP's `gen_server:start`, there is no bound
+    /// unless one is given (a supervisor's children have 5 s by default:
+    /// [`ChildSpawnBuilder::start_timeout`](crate::ChildSpawnBuilder::start_timeout)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::prelude::*;
+    ///
+    /// struct Stuck;
+    /// impl Actor for Stuck {
+    ///     async fn pre_start(&mut self, _: &mut ActorContext<Self>) -> HandlerResult {
+    ///         std::future::pending::<()>().await;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::create("start-timeout-doc").unwrap();
+    /// let spawned = Stuck
+    ///     .spawn()
+    ///     .named("stuck")
+    ///     .start_timeout(Duration::from_millis(50))
+    ///     .on_system(&system)
+    ///     .await;
+    /// assert!(matches!(spawned, Err(SpawnError::StartTimeout(_))));
+    /// assert!(system.whereis("stuck").is_none());
+    /// # }
+    /// ```
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = Some(timeout);
         self
     }
 
@@ -103,7 +142,15 @@ impl<A: Actor> IntoFuture for SpawnBuilder<A> {
                 .config
                 .unwrap_or_else(|| system.default_actor_config().clone());
             let supervision = self.supervision.or_else(|| config.supervision().cloned());
-            super::run::spawn(self.actor, system, self.name, config, supervision).await
+            let spawn = super::run::spawn(self.actor, system, self.name, config, supervision);
+            match self.start_timeout {
+                // Dropping the spawn at the timeout kills the starting
+                // actor and unregisters it (see the type's docs).
+                Some(limit) => tokio::time::timeout(limit, spawn)
+                    .await
+                    .unwrap_or(Err(SpawnError::StartTimeout(limit))),
+                None => spawn.await,
+            }
         })
     }
 }

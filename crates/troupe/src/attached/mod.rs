@@ -23,6 +23,7 @@ pub mod stream;
 pub mod timer;
 
 use std::ops::DerefMut;
+use std::time::Duration;
 
 use futures_core::Stream;
 
@@ -33,7 +34,7 @@ use crate::envelope::{Dispatcher, Envelope};
 use crate::error::{BoxError, SendError};
 use crate::message::Message;
 use stream::{StreamEvent, StreamId, StreamItem};
-use timer::ScheduleBuilder;
+use timer::{RecurringBuilder, ScheduleBuilder};
 
 /// A context whose process accepts messages of type `M` from its own
 /// timers and streams: a functional actor's [`Context`](crate::Context)
@@ -96,6 +97,74 @@ pub trait Attach: DerefMut<Target = ContextCore> + Sized {
         let dispatcher = <Self as Accepts<M>>::dispatcher();
         let core: &mut ContextCore = self;
         core.timers.schedule(&core.shared, msg, dispatcher)
+    }
+
+    /// Schedules the messages `factory` builds, a new one for each tick:
+    /// for message types that are not `Clone` (or whose contents change
+    /// from tick to tick). Pick when as with [`schedule`](Self::schedule).
+    ///
+    /// A factory that panics ends its timer (logged at error level, counted
+    /// in `troupe_timer_failures_total`): it is a failure of that timer,
+    /// not of the actor, which goes on.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use troupe::prelude::*;
+    ///
+    /// // Not `Clone`: each tick carries its own instant.
+    /// #[message]
+    /// struct Sample { taken: Instant }
+    ///
+    /// #[derive(Default)]
+    /// struct Sampler { samples: u32 }
+    ///
+    /// impl Actor for Sampler {
+    ///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.schedule_with(|| Sample { taken: Instant::now() })
+    ///             .every(Duration::from_millis(5))
+    ///             .await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// impl Handler<Sample> for Sampler {
+    ///     async fn handle(&mut self, msg: Sample, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         assert!(msg.taken <= Instant::now());
+    ///         self.samples += 1;
+    ///         if self.samples == 3 {
+    ///             ctx.stop();
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sampler = Sampler::default().spawn().await?;
+    /// assert_eq!(sampler.wait_for_exit().await, ExitReason::Normal);
+    /// # Ok(()) }
+    /// ```
+    fn schedule_with<M, F>(&mut self, factory: F) -> ScheduleBuilder<'_>
+    where
+        M: Message,
+        F: Fn() -> M + Send + Sync + 'static,
+        Self: Accepts<M>,
+    {
+        let dispatcher = <Self as Accepts<M>>::dispatcher();
+        let core: &mut ContextCore = self;
+        core.timers
+            .schedule_factory(&core.shared, factory, dispatcher)
+    }
+
+    /// Every `interval`, the message `factory` builds: shorthand for
+    /// `schedule_with(factory).every(interval)` (then `.on_miss` and
+    /// `.await` as usual).
+    fn every_with<M, F>(&mut self, interval: Duration, factory: F) -> RecurringBuilder<'_>
+    where
+        M: Message,
+        F: Fn() -> M + Send + Sync + 'static,
+        Self: Accepts<M>,
+    {
+        self.schedule_with(factory).every(interval)
     }
 
     /// Attaches a stream: each item arrives as a message, then its end as

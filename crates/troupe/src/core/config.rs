@@ -28,9 +28,28 @@ impl Default for ActorConfig {
 }
 
 impl ActorConfig {
-    /// Sets the mailbox capacity (at least 1; default 64).
+    /// Sets the mailbox capacity: at least 1, at most
+    /// [`MAX_MAILBOX_CAPACITY`](defaults::MAX_MAILBOX_CAPACITY) (a larger
+    /// one is clamped to it, with a warning in the log: a mailbox is never
+    /// unbounded in disguise); default 64.
+    ///
+    /// ```
+    /// use troupe::defaults::MAX_MAILBOX_CAPACITY;
+    /// use troupe::ActorConfig;
+    /// let huge = ActorConfig::default().with_mailbox_capacity(usize::MAX);
+    /// assert_eq!(huge.mailbox_capacity(), MAX_MAILBOX_CAPACITY);
+    /// let none = ActorConfig::default().with_mailbox_capacity(0);
+    /// assert_eq!(none.mailbox_capacity(), 1);
+    /// ```
     pub fn with_mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.mailbox_capacity = capacity.max(1);
+        if capacity > defaults::MAX_MAILBOX_CAPACITY {
+            tracing::warn!(
+                capacity,
+                max = defaults::MAX_MAILBOX_CAPACITY,
+                "mailbox capacity clamped to the maximum"
+            );
+        }
+        self.mailbox_capacity = capacity.clamp(1, defaults::MAX_MAILBOX_CAPACITY);
         self
     }
 

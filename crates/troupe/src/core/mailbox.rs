@@ -104,7 +104,7 @@ impl Mailbox {
                 taken: 0,
             }),
             space: Notify::new(),
-            capacity: capacity.max(1),
+            capacity: capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY),
             policy,
         }
     }

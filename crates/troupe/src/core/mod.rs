@@ -13,12 +13,16 @@
 //!   in the process state, and [`signal`], how what they tell a process
 //!   reaches it (in order, never dropped);
 //! - [`restart`]: the one restart engine;
-//! - [`system`]: registry, dead letters, runtimes, coordinated shutdown.
+//! - [`system`]: registry, dead letters, runtimes, coordinated shutdown;
+//! - [`introspect`]: processes by address (kind, parent, children,
+//!   restarts, last exit), runtimes, stop and kill by address.
 
 pub(crate) mod config;
 pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;
+pub(crate) mod escalation;
+pub(crate) mod introspect;
 pub(crate) mod launch;
 pub(crate) mod link;
 pub(crate) mod mailbox;

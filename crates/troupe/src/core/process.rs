@@ -78,6 +78,10 @@ pub(crate) struct Shared {
     request_timeout_ns: u64,
     pub(crate) started_at: Instant,
     lifecycle: AtomicU8,
+    /// What kind of process this is, for introspection (`introspect.rs`):
+    /// a `ProcessKind` code, plus a bit once it has a restart engine.
+    /// Written at its start, read by snapshots only.
+    pub(super) kind: AtomicU8,
     /// The stop the current incarnation accepted (a `StopReason` + 1), or 0.
     stop_request: AtomicU8,
     /// Failed handlings: written by the process alone (rarely), read by
@@ -122,7 +126,7 @@ pub(super) struct Links {
     /// The supervisor told (through its system channel) when this exits.
     parent: Option<Weak<Shared>>,
     /// The children linked to this process (it is their supervisor).
-    children: Vec<Weak<Shared>>,
+    pub(super) children: Vec<Weak<Shared>>,
     /// Who watches this process and what it watches (`monitor.rs`).
     pub(super) monitors: Monitors,
     /// Its link partners and whether it traps exits (`link.rs`).
@@ -130,10 +134,11 @@ pub(super) struct Links {
     /// The exit reason the running incarnation asked for
     /// ([`Shared::request_exit`]).
     exit_with: Option<ExitReason>,
-    /// Whether it is a supervisor: killed with its own supervisor, it shuts
-    /// its children down in order instead of dying at once (see
-    /// [`Shared::finish`]).
-    supervises: bool,
+    /// How many times its supervisor restarted it, and how the incarnation
+    /// before the current one ended (carried over to a new process when a
+    /// restart makes one): see `Shared::note_restart`.
+    pub(super) restarts: u64,
+    pub(super) restarted_after: Option<ExitReason>,
 }
 
 impl Shared {
@@ -167,6 +172,7 @@ impl Shared {
             }),
             started_at: Instant::now(),
             lifecycle: AtomicU8::new(STARTING),
+            kind: AtomicU8::new(0),
             stop_request: AtomicU8::new(NO_STOP),
             failures: AtomicU64::new(0),
             exit: Mutex::new(ExitState::default()),
@@ -234,6 +240,11 @@ impl Shared {
             4 => Some(StopReason::Drain),
             _ => Some(StopReason::Kill),
         }
+    }
+
+    /// How the last incarnation that ended, ended, if one did.
+    pub(super) fn ended_with(&self) -> Option<ExitReason> {
+        self.exit.lock().reason.as_ref().map(|(_, r)| r.clone())
     }
 
     /// Counts a failed handling.
@@ -337,8 +348,11 @@ impl Shared {
             let me = Arc::downgrade(self);
             let mut links = p.links.lock();
             let children = &mut links.get_or_insert_with(Box::default).children;
-            children.retain(|l| l.strong_count() > 0 && !l.ptr_eq(&me));
-            children.push(me);
+            children.retain(|l| l.strong_count() > 0);
+            // A child restarted in place keeps its place (start order).
+            if !children.iter().any(|l| l.ptr_eq(&me)) {
+                children.push(me);
+            }
         }
         self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
     }
@@ -353,11 +367,6 @@ impl Shared {
     /// to end with ([`Shared::requested_exit`]).
     pub(crate) fn request_exit(&self, reason: ExitReason) {
         self.with_links(|l| l.exit_with = Some(reason));
-    }
-
-    /// Marks this process as a supervisor (it has a restart engine).
-    pub(crate) fn mark_supervisor(&self) {
-        self.with_links(|l| l.supervises = true);
     }
 
     /// Takes the exit reason the running incarnation asked for, if any.
@@ -570,11 +579,6 @@ impl Shared {
             contain("dropping a dead letter", || env.fail(gone));
         }
         sys
-    }
-
-    /// Whether this process is a supervisor.
-    fn is_supervisor(&self) -> bool {
-        self.links.lock().as_ref().is_some_and(|l| l.supervises)
     }
 
     /// Sends a stop request through the system channel and waits (bounded)

@@ -36,6 +36,22 @@ impl Runtimes {
         Handle::try_current().ok()
     }
 
+    /// The configured default runtime, if any, and the dedicated ones in
+    /// registration order (for introspection).
+    pub(crate) fn handles(&self) -> (Option<Handle>, Vec<Handle>) {
+        let dedicated = self.rules.read().iter().map(|(_, h)| h.clone()).collect();
+        (self.default.read().clone(), dedicated)
+    }
+
+    /// The index of the dedicated runtime that runs an actor with this
+    /// meta (the first filter that matches), or `None`: the default one.
+    pub(crate) fn dedicated_index(&self, meta: &ActorMeta) -> Option<usize> {
+        self.rules
+            .read()
+            .iter()
+            .position(|(filter, _)| filter(meta))
+    }
+
     /// The runtime an actor with this meta runs on.
     pub(crate) fn select(&self, meta: &ActorMeta) -> Option<Handle> {
         let rules = self.rules.read();

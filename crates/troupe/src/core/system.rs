@@ -1,5 +1,9 @@
 //! The actor system: registry, lookups, dead letters and coordinated shutdown.
 
+mod shutdown;
+
+pub use shutdown::{ActorExit, ShutdownReport};
+
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +22,7 @@ use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
 use crate::defaults;
 use crate::envelope::Envelope;
 use crate::error::{SpawnError, StopError, SystemError};
-use crate::exit::{ExitReason, StopReason};
+use crate::exit::StopReason;
 
 /// Settings of an [`ActorSystem`].
 #[derive(Clone, Debug)]
@@ -28,6 +32,14 @@ pub struct SystemConfig {
     /// How long `shutdown` waits for actors to stop before killing them
     /// (default 10 s).
     pub shutdown_timeout: Duration,
+    /// How long `shutdown` waits for each root process before killing it
+    /// and asking the next (`None`, the default: only `shutdown_timeout`
+    /// bounds it). Roots stop one at a time, so without it a stuck root
+    /// takes the whole `shutdown_timeout`, and the roots after it are then
+    /// killed; with it, a slow root is killed after its own grace period
+    /// while the others still stop gracefully. (OTP's per-child
+    /// `shutdown` time, applied to the system's roots.)
+    pub actor_shutdown_timeout: Option<Duration>,
     /// The config of actors spawned without one.
     pub actor: ActorConfig,
     /// How many dead letters a slow subscriber may lag behind (default 1024).
@@ -39,6 +51,7 @@ impl Default for SystemConfig {
         Self {
             node: NodeNo(0),
             shutdown_timeout: defaults::SYSTEM_SHUTDOWN,
+            actor_shutdown_timeout: None,
             actor: ActorConfig::default(),
             dead_letter_buffer: defaults::DEAD_LETTER_BUFFER,
         }
@@ -269,6 +282,13 @@ impl ActorSystem {
         self.dead_letter(recipient, env, reason);
     }
 
+    /// Reports a dead letter whose envelope is not at hand: for a transport
+    /// that took the message apart for the wire (and learns that the other
+    /// node refused it) or could not decode what came in.
+    pub fn report_dead_letter_of(&self, letter: DeadLetter) {
+        self.inner.dead_letters.report_letter(letter);
+    }
+
     /// How many dead letters this system has reported so far.
     pub fn dead_letter_count(&self) -> u64 {
         self.inner.dead_letters.count()
@@ -277,74 +297,6 @@ impl ActorSystem {
     /// Whether `shutdown` has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::Acquire)
-    }
-
-    /// Stops every actor: each root process (one without a live supervisor)
-    /// gets a tier-2 stop ([`StopReason::Shutdown`], `on_stopped` runs),
-    /// newest first; supervisors stop their children themselves, in reverse
-    /// start order, and restart nothing from the start of the shutdown.
-    /// Processes still running after the system's `shutdown_timeout` are
-    /// killed. Returns how each one ended. New spawns are refused from the
-    /// start of the shutdown.
-    pub async fn shutdown(&self) -> ShutdownReport {
-        self.shutdown_with(self.inner.config.shutdown_timeout).await
-    }
-
-    /// [`ActorSystem::shutdown`] with an explicit graceful period.
-    pub async fn shutdown_with(&self, timeout: Duration) -> ShutdownReport {
-        let started = tokio::time::Instant::now();
-        self.inner.shutting_down.store(true, Ordering::Release);
-        let mut procs: Vec<(u64, Arc<Shared>)> = self
-            .inner
-            .registry
-            .lock()
-            .procs
-            .values()
-            .map(|e| (e.shared.addr.id(), e.shared.clone()))
-            .collect();
-        // Addresses are handed out in spawn order: newest first.
-        procs.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
-
-        let alive: std::collections::HashSet<Addr> = procs.iter().map(|(_, s)| s.addr).collect();
-        for (_, shared) in &procs {
-            if shared.parent_addr().is_none_or(|p| !alive.contains(&p)) {
-                shared.request_shutdown();
-            }
-        }
-        let deadline = started + timeout;
-        let mut escalated = Vec::new();
-        for (_, shared) in &procs {
-            if tokio::time::timeout_at(deadline, shared.wait_exit())
-                .await
-                .is_err()
-            {
-                // A kill, not an abort: a process whose `pre_start` runs in
-                // its spawner's task has no task of its own to abort.
-                shared.kill();
-                escalated.push(shared.addr);
-            }
-        }
-        // A killed task ends at its next await point; give it a short bound.
-        let kill_deadline = tokio::time::Instant::now() + defaults::KILL_WAIT;
-        let mut actors = Vec::with_capacity(procs.len());
-        for (_, shared) in &procs {
-            let reason = tokio::time::timeout_at(kill_deadline, shared.wait_exit())
-                .await
-                .ok();
-            actors.push(ActorExit {
-                addr: shared.addr,
-                meta: shared.meta.clone(),
-                name: shared.name.as_deref().map(str::to_owned),
-                reason,
-                escalated: escalated.contains(&shared.addr),
-            });
-        }
-        // Groups hold the system; drop them so nothing keeps it alive.
-        self.inner.mounted.lock().clear();
-        ShutdownReport {
-            actors,
-            elapsed: started.elapsed(),
-        }
     }
 
     pub(crate) fn register(
@@ -407,6 +359,13 @@ impl ActorSystem {
             .map(|e| e.shared.clone())
     }
 
+    /// Every registered process (proxies of remote ones included), in no
+    /// particular order: for introspection (`introspect.rs`).
+    pub(crate) fn registered_processes(&self) -> Vec<Arc<Shared>> {
+        let reg = self.inner.registry.lock();
+        reg.procs.values().map(|e| e.shared.clone()).collect()
+    }
+
     /// Registers `shared` unless a process is registered at its address
     /// already; returns the one that is. For proxies, which two senders
     /// may start at once.
@@ -453,44 +412,5 @@ impl std::fmt::Debug for ActorSystem {
         f.debug_struct("ActorSystem")
             .field("name", &self.inner.name)
             .finish()
-    }
-}
-
-/// How one actor ended during a shutdown.
-#[derive(Clone, Debug)]
-pub struct ActorExit {
-    /// Its address.
-    pub addr: Addr,
-    /// Its group and key.
-    pub meta: ActorMeta,
-    /// Its registered name, if any.
-    pub name: Option<String>,
-    /// How it ended; `None` if it was still running after being killed
-    /// (stuck in blocking code that never yields).
-    pub reason: Option<ExitReason>,
-    /// Whether it had to be killed after the graceful period.
-    pub escalated: bool,
-}
-
-/// What `ActorSystem::shutdown` did.
-#[derive(Clone, Debug, Default)]
-pub struct ShutdownReport {
-    /// Every actor that was alive when the shutdown began, newest first.
-    pub actors: Vec<ActorExit>,
-    /// How long the shutdown took.
-    pub elapsed: Duration,
-}
-
-impl ShutdownReport {
-    /// Whether every actor stopped within the graceful period.
-    pub fn all_stopped(&self) -> bool {
-        self.actors
-            .iter()
-            .all(|a| !a.escalated && a.reason.is_some())
-    }
-
-    /// The actors that had to be killed.
-    pub fn escalated(&self) -> impl Iterator<Item = &ActorExit> {
-        self.actors.iter().filter(|a| a.escalated)
     }
 }

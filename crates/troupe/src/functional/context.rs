@@ -181,7 +181,7 @@ impl Context {
 
     /// Answers a request. The token is consumed: a request is answered at
     /// most once. Returns `false` if the requester no longer waits.
-    pub fn respond<R>(&self, token: ResponseToken<R>, response: R) -> bool {
+    pub fn respond<R: Send + 'static>(&self, token: ResponseToken<R>, response: R) -> bool {
         token.respond(response)
     }
 }

@@ -25,6 +25,7 @@ use crate::catch::{catch, BoxFuture};
 use crate::core::config::ActorConfig;
 use crate::core::dead_letter::DeadLetterReason;
 use crate::core::delivery::Deliver;
+use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::{Shared, SysMsg};
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupMsg, SupervisorError};
@@ -279,6 +280,7 @@ fn start_keyed(
     group: Arc<GroupRuntime>,
     shared: Arc<Shared>,
 ) -> Result<(), crate::error::SpawnError> {
+    shared.set_kind(ProcessKind::GROUP_ACTOR);
     let exec = match &group.schema.body {
         Body::Exec(exec) => exec.clone(),
         Body::Actor(start) => return start(shared),
@@ -355,6 +357,7 @@ pub(crate) struct GroupSupervisor {
 
 impl Actor for GroupSupervisor {
     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.shared().set_kind(ProcessKind::GROUP);
         *self.group.supervisor.lock() = Arc::downgrade(ctx.shared());
         // A restarted group starts afresh.
         self.group.actors.lock().retain(|_, a| a.is_alive());

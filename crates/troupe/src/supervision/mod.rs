@@ -89,8 +89,8 @@ mod worker;
 pub use crate::actor::ChildSpawnBuilder;
 pub use crate::core::restart::{
     Backoff, ChildCounts, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, ChildState,
-    RestartDecision, RestartStrategy, RestartType, ShutdownStrategy, SupervisionEvent,
-    SupervisorConfig, SupervisorError,
+    RestartBudget, RestartDecision, RestartStrategy, RestartType, ShutdownStrategy,
+    SupervisionEvent, SupervisorConfig, SupervisorError,
 };
 pub use supervisor::{Supervisor, SupervisorRef};
 pub use worker::{process_fn, ProcessFn, ProcessShutdown, Supervisable, SupervisorFuture};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::actor::{spawn_keyed, Actor, ActorContext, ActorStart};
 use crate::addr::Addr;
 use crate::core::config::ActorConfig;
+use crate::core::introspect::ProcessKind;
 use crate::core::process::Shared;
 use crate::core::restart::{
     ask, ChildCounts, ChildId, ChildInfo, ChildKey, ChildSpec, Outcome, ShutdownStrategy, SupMsg,
@@ -166,6 +167,7 @@ impl fmt::Debug for Supervisor {
 /// children, in order.
 impl Actor for Supervisor {
     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.shared().set_kind(ProcessKind::SUPERVISOR);
         let Some(engine) = ctx.core.supervisor.as_mut() else {
             return Err(SupervisorError::NotASupervisor.into());
         };

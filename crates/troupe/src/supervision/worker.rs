@@ -15,6 +15,7 @@ use crate::attached::ContextCore;
 use crate::catch::{panic_message, BoxFuture, CatchUnwind};
 use crate::core::config::ActorConfig;
 use crate::core::current::unhandled;
+use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupervisorError};
@@ -198,6 +199,7 @@ impl WorkerStart {
             Err(panic) => return Err(link.failed(format!("panic: {}", panic_message(&*panic)))),
         };
         shared.set_parent(link.parent.clone());
+        shared.set_kind(ProcessKind::PROCESS);
         // Running from now: it has no start hook.
         shared.set_running();
         let process = shared.clone();

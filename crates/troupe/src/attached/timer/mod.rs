@@ -207,8 +207,9 @@ pub enum TimerError {
     NoRuntime,
 }
 
-/// Builds the envelope of one tick.
-pub(crate) type MakeEnvelope = Box<dyn Fn() -> Envelope + Send + Sync>;
+/// Builds the envelope of one tick; `Err` carries the panic of a user's
+/// factory (the timer then ends: see [`Attach::schedule_with`](crate::Attach::schedule_with)).
+pub(crate) type MakeEnvelope = Box<dyn Fn() -> Result<Envelope, String> + Send + Sync>;
 
 /// The timers of one incarnation of a process (front-end agnostic).
 ///
@@ -229,18 +230,36 @@ impl Timers {
         dispatcher: Option<Dispatcher>,
     ) -> ScheduleBuilder<'_> {
         let addr = shared.addr;
-        self.schedule_with(shared, move || {
+        self.schedule_envelopes(shared, move || {
             let mut env = Envelope::new(msg.clone(), addr, TraceId::generate());
             env.dispatcher = dispatcher;
-            env
+            Ok(env)
+        })
+    }
+
+    /// Schedules the messages `factory` builds, one per tick, to the
+    /// process `shared`; a panic of the factory ends the timer.
+    pub(crate) fn schedule_factory<M: Message>(
+        &mut self,
+        shared: &Arc<Shared>,
+        factory: impl Fn() -> M + Send + Sync + 'static,
+        dispatcher: Option<Dispatcher>,
+    ) -> ScheduleBuilder<'_> {
+        let addr = shared.addr;
+        self.schedule_envelopes(shared, move || {
+            let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&factory))
+                .map_err(|panic| crate::catch::panic_message(&*panic))?;
+            let mut env = Envelope::new(msg, addr, TraceId::generate());
+            env.dispatcher = dispatcher;
+            Ok(env)
         })
     }
 
     /// Schedules envelopes built by `make` to the process `shared`.
-    pub(crate) fn schedule_with(
+    pub(crate) fn schedule_envelopes(
         &mut self,
         shared: &Arc<Shared>,
-        make: impl Fn() -> Envelope + Send + Sync + 'static,
+        make: impl Fn() -> Result<Envelope, String> + Send + Sync + 'static,
     ) -> ScheduleBuilder<'_> {
         let set = self.0.get_or_insert_with(|| {
             Box::new(TimerSet {

@@ -22,8 +22,22 @@ pub(super) struct Target {
     pub(super) dropped: Arc<AtomicU64>,
 }
 
+/// Why a timer ends early.
+enum End {
+    /// The process is gone.
+    Gone,
+    /// The factory of its messages panicked (the message of the panic).
+    Failed(String),
+}
+
 /// The process is gone: the timer ends.
 struct Gone;
+
+impl From<Gone> for End {
+    fn from(_: Gone) -> Self {
+        End::Gone
+    }
+}
 
 impl Target {
     /// Delivers a tick, waiting for space under the `Wait` policy.
@@ -44,23 +58,30 @@ impl Target {
     /// not fit stops the burst. Every tick not sent (the one that did not
     /// fit, the rest of the burst, the ticks beyond the bound) is dropped,
     /// in one report.
-    fn burst(&self, make: &MakeEnvelope, due: u64) -> Result<(), Gone> {
-        let shared = self.shared.upgrade().ok_or(Gone)?;
+    fn burst(&self, make: &MakeEnvelope, due: u64) -> Result<(), End> {
+        let shared = self.shared.upgrade().ok_or(End::Gone)?;
         let tried = due.min(CATCH_UP_MAX_TICKS);
         for sent in 0..tried {
-            match attached::try_deliver(&shared, make()) {
+            match attached::try_deliver(&shared, make().map_err(End::Failed)?) {
                 Sent::Queued => {}
                 Sent::Full(env) => {
                     self.drop_ticks(&env, due - sent);
                     return Ok(());
                 }
-                Sent::Gone => return Err(Gone),
+                Sent::Gone => return Err(End::Gone),
             }
         }
         if due > tried {
-            self.drop_ticks(&make(), due - tried);
+            self.drop_ticks(&make().map_err(End::Failed)?, due - tried);
         }
         Ok(())
+    }
+
+    /// A timer whose factory panicked ends; the actor goes on. Logged at
+    /// error level and counted (`troupe_timer_failures_total`).
+    fn failed(&self, panic: &str) {
+        metrics::counter!("troupe_timer_failures_total").increment(1);
+        tracing::error!(addr = %self.addr, panic, "a timer's message factory panicked: the timer ends");
     }
 
     /// Counts `n` dropped ticks (all like `env`) and reports them once: one
@@ -93,9 +114,13 @@ pub(super) async fn one_shot(
 ) {
     sleep_until(at).await;
     live.retire();
-    let mut env = make();
-    env.trace_id = trace;
-    let _ = target.send(env).await;
+    match make() {
+        Ok(mut env) => {
+            env.trace_id = trace;
+            let _ = target.send(env).await;
+        }
+        Err(panic) => target.failed(&panic),
+    }
 }
 
 /// A recurring timer on the grid `start + k * interval`, `k >= 1`.
@@ -115,11 +140,20 @@ pub(super) async fn recurring(
                 let due = ticks_due(next, Instant::now(), interval).max(1);
                 target.burst(&make, due).map(|()| due)
             }
-            MissPolicy::Skip | MissPolicy::Delay => target.send(make()).await.map(|()| 1),
+            MissPolicy::Skip | MissPolicy::Delay => match make() {
+                Ok(env) => target.send(env).await.map(|()| 1).map_err(End::from),
+                Err(panic) => Err(End::Failed(panic)),
+            },
         };
-        let Ok(sent) = res else {
-            live.retire();
-            return;
+        let sent = match res {
+            Ok(sent) => sent,
+            Err(end) => {
+                live.retire();
+                if let End::Failed(panic) = end {
+                    target.failed(&panic);
+                }
+                return;
+            }
         };
         if policy == MissPolicy::CatchUp {
             // A tiny interval has ticks due at every wake: let the actor
@@ -193,7 +227,7 @@ mod tests {
                 addr: Addr::NULL,
                 dropped: Arc::default(),
             },
-            Box::new(|| -> Envelope { unreachable!() }) as MakeEnvelope,
+            Box::new(|| -> Result<Envelope, String> { unreachable!() }) as MakeEnvelope,
         );
         let fut = recurring(
             target,

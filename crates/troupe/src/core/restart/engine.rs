@@ -439,6 +439,7 @@ impl Engine {
                         incarnation: shared.incarnation(),
                     };
                     child.restarts += 1;
+                    shared.note_restart(child.restarts, child.last_exit.clone());
                     if !Arc::ptr_eq(&child.shared, &shared) {
                         // A new process replaces the old one for good.
                         child.shared.close_for_good();

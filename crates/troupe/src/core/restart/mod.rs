@@ -21,6 +21,7 @@ mod error;
 mod manage;
 mod strategy;
 
+pub use budget::RestartBudget;
 pub use child::{ChildCounts, ChildInfo, ChildSpec, ChildState};
 pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
