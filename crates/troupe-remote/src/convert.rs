@@ -19,7 +19,8 @@ pub(crate) fn exit_from_wire(reason: WireExit) -> ExitReason {
 
 pub(crate) fn failure_to_wire(err: &RequestError) -> WireFailure {
     match err {
-        RequestError::Gone => WireFailure::Gone,
+        // The exit reason stays on its node (the wire carries none).
+        RequestError::Gone { .. } => WireFailure::Gone,
         RequestError::Full => WireFailure::Full,
         RequestError::Dropped => WireFailure::Dropped,
         RequestError::Timeout(_) => WireFailure::Timeout,
@@ -32,7 +33,7 @@ pub(crate) fn failure_to_wire(err: &RequestError) -> WireFailure {
 
 pub(crate) fn failure_from_wire(failure: WireFailure) -> RequestError {
     match failure {
-        WireFailure::Gone => RequestError::Gone,
+        WireFailure::Gone => RequestError::gone(),
         WireFailure::Full => RequestError::Full,
         WireFailure::Dropped => RequestError::Dropped,
         WireFailure::Timeout => RequestError::Timeout(std::time::Duration::ZERO),

@@ -67,7 +67,7 @@ async fn a_node_going_down_is_a_down_for_its_monitored_processes_and_fails_reque
         .expect("a proxy, ended at once");
     let res = timeout(BOUND, remote.send(Get)).await.expect("in time");
     assert!(
-        matches!(res, Err(RequestError::NodeDown | RequestError::Gone)),
+        matches!(res, Err(RequestError::NodeDown | RequestError::Gone { .. })),
         "{res:?}"
     );
     n1.close().await;
@@ -185,7 +185,7 @@ async fn a_group_of_another_node_takes_tells_and_requests_through_its_router() {
     // A group that is not mounted there: the request fails with a typed error.
     let nobody = s1.remote_group(NodeNo(2), "nobody").expect("a handle");
     let res = timeout(BOUND, nobody.send(Get)).await.expect("in time");
-    assert_eq!(res, Err(RequestError::Gone));
+    assert_eq!(res, Err(RequestError::gone()));
     // Through a typed recipient too.
     let adds: Recipient<Add> = counters.recipient();
     adds.notify(Add(45)).await.unwrap();

@@ -73,3 +73,13 @@ pub const GROUP_BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// It bounds the work of a wake whatever the interval: a 1 ns timer that
 /// wakes 1 ms late has a million ticks due.
 pub const CATCH_UP_MAX_TICKS: u64 = 1024;
+
+/// How long the exit of a process waits for its state (the actor value,
+/// its context, what its task holds) to be dropped (the exit is published
+/// once it is, so that a process that is not alive has released what it
+/// held). A `Drop` that blocks longer has the exit published anyway, by a
+/// watcher thread, within a quarter of a second past this bound, with a
+/// warning, while the drop goes on (what it holds is then released
+/// later). Real time, not Tokio's (a blocked thread does not advance it).
+/// See [`ActorRef::is_alive`](crate::ActorRef::is_alive).
+pub const RELEASE_WAIT: Duration = Duration::from_secs(1);

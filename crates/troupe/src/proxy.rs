@@ -14,7 +14,7 @@ use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
 use crate::core::remote::{Installed, Transport};
-use crate::core::run_loop::{next, teardown, Next, NoHooks};
+use crate::core::run_loop::{end, next, teardown, Next, NoHooks};
 use crate::core::system::ActorSystem;
 use crate::envelope::{Envelope, TraceId};
 use crate::error::SendError;
@@ -96,7 +96,7 @@ fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Op
     shared.set_trap_exit(true);
     let transport = transport.clone();
     let trace = TraceId::generate();
-    launch::spawn_task(ExitGuard(shared.clone()), &runtime, trace, |guard| {
+    launch::spawn_task(ExitGuard::new(shared.clone()), &runtime, trace, |guard| {
         run(shared.clone(), transport.clone(), trace, guard)
     });
     // Told once the process exits: the proxy then exits with its reason.
@@ -124,7 +124,8 @@ async fn run(shared: Arc<Shared>, transport: Arc<dyn Transport>, trace: TraceId,
             Next::Exit(reason) => break reason,
         }
     };
-    teardown(&mut ctx, &mut NoHooks, reason, guard).await;
+    let reason = teardown(&mut ctx, &mut NoHooks, reason).await;
+    end(ctx, NoHooks, reason, guard);
 }
 
 /// An envelope the transport could not send: a dead letter, and a request

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use crate::exit::ExitReason;
+
 /// Why a request did not get a response.
 ///
 /// Every request resolves: with the response, or with exactly one of these.
@@ -13,8 +15,19 @@ use tokio::sync::oneshot;
 pub enum RequestError {
     /// The actor is not running (it stopped before or while the request
     /// waited in its mailbox, or it was killed while handling it).
-    #[error("the actor is gone")]
-    Gone,
+    ///
+    /// `reason` is how it ended, when that is known: the exit reason of the
+    /// process that refused or dropped the request (`killed` for a request
+    /// whose handler was killed). It is `None` when nobody could tell: no
+    /// process had the address, the envelope was lost without the
+    /// framework seeing it, or the answer came from another node. Match it
+    /// with `RequestError::Gone { .. }`; build one with
+    /// [`RequestError::gone`] or [`RequestError::gone_with`].
+    #[error("the actor is gone{}", gone_suffix(reason))]
+    Gone {
+        /// How the process ended, if known.
+        reason: Option<ExitReason>,
+    },
     /// The actor's mailbox was full and its overflow policy refused or dropped
     /// the request.
     #[error("the actor's mailbox is full")]
@@ -41,6 +54,49 @@ pub enum RequestError {
     /// answered.
     #[error("the actor's node is down")]
     NodeDown,
+}
+
+fn gone_suffix(reason: &Option<ExitReason>) -> String {
+    reason
+        .as_ref()
+        .map(|r| format!(" (it exited: {r})"))
+        .unwrap_or_default()
+}
+
+impl RequestError {
+    /// [`RequestError::Gone`] for a process whose exit reason is unknown.
+    pub const fn gone() -> Self {
+        RequestError::Gone { reason: None }
+    }
+
+    /// [`RequestError::Gone`] for a process that exited with `reason`.
+    ///
+    /// ```
+    /// use troupe::{ExitReason, RequestError};
+    /// let e = RequestError::gone_with(ExitReason::Killed);
+    /// assert_eq!(e.exit_reason(), Some(&ExitReason::Killed));
+    /// assert_eq!(e.to_string(), "the actor is gone (it exited: killed)");
+    /// assert!(matches!(e, RequestError::Gone { .. }));
+    /// assert_eq!(RequestError::gone().to_string(), "the actor is gone");
+    /// ```
+    pub fn gone_with(reason: ExitReason) -> Self {
+        RequestError::Gone {
+            reason: Some(reason),
+        }
+    }
+
+    /// Whether this is [`RequestError::Gone`], whatever its reason.
+    pub fn is_gone(&self) -> bool {
+        matches!(self, RequestError::Gone { .. })
+    }
+
+    /// The exit reason a [`RequestError::Gone`] carries, if known.
+    pub fn exit_reason(&self) -> Option<&ExitReason> {
+        match self {
+            RequestError::Gone { reason } => reason.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// Why the framework is dropping state that may hold response tokens.
@@ -253,7 +309,7 @@ impl<R: Send + 'static> Drop for ResponseToken<R> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take() {
             let err = match DROPPING.with(Cell::get) {
-                Dropping::AbortedTask => RequestError::Gone,
+                Dropping::AbortedTask => RequestError::gone_with(ExitReason::Killed),
                 Dropping::FailedHandler => PANIC.with(|p| panicked(p.borrow().as_deref())),
                 Dropping::ByHolder if std::thread::panicking() => {
                     if CATCHING.with(Cell::get) > 0 {
@@ -294,7 +350,7 @@ pub(crate) async fn await_response_until<R>(
         Ok(Ok(r)) => r,
         // The token is answered in its `Drop`, so a closed channel means the
         // whole envelope was dropped without the framework seeing it.
-        Ok(Err(_)) => Err(RequestError::Gone),
+        Ok(Err(_)) => Err(RequestError::gone()),
         Err(crate::deadline::Elapsed(t)) => Err(RequestError::Timeout(t)),
     }
 }

@@ -311,7 +311,7 @@ async fn produce(id: u64, workers: Arc<Vec<ActorRef<Worker>>>, until: Instant) -
                     sent.ask_ok += 1;
                 }
                 Err(RequestError::Failed(_)) => sent.ask_failed += 1,
-                Err(RequestError::Gone) => sent.ask_gone += 1,
+                Err(RequestError::Gone { .. }) => sent.ask_gone += 1,
                 Err(RequestError::Full) => sent.ask_full += 1,
                 Err(RequestError::Timeout(_)) => sent.ask_timeout += 1,
                 Err(_) => sent.ask_other += 1,

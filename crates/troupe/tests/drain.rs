@@ -100,7 +100,10 @@ async fn drain_handles_everything_queued_and_refuses_new_messages() {
         handle.try_notify(Job(98)),
         Err(SendError::Closed(Job(98)))
     ));
-    assert!(matches!(handle.send(Count).await, Err(RequestError::Gone)));
+    assert!(matches!(
+        handle.send(Count).await,
+        Err(RequestError::Gone { reason: None })
+    ));
 
     // Everything that was queued is handled, in order, then it stops.
     gate.add_permits(5);

@@ -362,7 +362,7 @@ async fn a_request_pending_when_its_actor_is_killed_resolves_gone() {
     bounded("the handler", entered.recv()).await.unwrap();
     bounded("the kill", h.kill()).await.unwrap();
     let answer = bounded("the answer", request).await.unwrap();
-    assert_eq!(answer, Err(RequestError::Gone));
+    assert_eq!(answer, Err(RequestError::gone_with(ExitReason::Killed)));
     assert_eq!(h.exit_reason(), Some(ExitReason::Killed));
     bounded("the shutdown", system.shutdown()).await;
 }

@@ -127,7 +127,10 @@ async fn stop_works_on_a_full_mailbox_and_queued_messages_become_dead_letters() 
         Event::Stopped(ExitReason::Shutdown)
     );
     // The queued request resolves, the waiting sender gets its message back.
-    assert_eq!(queued_request.await.unwrap(), Err(RequestError::Gone));
+    assert_eq!(
+        queued_request.await.unwrap(),
+        Err(RequestError::gone_with(ExitReason::Shutdown))
+    );
     assert!(matches!(
         blocked_sender.await,
         Err(SendError::Closed(Push(9)))
@@ -144,8 +147,14 @@ async fn stop_works_on_a_full_mailbox_and_queued_messages_become_dead_letters() 
     // A stopped actor refuses new messages with Closed.
     assert!(matches!(h.try_notify(Push(1)), Err(SendError::Closed(_))));
     assert!(matches!(h.notify(Push(1)).await, Err(SendError::Closed(_))));
-    assert_eq!(h.send(Get).await, Err(RequestError::Gone));
-    assert_eq!(h.get_status().await.err(), Some(RequestError::Gone));
+    assert_eq!(
+        h.send(Get).await,
+        Err(RequestError::gone_with(ExitReason::Shutdown))
+    );
+    assert_eq!(
+        h.get_status().await.err(),
+        Some(RequestError::gone_with(ExitReason::Shutdown))
+    );
 }
 
 #[tokio::test]
@@ -307,7 +316,10 @@ async fn no_request_hangs_when_its_actor_is_killed() {
     h.kill().await.unwrap();
     assert_eq!(h.exit_reason(), Some(ExitReason::Killed));
     assert!(in_flight.await.unwrap().is_err());
-    assert_eq!(queued.await.unwrap(), Err(RequestError::Gone));
+    assert_eq!(
+        queued.await.unwrap(),
+        Err(RequestError::gone_with(ExitReason::Killed))
+    );
 }
 
 #[tokio::test]

@@ -222,7 +222,7 @@ async fn a_group_whose_actor_fails_forever_exhausts_its_budget_and_its_superviso
     // What is routed to the group now has no recipient.
     let group = system.group("g").expect("still mounted");
     let answer = timeout(BOUND, group.send(Ping)).await.expect("in time");
-    assert_eq!(answer, Err(RequestError::Gone));
+    assert_eq!(answer, Err(RequestError::gone()));
     timeout(BOUND, system.shutdown()).await.expect("in time");
 }
 

@@ -120,7 +120,10 @@ async fn a_recipient_of_a_stopped_actor_gets_typed_errors() {
         tick.try_notify(Tick),
         Err(SendError::Closed(Tick))
     ));
-    assert!(matches!(ping.send(Ping).await, Err(RequestError::Gone)));
+    assert!(matches!(
+        ping.send(Ping).await,
+        Err(RequestError::Gone { .. })
+    ));
 }
 
 #[tokio::test(start_paused = true)]

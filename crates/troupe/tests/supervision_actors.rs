@@ -254,7 +254,10 @@ async fn transient_and_permanent_struct_children() {
     assert!(!t.is_alive());
     // Messages to a child that is not running fail; nothing is lost silently.
     assert!(t.notify(Add(1)).await.is_err());
-    assert_eq!(t.send(Query).await, Err(RequestError::Gone));
+    assert_eq!(
+        t.send(Query).await,
+        Err(RequestError::gone_with(ExitReason::Normal))
+    );
     assert!(p.is_alive());
     sys.shutdown().await;
 }

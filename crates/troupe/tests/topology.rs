@@ -367,7 +367,7 @@ async fn a_request_to_a_discarding_router_resolves_gone() {
     let system = init::try_start(topology).unwrap();
     assert_eq!(
         system.group("void").unwrap().send(Report).await,
-        Err(RequestError::Gone)
+        Err(RequestError::gone())
     );
     system.shutdown().await;
 }

@@ -307,12 +307,24 @@ impl<A: Actor> ActorRef<A> {
     pub async fn get_status(&self) -> Result<ActorStatus, RequestError> {
         let status = self.shared.status();
         if status.lifecycle == Lifecycle::Stopped {
-            return Err(RequestError::Gone);
+            return Err(RequestError::Gone {
+                reason: self.shared.exit_reason(),
+            });
         }
         Ok(status)
     }
 
     /// Whether the actor has not stopped yet.
+    ///
+    /// "Not alive" means released: an actor's exit is published (it is
+    /// not alive, [`wait_for_exit`](Self::wait_for_exit) returns, its name
+    /// is free, its supervisor, monitors and links are told) only after
+    /// its state (the actor value, its context, what its task held) has
+    /// been dropped, so that what it held (sockets, files) is released by
+    /// then. A `Drop` that blocks longer than
+    /// [`RELEASE_WAIT`](crate::defaults::RELEASE_WAIT) has the exit
+    /// published anyway, with a warning, while it goes on; a `Drop` that
+    /// panics is logged and changes neither the exit nor its reason.
     pub fn is_alive(&self) -> bool {
         self.shared.is_alive()
     }

@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use super::run::{prepare, short_type_name, start_in, KillOnDrop, Started};
 use super::{Actor, ActorContext, ActorRef, SpawnBuilder};
+use crate::addr::Addr;
 use crate::catch::{panic_message, BoxFuture};
 use crate::core::config::ActorConfig;
 use crate::core::process::Shared;
 use crate::core::restart::{
-    ask, ChildId, ChildInfo, ChildKey, ChildSpec, Link, RestartType, ShutdownStrategy, Start,
-    SupMsg, SupervisorConfig, SupervisorError,
+    ask, ChildCounts, ChildId, ChildInfo, ChildKey, ChildSpec, Engine, Link, RestartType,
+    ShutdownStrategy, Start, SupMsg, SupervisorConfig, SupervisorError,
 };
 use crate::defaults::{CONTROL_WAIT, KILL_WAIT, START_TIMEOUT};
 use crate::error::SpawnError;
@@ -124,15 +125,55 @@ impl<A: Actor> ActorContext<A> {
             .unwrap_or_default()
     }
 
-    /// Stops a child for good, by its shutdown strategy, and forgets it
-    /// (OTP `terminate_child` then `delete_child`).
+    /// Stops a child for good, by its shutdown strategy, and forgets it:
+    /// [`terminate_child`](Self::terminate_child) then
+    /// [`delete_child`](Self::delete_child) in one step, for a child in any
+    /// state.
     pub async fn stop_child(&mut self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
-        let engine = self
-            .core
+        self.engine()?.stop_child(child.into()).await
+    }
+
+    /// Stops a child by its shutdown strategy and keeps its spec (OTP
+    /// `terminate_child`); see
+    /// [`SupervisorRef::terminate_child`](crate::supervision::SupervisorRef::terminate_child).
+    pub async fn terminate_child(
+        &mut self,
+        child: impl Into<ChildKey>,
+    ) -> Result<(), SupervisorError> {
+        self.engine()?.terminate_child(child.into()).await
+    }
+
+    /// Starts a terminated child again from its spec (OTP
+    /// `restart_child`) and returns its address; see
+    /// [`SupervisorRef::restart_child`](crate::supervision::SupervisorRef::restart_child).
+    pub async fn restart_child(
+        &mut self,
+        child: impl Into<ChildKey>,
+    ) -> Result<Addr, SupervisorError> {
+        Ok(self.engine()?.restart_child(child.into()).await?.addr)
+    }
+
+    /// Forgets a terminated child's spec (OTP `delete_child`); see
+    /// [`SupervisorRef::delete_child`](crate::supervision::SupervisorRef::delete_child).
+    pub fn delete_child(&mut self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        self.engine()?.delete_child(child.into())
+    }
+
+    /// How many children it has, by kind (OTP `count_children`; all zero
+    /// if it is not a supervisor).
+    pub fn count_children(&self) -> ChildCounts {
+        self.core
             .supervisor
-            .as_mut()
-            .ok_or(SupervisorError::NotASupervisor)?;
-        engine.stop_child(child.into()).await
+            .as_ref()
+            .map(|e| e.count_children())
+            .unwrap_or_default()
+    }
+
+    fn engine(&mut self) -> Result<&mut Engine, SupervisorError> {
+        self.core
+            .supervisor
+            .as_deref_mut()
+            .ok_or(SupervisorError::NotASupervisor)
     }
 }
 
@@ -141,8 +182,52 @@ impl<A: Actor> ActorRef<A> {
     /// its system channel (answered between two messages; waits at most
     /// 5 s). Fails with [`SupervisorError::NotASupervisor`] if it is not a
     /// supervisor.
+    #[doc(alias = "which_children")]
     pub async fn children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         ask(self.shared(), SupMsg::Children, Some(CONTROL_WAIT)).await
+    }
+
+    /// How many children this supervisor actor has, by kind (OTP
+    /// `count_children`), asked through its system channel (waits at most
+    /// 5 s).
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        ask(self.shared(), SupMsg::CountChildren, Some(CONTROL_WAIT)).await
+    }
+
+    /// Stops a child of this supervisor actor and keeps its spec (OTP
+    /// `terminate_child`); see
+    /// [`SupervisorRef::terminate_child`](crate::supervision::SupervisorRef::terminate_child).
+    pub async fn terminate_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let key = child.into();
+        ask(self.shared(), |tx| SupMsg::TerminateChild(key, tx), None).await
+    }
+
+    /// Starts a terminated child of this supervisor actor again (OTP
+    /// `restart_child`); see
+    /// [`SupervisorRef::restart_child`](crate::supervision::SupervisorRef::restart_child).
+    pub async fn restart_child(&self, child: impl Into<ChildKey>) -> Result<Addr, SupervisorError> {
+        let key = child.into();
+        ask(self.shared(), |tx| SupMsg::RestartChild(key, tx), None).await
+    }
+
+    /// Forgets a terminated child of this supervisor actor (OTP
+    /// `delete_child`); see
+    /// [`SupervisorRef::delete_child`](crate::supervision::SupervisorRef::delete_child).
+    pub async fn delete_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let key = child.into();
+        ask(
+            self.shared(),
+            |tx| SupMsg::DeleteChild(key, tx),
+            Some(CONTROL_WAIT),
+        )
+        .await
+    }
+
+    /// Stops a child of this supervisor actor for good and forgets it
+    /// (terminate then delete, in one step).
+    pub async fn stop_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let key = child.into();
+        ask(self.shared(), |tx| SupMsg::StopChild(key, tx), None).await
     }
 }
 

@@ -22,7 +22,7 @@ use crate::core::link::Exit;
 use crate::core::monitor::Down;
 use crate::core::process::Shared;
 use crate::core::restart::{ChildExited, Engine, SupervisorConfig};
-use crate::core::run_loop::{next, teardown, Frontend, Next};
+use crate::core::run_loop::{end, next, teardown, Frontend, Next};
 use crate::core::system::ActorSystem;
 use crate::envelope::{Envelope, TraceId};
 use crate::error::SpawnError;
@@ -140,8 +140,9 @@ pub(crate) fn start_in<A: Actor>(
     Ok(started_rx)
 }
 
-/// Runs `pre_start`. On failure the incarnation is finished (children it
-/// started are stopped first) and the error is returned.
+/// Runs `pre_start`. On failure the children it started are stopped (in
+/// reverse) and the error is returned: the caller ends the incarnation
+/// with [`end`], which releases the actor before the exit is published.
 async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(), String> {
     tracing::info!(
         addr = %ctx.shared().addr,
@@ -160,7 +161,6 @@ async fn begin<A: Actor>(actor: &mut A, ctx: &mut ActorContext<A>) -> Result<(),
     ctx.core.end_attached();
     // Children it started before failing stop first (in reverse).
     crate::core::run_loop::stop_children(ctx).await;
-    ctx.shared().finish(ExitReason::StartFailed(e.clone()));
     Err(e)
 }
 
@@ -180,7 +180,7 @@ async fn run<A: Actor>(
         return; // killed before it ever ran
     }
     if let Err(e) = begin(&mut actor, &mut ctx).await {
-        drop(guard);
+        end(ctx, actor, ExitReason::StartFailed(e.clone()), guard);
         let _ = started.send(Err(e));
         return;
     }
@@ -244,7 +244,7 @@ async fn spawn_in<A: Actor>(
     // the spawner dropping this future), the guard finishes the process,
     // which unregisters it and kills the children it linked. Once the
     // start succeeded, it moves into the actor's task.
-    let guard = ExitGuard(shared.clone());
+    let guard = ExitGuard::new(shared.clone());
     let incarnation = shared.incarnation();
     let trace_id = TraceId::generate();
     let mut ctx = ActorContext::new(shared.clone(), trace_id, engine(&shared, supervision));
@@ -264,7 +264,10 @@ async fn spawn_in<A: Actor>(
     };
     match begun {
         Some(Ok(())) if shared.exit_reason().is_none() => {}
-        Some(Err(e)) => return Err(SpawnError::StartFailed(e)),
+        Some(Err(e)) => {
+            end(ctx, actor, ExitReason::StartFailed(e.clone()), guard);
+            return Err(SpawnError::StartFailed(e));
+        }
         // Killed while its pre_start ran.
         Some(Ok(())) | None => {
             ctx.core.end_attached();
@@ -380,7 +383,8 @@ fn serve<A: Actor>(
                 break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
             }
         };
-        teardown(&mut ctx, &mut run, reason, guard).await;
+        let reason = teardown(&mut ctx, &mut run, reason).await;
+        end(ctx, run, reason, guard);
     }
 }
 

@@ -12,6 +12,7 @@ use super::process::Shared;
 use crate::addr::Addr;
 use crate::envelope::{Dispatcher, Envelope};
 use crate::error::SendError;
+use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::{await_response_until, RequestError, ResponseToken};
 
@@ -33,6 +34,11 @@ pub(crate) trait Deliver: Sync {
     fn process(&self) -> Option<Addr> {
         None
     }
+
+    /// How the process this target is ended, if it is one and has.
+    fn exit_reason(&self) -> Option<ExitReason> {
+        None
+    }
 }
 
 impl Deliver for Shared {
@@ -49,6 +55,10 @@ impl Deliver for Shared {
 
     fn process(&self) -> Option<Addr> {
         Some(self.addr)
+    }
+
+    fn exit_reason(&self) -> Option<ExitReason> {
+        Shared::exit_reason(self)
     }
 }
 
@@ -129,7 +139,9 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
         let err = if e.is_full() {
             RequestError::Full
         } else {
-            RequestError::Gone
+            RequestError::Gone {
+                reason: target.exit_reason(),
+            }
         };
         // Resolve the token quietly: the caller gets the error directly.
         drop(e.into_inner());

@@ -44,6 +44,13 @@ impl Shared {
         self.kind.fetch_or(SUPERVISES, Ordering::AcqRel);
     }
 
+    /// Whether this process is a supervisor: killed with its own
+    /// supervisor, it shuts its children down in order instead of dying at
+    /// once (see `Shared::finish_incarnation`).
+    pub(crate) fn is_supervisor(&self) -> bool {
+        self.kind.load(Ordering::Acquire) & SUPERVISES != 0
+    }
+
     /// Records a restart by this process's supervisor: `restarts` in all,
     /// the last one after an exit with `after`.
     pub(crate) fn note_restart(&self, restarts: u64, after: Option<ExitReason>) {

@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use super::current::{Current, CURRENT};
 use super::process::Shared;
+use super::release::{is_releasing, release_killed};
 use crate::envelope::TraceId;
 use crate::error::SpawnError;
 use crate::exit::ExitReason;
@@ -48,7 +49,7 @@ pub(crate) fn start<F: Future<Output = ()> + Send + 'static>(
     body: impl FnOnce(ExitGuard) -> F,
 ) -> Result<(), SpawnError> {
     let runtime = register(shared, kind)?;
-    spawn_task(ExitGuard(shared.clone()), &runtime, trace_id, body);
+    spawn_task(ExitGuard::new(shared.clone()), &runtime, trace_id, body);
     Ok(())
 }
 
@@ -69,7 +70,7 @@ pub(crate) fn spawn_task<F: Future<Output = ()> + Send + 'static>(
     trace_id: TraceId,
     body: impl FnOnce(ExitGuard) -> F,
 ) {
-    let shared = guard.0.clone();
+    let shared = guard.shared().clone();
     let task = in_process(&shared, trace_id, GoneOnDrop::new(body(guard)));
     let join = runtime.spawn(task);
     shared.set_abort(join.abort_handle());
@@ -92,19 +93,48 @@ pub(crate) fn in_process<F: Future>(
 /// the task is killed before its first poll.
 ///
 /// Ending normally, the run loop finishes the process with its reason
-/// first; the guard's own `finish(Killed)` is then a no-op.
-pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
+/// first; the guard's own `finish(Killed)` is then a no-op. A task that is
+/// killed is released by [`GoneOnDrop`], which publishes the exit once
+/// everything the task held is dropped: the guard leaves it that.
+pub(crate) struct ExitGuard(Option<Arc<Shared>>);
+
+impl ExitGuard {
+    /// The guard of the incarnation of `shared` that starts now.
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self(Some(shared))
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        match &self.0 {
+            Some(shared) => shared,
+            None => unreachable!("an exit guard is disarmed only as it is consumed"),
+        }
+    }
+
+    /// Leaves the exit to the caller, which publishes it (a guard dropped
+    /// later could end a new incarnation started meanwhile).
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {
-        self.0.finish(ExitReason::Killed);
+        if let Some(shared) = self.0.take() {
+            if !is_releasing(&shared) {
+                shared.finish(ExitReason::Killed);
+            }
+        }
     }
 }
 
 pin_project_lite::pin_project! {
     /// A process's task body: dropped before its end (the task was
     /// aborted), it drops its state so that response tokens in it answer
-    /// `Gone`.
+    /// `Gone` (reason `killed`), then publishes the exit (see
+    /// `release.rs`). It takes nothing more in the task than the body:
+    /// the process is the one the task runs (the task-local current
+    /// process, whose task this is).
     struct GoneOnDrop<F> {
         #[pin]
         inner: Option<F>,
@@ -112,10 +142,12 @@ pin_project_lite::pin_project! {
 
     impl<F> PinnedDrop for GoneOnDrop<F> {
         fn drop(this: Pin<&mut Self>) {
-            // A body that ran to its end holds nothing any more; one that
-            // did not was killed.
+            // A body that ran to its end holds nothing any more, and has
+            // published its exit; one that did not was killed.
             let mut inner = this.project().inner;
-            dropping_aborted(|| inner.set(None));
+            if inner.is_some() {
+                release_killed(|| dropping_aborted(|| inner.set(None)));
+            }
         }
     }
 }
@@ -130,9 +162,17 @@ impl<F: Future> Future for GoneOnDrop<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        match self.project().inner.as_pin_mut() {
-            Some(inner) => inner.poll(cx),
-            // Only dropping empties it.
+        let mut inner = self.project().inner;
+        match inner.as_mut().as_pin_mut() {
+            Some(body) => match body.poll(cx) {
+                Poll::Ready(out) => {
+                    // Ended: what it still holds goes now, not with the
+                    // task (its exit is published).
+                    inner.set(None);
+                    Poll::Ready(out)
+                }
+                Poll::Pending => Poll::Pending,
+            },
             None => Poll::Pending,
         }
     }

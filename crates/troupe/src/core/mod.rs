@@ -5,7 +5,8 @@
 //! - [`mailbox`]: the bounded queue of envelopes and the system channel;
 //! - [`run_loop`]: THE run loop (system channel first, stop tiers, exit,
 //!   teardown), into which each front-end plugs through a small trait;
-//! - [`launch`]: the one way a process task is started;
+//! - [`launch`]: the one way a process task is started, and [`release`],
+//!   the one way it ends: its state dropped, then its exit published;
 //! - [`delivery`]: the one delivery and request path, and [`recipient`]
 //!   over it: handles typed by the message;
 //! - [`monitor`], [`link`]: Erlang's monitors and links, kept by address
@@ -32,6 +33,7 @@ pub(crate) mod monitor;
 pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod recipient;
+pub(crate) mod release;
 pub(crate) mod remote;
 pub(crate) mod restart;
 pub(crate) mod run_loop;

@@ -20,6 +20,7 @@ use super::dead_letter::DeadLetterReason;
 use super::link::{Exit, Peers};
 use super::mailbox::{Mailbox, Refused};
 use super::monitor::Monitors;
+use super::release::contain;
 use super::restart::SupMsg;
 use super::system::ActorSystem;
 use crate::addr::{ActorMeta, Addr};
@@ -52,6 +53,19 @@ const STOPPED: u8 = 3;
 const RESTARTING: u8 = 4;
 
 const NO_STOP: u8 = 0;
+
+/// Answers the system requests left for an ended process (`Gone`) and
+/// drops the rest; what they carry of the program's (a template's
+/// argument, a child spec) cannot derail the exit.
+fn reject_all(sys: Vec<SysMsg>) {
+    for msg in sys {
+        contain("dropping a system message", || {
+            if let SysMsg::Supervision(m) = msg {
+                m.reject(super::restart::SupervisorError::Gone);
+            }
+        });
+    }
+}
 
 /// State shared by a process and everything that addresses it.
 pub(crate) struct Shared {
@@ -277,6 +291,15 @@ impl Shared {
         self.exit.lock().abort.is_some()
     }
 
+    /// The incarnation whose task is the one running now (the caller's),
+    /// if it has not ended yet.
+    pub(crate) fn task_incarnation(&self) -> Option<u64> {
+        let me = tokio::task::try_id()?;
+        let exit = self.exit.lock();
+        let mine = exit.abort.as_ref().is_some_and(|h| h.id() == me);
+        (mine && exit.current().is_none()).then_some(exit.incarnation)
+    }
+
     pub(crate) fn abort(&self) {
         if let Some(h) = self.exit.lock().abort.as_ref() {
             h.abort();
@@ -446,17 +469,29 @@ impl Shared {
     /// being torn down; and before waiters wake, so that once a stop
     /// returned, the supervisor has been told.
     pub(crate) fn finish(&self, reason: ExitReason) {
-        let incarnation = {
+        self.finish_incarnation(self.incarnation(), reason);
+    }
+
+    /// [`Shared::finish`] for incarnation `incarnation` only: a no-op if
+    /// it has ended already, or if the process was restarted in place
+    /// since (an old task that ends late must not end the new one).
+    ///
+    /// A supervisor stops its children before it ends; any still running
+    /// now (it was killed) end as in OTP, where a killed supervisor's
+    /// children get its exit signal: a worker is killed with it, before
+    /// anyone learns that it ended (so that a restarted supervisor finds
+    /// its name free); a child supervisor, which traps exits, is asked to
+    /// shut down and stops its own children in reverse start order, each
+    /// by its shutdown strategy, with their stop hooks, on its own time.
+    pub(crate) fn finish_incarnation(&self, incarnation: u64, reason: ExitReason) {
+        {
             let mut exit = self.exit.lock();
-            if exit.current().is_some() {
+            let ended = exit.reason.as_ref().is_some_and(|(n, _)| *n == incarnation);
+            if exit.incarnation != incarnation || ended {
                 return;
             }
-            exit.reason = Some((exit.incarnation, reason.clone()));
-            exit.incarnation
-        };
-        // A supervisor stops its children before it ends; any still running
-        // now (it was killed) are killed with it, before anyone learns that
-        // it ended, so that a restarted supervisor finds their names free.
+            exit.reason = Some((incarnation, reason.clone()));
+        }
         // Taken under the lock that new monitors and links check the exit
         // under: whoever is not in these lists learns of it then.
         let (linked, monitors, peers) = match self.links.lock().as_mut() {
@@ -471,11 +506,18 @@ impl Shared {
             None => Default::default(),
         };
         for child in linked.iter().filter_map(Weak::upgrade) {
-            if child.is_alive() {
+            if !child.is_alive() {
+                child.close_for_good();
+            } else if child.is_supervisor() && child.has_task() {
+                // On its own from now on: no supervisor decides about its
+                // exit (a restart of this one in place is a new parent).
+                child.with_links(|l| l.parent = None);
+                child.request_shutdown();
+            } else {
                 child.abort();
                 child.finish(ExitReason::Killed);
+                child.close_for_good();
             }
-            child.close_for_good();
         }
         let parent = self.parent();
         let awaits_decision = parent.is_some() && !self.system.is_shutting_down();
@@ -484,15 +526,9 @@ impl Shared {
         } else {
             self.close_queue()
         };
-        for msg in sys {
-            match msg {
-                // A stopper waits for the exit itself; a dropped veto
-                // channel tells it nothing was vetoed.
-                SysMsg::Stop { .. } => {}
-                SysMsg::Supervision(m) => m.reject(super::restart::SupervisorError::Gone),
-                SysMsg::Exit(_) => {}
-            }
-        }
+        // A stopper waits for the exit itself; a dropped veto channel
+        // tells it nothing was vetoed.
+        reject_all(sys);
         self.system.unregister(self);
         self.lifecycle.store(
             if awaits_decision { RESTARTING } else { STOPPED },
@@ -528,22 +564,28 @@ impl Shared {
         if self.lifecycle.load(Ordering::Acquire) != RESTARTING {
             return;
         }
-        for msg in self.close_queue() {
-            if let SysMsg::Supervision(m) = msg {
-                m.reject(super::restart::SupervisorError::Gone);
-            }
-        }
+        reject_all(self.close_queue());
         self.lifecycle.store(STOPPED, Ordering::Release);
         self.exited.notify_waiters();
     }
 
     /// Finishes the mailbox: what was queued becomes dead letters.
+    /// Requests among them resolve with `Gone` and the exit reason; a
+    /// message whose `Drop` panics does not stop the others (see
+    /// `release.rs`).
     fn close_queue(&self) -> Vec<SysMsg> {
         let (queued, sys) = self.mailbox.finish();
+        if queued.is_empty() {
+            return sys;
+        }
+        let reason = self.exit.lock().reason.as_ref().map(|(_, r)| r.clone());
         for env in queued {
             self.system
                 .dead_letter(self.addr, &env, DeadLetterReason::ActorStopped);
-            env.fail(RequestError::Gone);
+            let gone = RequestError::Gone {
+                reason: reason.clone(),
+            };
+            contain("dropping a dead letter", || env.fail(gone));
         }
         sys
     }

@@ -12,6 +12,7 @@ use crate::addr::Addr;
 use crate::catch::BoxFuture;
 use crate::envelope::{Dispatcher, Envelope};
 use crate::error::SendError;
+use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::RequestError;
 
@@ -27,6 +28,10 @@ pub(crate) trait Target: Send + Sync + 'static {
     fn is_alive(&self) -> bool;
     /// For `Debug`: what it is.
     fn describe(&self) -> String;
+    /// How the process it is ended, if it is one and has.
+    fn exit_reason(&self) -> Option<ExitReason> {
+        None
+    }
 }
 
 impl Deliver for dyn Target {
@@ -49,6 +54,10 @@ impl Deliver for dyn Target {
 
     fn process(&self) -> Option<Addr> {
         Target::process(self)
+    }
+
+    fn exit_reason(&self) -> Option<ExitReason> {
+        Target::exit_reason(self)
     }
 }
 
@@ -191,6 +200,10 @@ impl Target for super::process::Shared {
 
     fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         super::process::Shared::try_deliver(self, env)
+    }
+
+    fn exit_reason(&self) -> Option<ExitReason> {
+        super::process::Shared::exit_reason(self)
     }
 
     fn process(&self) -> Option<Addr> {

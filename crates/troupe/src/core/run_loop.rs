@@ -23,6 +23,7 @@ use super::link::{Exit, ExitAction};
 use super::mailbox::Item;
 use super::monitor::Down;
 use super::process::{Shared, SysMsg};
+use super::release::release;
 use super::restart::{ChildExited, Engine, Handled, SupMsg, SupervisorError};
 use super::signal::{is_signal, unmark};
 use crate::catch::{catch, BoxFuture};
@@ -325,17 +326,14 @@ async fn supervise<C: Incarnation, F: Frontend<C>>(
 /// and streams stop; the front-end's `on_stopped` runs (not after a kill;
 /// a panic there makes the exit a failure, `on_stopped panicked: ..`);
 /// its children stop in reverse start order (Tokio Actors' latest order:
-/// the parent's `on_stopped` before its children stop); then the exit is
-/// recorded, which unregisters the process, tells its supervisor and wakes
-/// whoever waits for it.
+/// the parent's `on_stopped` before its children stop). Returns the exit
+/// reason, for [`end`] to publish once the state is released.
 pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
     ctx: &mut C,
     fe: &mut F,
     reason: ExitReason,
-    guard: ExitGuard,
-) {
-    let shared = ctx.core().0.clone();
-    shared.set_stopping();
+) -> ExitReason {
+    ctx.core().0.set_stopping();
     ctx.end_attached();
     let mut reason = reason;
     if reason != ExitReason::Killed {
@@ -350,8 +348,22 @@ pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
     if let ExitReason::Failed(e) = &reason {
         tracing::error!(error = %e, "actor failed");
     }
-    shared.finish(reason);
-    drop(guard);
+    reason
+}
+
+/// Ends an incarnation after its [`teardown`]: its state (the front-end
+/// and the context) is released, and only then is the exit recorded,
+/// which unregisters the process, tells its supervisor and wakes whoever
+/// waits for it (see `release.rs`: a panic while dropping the state is
+/// logged and changes nothing, a drop that blocks is bounded). Not async:
+/// what it takes is not kept beside the run's own state in the task.
+pub(crate) fn end<C: Incarnation, F>(ctx: C, fe: F, reason: ExitReason, guard: ExitGuard) {
+    let mut ctx = ctx;
+    let shared = ctx.core().0.clone();
+    guard.disarm();
+    release(&shared, shared.incarnation(), reason, move || {
+        drop((fe, ctx))
+    });
 }
 
 /// Stops a supervisor's children in reverse start order (nothing for a

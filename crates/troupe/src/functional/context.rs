@@ -261,7 +261,7 @@ impl<M: Message> RequestBuilder<'_, M> {
         match self.to {
             Some(addr) => match self.ctx.core.shared.system.lookup(addr) {
                 Some(target) => delivery::request(&*target, self.msg, None, self.timeout).await,
-                None => Err(RequestError::Gone),
+                None => Err(RequestError::gone()),
             },
             None => {
                 let routes = Routes(&self.ctx.group);

@@ -29,7 +29,7 @@ use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::{Shared, SysMsg};
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupMsg, SupervisorError};
-use crate::core::run_loop::{teardown, NoHooks};
+use crate::core::run_loop::{end, teardown, NoHooks};
 use crate::core::system::ActorSystem;
 use crate::envelope::{Envelope, TraceId};
 use crate::error::{HandlerResult, SendError};
@@ -271,7 +271,7 @@ impl GroupRuntime {
     fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         self.system
             .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
-        env.fail(RequestError::Gone);
+        env.fail(RequestError::gone());
         Ok(())
     }
 
@@ -414,7 +414,8 @@ async fn run(group: Arc<GroupRuntime>, exec: ExecFn, shared: Arc<Shared>, guard:
         (None, None, Some(_)) => ExitReason::Shutdown,
     };
     let mut core = ContextCore::new(shared.clone(), TraceId::generate());
-    teardown(&mut core, &mut NoHooks, reason, guard).await;
+    let reason = teardown(&mut core, &mut NoHooks, reason).await;
+    end(core, NoHooks, reason, guard);
     if !shared.is_alive() {
         group.remove(&shared.meta.key, &shared);
     }

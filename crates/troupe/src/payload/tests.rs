@@ -109,7 +109,7 @@ fn values_are_dropped_exactly_once() {
         panic!("not a Small")
     };
     assert_eq!(drops.load(Ordering::SeqCst), 4);
-    back.fail(RequestError::Gone);
+    back.fail(RequestError::gone());
     assert_eq!(
         drops.load(Ordering::SeqCst),
         5,

@@ -45,8 +45,17 @@
 //!   [`ActorSystem::shutdown`](crate::ActorSystem::shutdown) asks only root
 //!   processes to stop, and each supervisor stops its children in reverse
 //!   order.
-//! - A supervisor that is killed takes its children down with it (they are
-//!   killed too).
+//! - A supervisor that is killed ends as in OTP, where its children get
+//!   its exit signal (reason `killed`): its worker children are killed
+//!   with it, before anyone learns that it ended (no hook runs in them);
+//!   a child that is itself a supervisor traps that signal, as every OTP
+//!   supervisor does, and shuts its own children down in reverse start
+//!   order, each by its shutdown strategy and with its stop hooks, then
+//!   exits with reason `shutdown`. It does so on its own time: the killed
+//!   supervisor's exit is published at once, so that, as in OTP, a
+//!   restart of the killed supervisor may find a name its old child
+//!   supervisor's children still hold (that start then fails, and counts
+//!   against the budget).
 //! - A supervisor whose restart budget is exceeded stops its children and
 //!   exits with reason `shutdown`, as in OTP.
 //! - Every kind of process is supervised by the same engine: struct
@@ -79,9 +88,9 @@ mod worker;
 
 pub use crate::actor::ChildSpawnBuilder;
 pub use crate::core::restart::{
-    Backoff, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, RestartBudget, RestartDecision,
-    RestartStrategy, RestartType, ShutdownStrategy, SupervisionEvent, SupervisorConfig,
-    SupervisorError,
+    Backoff, ChildCounts, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, ChildState,
+    RestartBudget, RestartDecision, RestartStrategy, RestartType, ShutdownStrategy,
+    SupervisionEvent, SupervisorConfig, SupervisorError,
 };
 pub use supervisor::{Supervisor, SupervisorRef};
 pub use worker::{process_fn, ProcessFn, ProcessShutdown, Supervisable, SupervisorFuture};

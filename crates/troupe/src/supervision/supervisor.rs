@@ -13,13 +13,13 @@ use crate::core::config::ActorConfig;
 use crate::core::introspect::ProcessKind;
 use crate::core::process::Shared;
 use crate::core::restart::{
-    ask, ChildId, ChildInfo, ChildKey, ChildSpec, Outcome, ShutdownStrategy, SupMsg,
+    ask, ChildCounts, ChildId, ChildInfo, ChildKey, ChildSpec, Outcome, ShutdownStrategy, SupMsg,
     SupervisorConfig, SupervisorError, Template,
 };
 use crate::core::system::ActorSystem;
-use crate::defaults::CONTROL_WAIT;
-use crate::error::{HandlerResult, SpawnError};
-use crate::exit::ExitReason;
+use crate::defaults::{CONTROL_WAIT, KILL_WAIT};
+use crate::error::{HandlerResult, SpawnError, StopError};
+use crate::exit::{ExitReason, StopReason};
 use crate::request::RequestError;
 use crate::status::{ActorStatus, Lifecycle};
 
@@ -218,9 +218,11 @@ impl From<Supervisor> for ChildSpec {
 
 /// The handle of a running plain [`Supervisor`]. Cheap to clone.
 ///
-/// Requests travel on the supervisor's system channel. `children` waits at
-/// most 5 s; `add_child`, `start_child` and `stop_child` wait as long as the
-/// child's start or shutdown takes, which their own bounds limit.
+/// Requests travel on the supervisor's system channel. `children`,
+/// `count_children` and `delete_child` wait at most 5 s; `add_child`,
+/// `start_child`, `restart_child`, `terminate_child` and `stop_child` wait
+/// as long as the child's start or shutdown takes, which their own bounds
+/// limit.
 #[derive(Clone)]
 pub struct SupervisorRef {
     shared: Arc<Shared>,
@@ -248,9 +250,79 @@ impl SupervisorRef {
         self.shared.exit_reason()
     }
 
-    /// Its children, in start order (OTP `which_children`).
+    /// Its children, in start order, each with its
+    /// [`state`](ChildInfo::state) (OTP `which_children`).
+    #[doc(alias = "which_children")]
     pub async fn children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         ask(&self.shared, SupMsg::Children, Some(CONTROL_WAIT)).await
+    }
+
+    /// How many children it has, by kind (OTP `count_children`).
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        ask(&self.shared, SupMsg::CountChildren, Some(CONTROL_WAIT)).await
+    }
+
+    /// Stops a child by its shutdown strategy and keeps its spec (OTP
+    /// `terminate_child`): it is not restarted until
+    /// [`restart_child`](Self::restart_child). A temporary child, and every
+    /// child of a simple-one-for-one supervisor, is forgotten at once, as
+    /// in OTP. Terminating a terminated child is `Ok`.
+    ///
+    /// Errors: [`SupervisorError::UnknownChild`];
+    /// [`SupervisorError::ShutdownTimedOut`] if it did not end even after
+    /// being killed.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::supervision::{process_fn, ChildState, Supervisor, SupervisorError};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::create("doc-terminate-child")?;
+    /// let idle = process_fn("idle", |mut s| async move { s.wait_for_shutdown().await; Ok(()) });
+    /// let sup = Supervisor::new("sup").spawn(&system).await?;
+    /// let id = sup.add_child(idle).await?;
+    /// assert_eq!(sup.delete_child(id).await, Err(SupervisorError::Running(id.into())));
+    /// sup.terminate_child(id).await?;
+    /// assert_eq!(sup.children().await?[0].state, ChildState::Terminated);
+    /// sup.restart_child(id).await?;
+    /// assert_eq!(sup.children().await?[0].state, ChildState::Running);
+    /// sup.terminate_child(id).await?;
+    /// sup.delete_child(id).await?;
+    /// assert_eq!(sup.count_children().await?.specs, 0);
+    /// sup.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn terminate_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let key = child.into();
+        ask(&self.shared, |tx| SupMsg::TerminateChild(key, tx), None).await
+    }
+
+    /// Starts a terminated child again from its spec (OTP
+    /// `restart_child`) and returns the address of the new incarnation (a
+    /// struct actor keeps its address). Not counted against the restart
+    /// budget.
+    ///
+    /// Errors: [`SupervisorError::Running`], [`SupervisorError::Restarting`],
+    /// [`SupervisorError::UnknownChild`], [`SupervisorError::SimpleOneForOne`],
+    /// or why it could not start ([`SupervisorError::StartFailed`]; it stays
+    /// terminated).
+    pub async fn restart_child(&self, child: impl Into<ChildKey>) -> Result<Addr, SupervisorError> {
+        let key = child.into();
+        ask(&self.shared, |tx| SupMsg::RestartChild(key, tx), None).await
+    }
+
+    /// Forgets a terminated child's spec (OTP `delete_child`).
+    ///
+    /// Errors: [`SupervisorError::Running`], [`SupervisorError::Restarting`],
+    /// [`SupervisorError::UnknownChild`], [`SupervisorError::SimpleOneForOne`].
+    pub async fn delete_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
+        let key = child.into();
+        ask(
+            &self.shared,
+            |tx| SupMsg::DeleteChild(key, tx),
+            CONTROL_WAIT.into(),
+        )
+        .await
     }
 
     /// Starts a new child, last (OTP `start_child/2` with a child spec).
@@ -268,8 +340,10 @@ impl SupervisorRef {
         ask(&self.shared, |tx| SupMsg::FromTemplate(arg, name, tx), None).await
     }
 
-    /// Stops a child for good, by its shutdown strategy, and forgets it
-    /// (OTP `terminate_child` then `delete_child`).
+    /// Stops a child for good, by its shutdown strategy, and forgets it:
+    /// [`terminate_child`](Self::terminate_child) then
+    /// [`delete_child`](Self::delete_child) in one step, for a child in any
+    /// state.
     pub async fn stop_child(&self, child: impl Into<ChildKey>) -> Result<(), SupervisorError> {
         let key = child.into();
         ask(&self.shared, |tx| SupMsg::StopChild(key, tx), None).await
@@ -279,7 +353,9 @@ impl SupervisorRef {
     pub async fn get_status(&self) -> Result<ActorStatus, RequestError> {
         let status = self.shared.status();
         if status.lifecycle == Lifecycle::Stopped {
-            return Err(RequestError::Gone);
+            return Err(RequestError::Gone {
+                reason: self.shared.exit_reason(),
+            });
         }
         Ok(status)
     }
@@ -290,6 +366,18 @@ impl SupervisorRef {
     pub async fn shutdown(&self) -> Result<(), SupervisorError> {
         self.shared.request_shutdown();
         self.wait().await
+    }
+
+    /// Kills it (OTP `exit(Sup, kill)`) and waits (bounded) until it has
+    /// ended, with [`ExitReason::Killed`]. As in OTP, where its children
+    /// get its exit signal: its worker children are killed with it (no
+    /// hook runs); a child that is a supervisor traps that signal and shuts
+    /// its own children down in reverse start order, each by its shutdown
+    /// strategy with its stop hooks, then exits with
+    /// [`ExitReason::Shutdown`], on its own time (this call does not wait
+    /// for it).
+    pub async fn kill(&self) -> Result<(), StopError> {
+        self.shared.stop(StopReason::Kill, KILL_WAIT).await
     }
 
     /// Waits until it has ended: `Ok` after a normal exit, the error if it

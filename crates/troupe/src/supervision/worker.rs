@@ -19,7 +19,7 @@ use crate::core::introspect::ProcessKind;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::Shared;
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupervisorError};
-use crate::core::run_loop::{next, teardown, Next, NoHooks};
+use crate::core::run_loop::{end, next, teardown, Next, NoHooks};
 use crate::envelope::TraceId;
 use crate::error::BoxError;
 use crate::exit::{ExitReason, StopReason};
@@ -260,8 +260,9 @@ async fn run(
             },
         }
     };
-    drop(fut);
-    teardown(&mut ctx, &mut hooks, reason, guard).await;
+    // The future is released with the rest, before the exit is published.
+    let reason = teardown(&mut ctx, &mut hooks, reason).await;
+    end(ctx, fut, reason, guard);
 }
 
 impl ChildSpec {

@@ -166,12 +166,49 @@ pub struct ChildInfo {
     pub shutdown: ShutdownStrategy,
     /// How many times it was restarted.
     pub restarts: u64,
-    /// Whether an incarnation runs now.
+    /// Whether an incarnation runs now (`state == ChildState::Running`).
     pub alive: bool,
+    /// Whether it runs, waits for its restart, or is terminated (OTP's
+    /// `which_children` shows a pid, `restarting` or `undefined`).
+    pub state: ChildState,
     /// Whether it is a supervisor.
     pub is_supervisor: bool,
     /// How its last incarnation ended, if one did.
     pub last_exit: Option<ExitReason>,
+}
+
+/// The state of one child, as [`ChildInfo::state`] reports it (OTP's
+/// `which_children` shows a pid, `restarting` or `undefined`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildState {
+    /// An incarnation runs.
+    Running,
+    /// It exited and will be restarted once its backoff delay has passed.
+    Restarting,
+    /// No incarnation runs and none is due: it was terminated
+    /// (`terminate_child`), it is a transient child that ended normally, or
+    /// its restart failed. Its spec is kept: `restart_child` starts it
+    /// again, `delete_child` forgets it.
+    Terminated,
+}
+
+/// How many children a supervisor has, by kind (OTP's `count_children`).
+///
+/// ```
+/// use troupe::supervision::ChildCounts;
+/// let counts = ChildCounts::default();
+/// assert_eq!(counts.specs, counts.workers + counts.supervisors);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ChildCounts {
+    /// Every child it keeps a spec of, running or not (OTP's `specs`).
+    pub specs: usize,
+    /// The children that run now (OTP's `active`).
+    pub active: usize,
+    /// The children that are supervisors, running or not.
+    pub supervisors: usize,
+    /// The children that are workers, running or not.
+    pub workers: usize,
 }
 
 /// Stops one incarnation by `strategy`. Returns how it ended, or `None`

@@ -12,11 +12,9 @@ use parking_lot::Mutex;
 use tokio::time::Instant;
 
 use super::budget::RestartBudget;
-use super::child::{stop_incarnation, ChildInfo, ChildSpec, Link};
+use super::child::{stop_incarnation, ChildInfo, ChildSpec, ChildState, Link};
 use super::strategy::{RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
-use super::{
-    ChildExited, ChildId, ChildKey, RestartDecision, SupMsg, SupervisionEvent, SupervisorError,
-};
+use super::{ChildExited, ChildId, RestartDecision, SupMsg, SupervisionEvent, SupervisorError};
 use crate::addr::Addr;
 use crate::core::process::{Shared, SysMsg};
 use crate::core::system::ActorSystem;
@@ -54,7 +52,7 @@ pub(crate) struct Handled {
 pub(crate) type Outcome = Arc<Mutex<Option<SupervisorError>>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
+pub(super) enum State {
     /// An incarnation runs; exits of other incarnations are stale.
     Running { incarnation: u64 },
     /// Not running, kept (a transient child that ended normally, or a child
@@ -64,35 +62,43 @@ enum State {
     Restarting(Instant),
 }
 
-struct Child {
-    id: ChildId,
-    spec: ChildSpec,
+pub(super) struct Child {
+    pub(super) id: ChildId,
+    pub(super) spec: ChildSpec,
     /// The current or last incarnation.
-    shared: Arc<Shared>,
-    state: State,
-    restarts: u64,
-    last_exit: Option<ExitReason>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) state: State,
+    pub(super) restarts: u64,
+    pub(super) last_exit: Option<ExitReason>,
 }
 
 impl Child {
-    fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         matches!(self.state, State::Running { .. })
+    }
+
+    pub(super) fn state(&self) -> ChildState {
+        match self.state {
+            State::Running { .. } => ChildState::Running,
+            State::Restarting(_) => ChildState::Restarting,
+            State::Stopped => ChildState::Terminated,
+        }
     }
 }
 
 /// One supervisor's children and the rules that govern them.
 pub(crate) struct Engine {
-    name: Arc<str>,
+    pub(super) name: Arc<str>,
     me: Weak<Shared>,
     system: ActorSystem,
-    config: SupervisorConfig,
+    pub(super) config: SupervisorConfig,
     budget: RestartBudget,
     /// In start order.
-    children: Vec<Child>,
+    pub(super) children: Vec<Child>,
     next_id: u64,
     template: Option<Template>,
     outcome: Option<Outcome>,
-    stopping: bool,
+    pub(super) stopping: bool,
 }
 
 impl Engine {
@@ -127,7 +133,7 @@ impl Engine {
         }
     }
 
-    fn emit(&self, event: SupervisionEvent) {
+    pub(super) fn emit(&self, event: SupervisionEvent) {
         tracing::debug!(supervisor = %self.name, ?event, "supervision");
         self.system.report_supervision(&event);
         if let Some(o) = self.config.observer() {
@@ -135,11 +141,11 @@ impl Engine {
         }
     }
 
-    fn no_restarts(&self) -> bool {
+    pub(super) fn no_restarts(&self) -> bool {
         self.stopping || self.system.is_shutting_down()
     }
 
-    fn index(&self, id: ChildId) -> Option<usize> {
+    pub(super) fn index(&self, id: ChildId) -> Option<usize> {
         self.children.iter().position(|c| c.id == id)
     }
 
@@ -161,6 +167,22 @@ impl Engine {
             }
             SupMsg::StopChild(key, tx) => {
                 let _ = tx.send(self.stop_child(key).await);
+                Ok(())
+            }
+            SupMsg::TerminateChild(key, tx) => {
+                let _ = tx.send(self.terminate_child(key).await);
+                Ok(())
+            }
+            SupMsg::RestartChild(key, tx) => {
+                let _ = tx.send(self.restart_child(key).await.map(|s| s.addr));
+                Ok(())
+            }
+            SupMsg::DeleteChild(key, tx) => {
+                let _ = tx.send(self.delete_child(key));
+                Ok(())
+            }
+            SupMsg::CountChildren(tx) => {
+                let _ = tx.send(Ok(self.count_children()));
                 Ok(())
             }
             SupMsg::AddChild(spec, tx) => {
@@ -199,13 +221,14 @@ impl Engine {
                 shutdown: c.spec.shutdown,
                 restarts: c.restarts,
                 alive: c.running(),
+                state: c.state(),
                 is_supervisor: c.spec.supervisor,
                 last_exit: c.last_exit.clone(),
             })
             .collect()
     }
 
-    fn link(&self, spec: &ChildSpec, previous: Option<Arc<Shared>>) -> Link {
+    pub(super) fn link(&self, spec: &ChildSpec, previous: Option<Arc<Shared>>) -> Link {
         Link {
             system: self.system.clone(),
             parent: self.me.clone(),
@@ -488,7 +511,7 @@ impl Engine {
     /// `for_good`: no restart follows, so its mailbox closes (what waits
     /// in it becomes dead letters); otherwise it stays open for the next
     /// incarnation.
-    async fn stop_at(&mut self, idx: usize, for_good: bool) -> Option<ExitReason> {
+    pub(super) async fn stop_at(&mut self, idx: usize, for_good: bool) -> Option<ExitReason> {
         let child = &mut self.children[idx];
         if !child.running() {
             if matches!(child.state, State::Restarting(_)) {
@@ -519,26 +542,6 @@ impl Engine {
             reason,
         };
         self.emit(event);
-    }
-
-    /// Stops a child for good (OTP `terminate_child` then `delete_child`).
-    pub(crate) async fn stop_child(&mut self, key: ChildKey) -> Result<(), SupervisorError> {
-        let idx = match key {
-            ChildKey::Id(id) => self.index(id),
-            ChildKey::Addr(addr) => self.children.iter().position(|c| c.shared.addr == addr),
-        };
-        let Some(idx) = idx else {
-            return Err(SupervisorError::UnknownChild(key));
-        };
-        let was_running = self.children[idx].running();
-        let reason = self.stop_at(idx, true).await;
-        let child = self.children.remove(idx);
-        if was_running && reason.is_none() {
-            return Err(SupervisorError::ShutdownTimedOut {
-                child: child.spec.name.to_string(),
-            });
-        }
-        Ok(())
     }
 
     /// Stops every child, in reverse start order (simple-one-for-one: all at

@@ -37,6 +37,19 @@ pub enum SupervisorError {
     /// forgotten).
     #[error("no such child: {0:?}")]
     UnknownChild(ChildKey),
+    /// The child runs: OTP's `{error, running}` from `restart_child` and
+    /// `delete_child` (terminate it first).
+    #[error("child {0:?} is running")]
+    Running(ChildKey),
+    /// The child waits for its restart (its backoff delay): OTP's
+    /// `{error, restarting}` from `restart_child` and `delete_child`.
+    #[error("child {0:?} is restarting")]
+    Restarting(ChildKey),
+    /// The supervisor is `simple_one_for_one`, whose children are managed
+    /// by address only, never restarted or deleted by hand: OTP's
+    /// `{error, simple_one_for_one}`.
+    #[error("not allowed for a simple_one_for_one supervisor")]
+    SimpleOneForOne,
     /// The actor was not spawned as a supervisor (`.supervised()` or
     /// `.with_supervision(config)`), so it cannot have children.
     #[error("this actor is not a supervisor; spawn it with .supervised()")]

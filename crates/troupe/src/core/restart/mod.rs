@@ -18,10 +18,11 @@ mod budget;
 mod child;
 mod engine;
 mod error;
+mod manage;
 mod strategy;
 
 pub use budget::RestartBudget;
-pub use child::{ChildInfo, ChildSpec};
+pub use child::{ChildCounts, ChildInfo, ChildSpec, ChildState};
 pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
@@ -156,8 +157,8 @@ pub enum SupervisionEvent {
         /// How it ended.
         reason: ExitReason,
     },
-    /// The supervisor stopped a child (a group restart, `stop_child`, or its
-    /// own shutdown).
+    /// The supervisor stopped a child (a group restart, `terminate_child`,
+    /// `stop_child`, or its own shutdown).
     Stopped {
         /// The supervisor's name.
         supervisor: String,
@@ -192,6 +193,10 @@ pub(crate) enum SupMsg {
     Tick,
     Children(Reply<Vec<ChildInfo>>),
     StopChild(ChildKey, Reply<()>),
+    TerminateChild(ChildKey, Reply<()>),
+    RestartChild(ChildKey, Reply<Addr>),
+    DeleteChild(ChildKey, Reply<()>),
+    CountChildren(Reply<ChildCounts>),
     AddChild(ChildSpec, Reply<ChildId>),
     FromTemplate(Box<dyn Any + Send>, &'static str, Reply<ChildId>),
     /// A child already started elsewhere (a group's keyed actor, started
@@ -207,7 +212,15 @@ impl SupMsg {
             SupMsg::Children(tx) => {
                 let _ = tx.send(Err(err));
             }
-            SupMsg::StopChild(_, tx) => {
+            SupMsg::StopChild(_, tx)
+            | SupMsg::TerminateChild(_, tx)
+            | SupMsg::DeleteChild(_, tx) => {
+                let _ = tx.send(Err(err));
+            }
+            SupMsg::RestartChild(_, tx) => {
+                let _ = tx.send(Err(err));
+            }
+            SupMsg::CountChildren(tx) => {
                 let _ = tx.send(Err(err));
             }
             SupMsg::AddChild(_, tx) | SupMsg::FromTemplate(_, _, tx) => {
