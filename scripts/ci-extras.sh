@@ -29,7 +29,7 @@ for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
     supervision basic_supervisor timers stream_counter; do
     run_example "$example" -p troupe-examples
 done
-run_example pipeline -p troupe-pipeline
+run_example pipeline -p troupe-pipeline --features supervision
 run_example ping_pong -p troupe-remote
 run_example counter -p troupe-remote
 

@@ -13,17 +13,24 @@
 //! the clock stops when the sink has the last item. A last row shows troupe's
 //! lossy mode: the source never waits, and the sink counts what it lost.
 //!
-//! `cargo bench -p troupe-pipeline --bench pipeline`; with
-//! `TROUPE_BENCH_QUICK=1` each runs once at a small size (seconds).
+//! With the feature `supervision`, the troupe rows are run a second time
+//! with the filter and the sink declared restartable
+//! (`StageRestart::transient()`, built from factories), to show what
+//! supervision costs stages that never fail.
+//!
+//! `cargo bench -p troupe-pipeline --bench pipeline [--features supervision]`;
+//! with `TROUPE_BENCH_QUICK=1` each runs once at a small size (seconds).
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use troupe_pipeline::{Flow, PipelineBuilder, Reader, Rule, Writer};
+use troupe_pipeline::{Channel, Flow, PipelineBuilder, Reader, Rule, Writer};
 
 const CAPACITY: usize = 1024;
 const PACE: Duration = Duration::from_micros(20);
 const WAIT: Duration = Duration::from_secs(120);
+/// Whether the troupe rows also run with restartable stages.
+const SUPERVISED: bool = cfg!(feature = "supervision");
 
 #[derive(Clone, Copy)]
 struct Item {
@@ -66,7 +73,55 @@ enum Mode {
     Lossy,
 }
 
-fn troupe(items: u64, mode: Mode, rule: Rule) -> Run {
+/// A factory for a stage that is never restarted here: declaring a stage
+/// restartable needs one.
+#[cfg(feature = "supervision")]
+fn once<S: Send + 'static>(stage: S) -> impl FnMut() -> S + Send + 'static {
+    let mut stage = Some(stage);
+    move || stage.take().expect("the bench's stages never fail")
+}
+
+/// Adds the filter and the sink, restartable if `supervised`.
+fn add_stage<'a>(b: &'a mut PipelineBuilder, name: &str, rule: Rule, supervised: bool) -> Spec<'a> {
+    let spec = b.add(name, rule).on_thread(1);
+    if supervised {
+        #[cfg(feature = "supervision")]
+        return Spec::Restartable(spec.restartable(troupe_pipeline::StageRestart::transient()));
+    }
+    Spec::Plain(spec)
+}
+
+enum Spec<'a> {
+    Plain(troupe_pipeline::StageSpec<'a>),
+    #[cfg(feature = "supervision")]
+    Restartable(troupe_pipeline::RestartableSpec<'a>),
+}
+
+impl Spec<'_> {
+    fn filter<F>(self, input: Channel<Item>, output: Channel<Item>, stage: F)
+    where
+        F: FnMut(&mut Reader<Item>, &mut Writer<Item>) -> Flow + Send + 'static,
+    {
+        match self {
+            Spec::Plain(spec) => drop(spec.filter(input, output, stage)),
+            #[cfg(feature = "supervision")]
+            Spec::Restartable(spec) => drop(spec.filter(input, output, once(stage))),
+        }
+    }
+
+    fn sink<F>(self, input: Channel<Item>, stage: F)
+    where
+        F: FnMut(&mut Reader<Item>) -> Flow + Send + 'static,
+    {
+        match self {
+            Spec::Plain(spec) => drop(spec.sink(input, stage)),
+            #[cfg(feature = "supervision")]
+            Spec::Restartable(spec) => drop(spec.sink(input, once(stage))),
+        }
+    }
+}
+
+fn troupe(items: u64, mode: Mode, rule: Rule, supervised: bool) -> Run {
     let mut b = PipelineBuilder::new("bench").threads(2);
     let raw = b.channel::<Item>("raw", CAPACITY);
     let cooked = b.channel::<Item>("cooked", CAPACITY);
@@ -100,7 +155,7 @@ fn troupe(items: u64, mode: Mode, rule: Rule) -> Run {
                 Flow::Continue
             }
         });
-    b.add("filter", rule).on_thread(1).filter(
+    add_stage(&mut b, "filter", rule, supervised).filter(
         raw,
         cooked,
         move |input: &mut Reader<Item>, out: &mut Writer<Item>| {
@@ -123,22 +178,20 @@ fn troupe(items: u64, mode: Mode, rule: Rule) -> Run {
     });
     let mut received = 0u64;
     let mut last = Instant::now();
-    b.add("sink", rule)
-        .on_thread(1)
-        .sink(cooked, move |input: &mut Reader<Item>| {
-            for item in input.drain() {
-                received += 1;
-                last = Instant::now();
-                if mode == Mode::Paced {
-                    latencies.push(last - item.sent);
-                }
+    add_stage(&mut b, "sink", rule, supervised).sink(cooked, move |input: &mut Reader<Item>| {
+        for item in input.drain() {
+            received += 1;
+            last = Instant::now();
+            if mode == Mode::Paced {
+                latencies.push(last - item.sent);
             }
-            if input.is_closed() {
-                let _ = tx.send((std::mem::take(&mut latencies), received, last));
-                return Flow::Done;
-            }
-            Flow::Continue
-        });
+        }
+        if input.is_closed() {
+            let _ = tx.send((std::mem::take(&mut latencies), received, last));
+            return Flow::Done;
+        }
+        Flow::Continue
+    });
     let start = Instant::now();
     let pipeline = b.build().expect("bench pipeline wiring");
     let (latencies, received, last) = rx.recv_timeout(WAIT).expect("troupe run finished");
@@ -349,8 +402,23 @@ fn main() {
             "round {round}: latency, one item every {} µs, {n} items",
             PACE.as_micros()
         );
-        print_latency("troupe OnMessage", &troupe(n, Mode::Paced, Rule::OnMessage));
-        print_latency("troupe Loop", &troupe(n, Mode::Paced, Rule::Loop));
+        print_latency(
+            "troupe OnMessage",
+            &troupe(n, Mode::Paced, Rule::OnMessage, false),
+        );
+        if SUPERVISED {
+            print_latency(
+                "  restartable stages",
+                &troupe(n, Mode::Paced, Rule::OnMessage, true),
+            );
+        }
+        print_latency("troupe Loop", &troupe(n, Mode::Paced, Rule::Loop, false));
+        if SUPERVISED {
+            print_latency(
+                "  restartable stages",
+                &troupe(n, Mode::Paced, Rule::Loop, true),
+            );
+        }
         print_latency("crossbeam threads", &crossbeam(n, true));
         print_latency("tokio mpsc tasks", &tokio_mpsc(n, true));
 
@@ -358,12 +426,34 @@ fn main() {
         println!("round {round}: throughput, {n} items, no loss");
         print_throughput(
             "troupe OnMessage",
-            &troupe(n, Mode::Lossless, Rule::OnMessage),
+            &troupe(n, Mode::Lossless, Rule::OnMessage, false),
             n,
         );
-        print_throughput("troupe Loop", &troupe(n, Mode::Lossless, Rule::Loop), n);
+        if SUPERVISED {
+            print_throughput(
+                "  restartable stages",
+                &troupe(n, Mode::Lossless, Rule::OnMessage, true),
+                n,
+            );
+        }
+        print_throughput(
+            "troupe Loop",
+            &troupe(n, Mode::Lossless, Rule::Loop, false),
+            n,
+        );
+        if SUPERVISED {
+            print_throughput(
+                "  restartable stages",
+                &troupe(n, Mode::Lossless, Rule::Loop, true),
+                n,
+            );
+        }
         print_throughput("crossbeam threads", &crossbeam(n, false), n);
         print_throughput("tokio mpsc tasks", &tokio_mpsc(n, false), n);
-        print_throughput("troupe Loop, lossy", &troupe(n, Mode::Lossy, Rule::Loop), n);
+        print_throughput(
+            "troupe Loop, lossy",
+            &troupe(n, Mode::Lossy, Rule::Loop, false),
+            n,
+        );
     }
 }

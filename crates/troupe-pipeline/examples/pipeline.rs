@@ -4,18 +4,35 @@
 //! lost), the filter keeps the multiples of 3, the scatter sends even ones to
 //! one sink and odd ones to the other. When the source is done, the end of the
 //! stream flows down the pipeline, every stage finishes, and the example
-//! prints the stop report (runs per stage, items written and lost per
-//! channel) and exits.
+//! prints the stop report (runs and restarts per stage, items written and
+//! lost per channel) and exits.
 //!
-//! Run with `cargo run -p troupe-pipeline --example pipeline`.
+//! The filter fails once: its first incarnation panics on 501 (standing in
+//! for a lost connection). It is restartable (transient, troupe's default
+//! budget of 3 restarts in 5 s, 20 ms of backoff), so a fresh one is made from
+//! its factory on its thread and goes on where the queue stands; the other
+//! stages never stop. 501 is lost with the incarnation that failed on it, so
+//! the odd sum is 501 short.
+//!
+//! Run with `cargo run -p troupe-pipeline --features supervision --example pipeline`.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use troupe_pipeline::{Flow, PipelineBuilder, Reader, Rule, Writer};
+use troupe::supervision::Backoff;
+use troupe_pipeline::{Flow, PipelineBuilder, Reader, Rule, StageRestart, Writer};
 
 const COUNT: u64 = 1000;
+/// The number the filter's first incarnation fails on.
+const FAULT: u64 = 501;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // One line per panic (the scheduler catches it and reports it too).
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        println!("[{}] panicked: {info}", thread.name().unwrap_or("?"));
+    }));
     let mut builder = PipelineBuilder::new("pipeline").threads(2);
     let numbers = builder.channel::<u64>("numbers", 32);
     let multiples = builder.channel::<u64>("multiples", 32);
@@ -38,24 +55,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
 
-    builder.add("multiples-of-3", Rule::OnMessage).filter(
-        numbers,
-        multiples,
-        |input: &mut Reader<u64>, out: &mut Writer<u64>| {
-            while !out.is_full() {
-                let Some(n) = input.pop() else { break };
-                if n % 3 == 0 {
-                    out.push(n);
+    let incarnations = Arc::new(AtomicU32::new(0));
+    let restart = StageRestart::transient().with_backoff(Backoff::fixed(Duration::from_millis(20)));
+    builder
+        .add("multiples-of-3", Rule::OnMessage)
+        .restartable(restart)
+        .filter(numbers, multiples, move || {
+            // Called when the pipeline is built, then on each restart.
+            let incarnation = incarnations.fetch_add(1, Ordering::Relaxed) + 1;
+            println!("[multiples-of-3] incarnation #{incarnation} starts");
+            move |input: &mut Reader<u64>, out: &mut Writer<u64>| {
+                while !out.is_full() {
+                    let Some(n) = input.pop() else { break };
+                    if n == FAULT && incarnation == 1 {
+                        panic!("lost the connection at {n}");
+                    }
+                    if n % 3 == 0 {
+                        out.push(n);
+                    }
+                }
+                if input.is_closed() {
+                    println!("[multiples-of-3] input closed, done");
+                    Flow::Done
+                } else {
+                    Flow::Continue
                 }
             }
-            if input.is_closed() {
-                println!("[multiples-of-3] input closed, done");
-                Flow::Done
-            } else {
-                Flow::Continue
-            }
-        },
-    );
+        });
 
     builder.add("even-odd", Rule::OnMessage).scatter(
         multiples,
@@ -101,11 +127,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !pipeline.wait_finished(Duration::from_secs(10)) {
         eprintln!("the pipeline did not finish within 10 s");
     }
+    let pipeline_panics = pipeline.panics();
     let report = pipeline.stop(Duration::from_secs(5));
     for stage in &report.stages {
         println!(
-            "stage {:<15} thread #{} runs {:>5}  {:?}",
-            stage.name, stage.thread, stage.runs, stage.outcome
+            "stage {:<15} thread #{} runs {:>5} restarts {}  {:?}",
+            stage.name, stage.thread, stage.runs, stage.restarts, stage.outcome
         );
     }
     for channel in &report.channels {
@@ -113,6 +140,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "channel {:<10} written {:>5} lost {}",
             channel.name, channel.written, channel.lost
         );
+    }
+    for panic in pipeline_panics {
+        println!("recovered from: {panic}");
     }
     report.into_result()?;
     Ok(())

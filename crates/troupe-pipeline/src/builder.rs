@@ -4,13 +4,15 @@ use std::any::Any;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
+use crate::control::Control;
 use crate::error::{BuildError, WiringError};
 use crate::pipeline::{Pipeline, Worker};
 use crate::queue::{self, Probe, Reader, Wake, Writer};
-use crate::scheduler::{self, Control, StageState, Task};
+use crate::scheduler::{self, panic_message, OnExit, StageState, Task};
 use crate::signal::{Notifier, Parker, Signal};
 use crate::spec::StageSpec;
 use crate::stage::{Rule, Runner};
@@ -137,6 +139,15 @@ impl Table {
     }
 }
 
+/// What a stage is besides its endpoints, as [`StageSpec`] hands it over.
+pub(crate) struct StageHead {
+    pub(crate) name: String,
+    pub(crate) rule: Rule,
+    pub(crate) thread: Option<usize>,
+    pub(crate) signal: Arc<Signal>,
+    pub(crate) restart: Option<Box<dyn OnExit>>,
+}
+
 pub(crate) type Make = Box<dyn FnOnce(&mut Table) -> Result<Box<dyn Runner>, WiringError> + Send>;
 
 struct StageEntry {
@@ -146,6 +157,7 @@ struct StageEntry {
     signal: Arc<Signal>,
     inputs: usize,
     make: Make,
+    restart: Option<Box<dyn OnExit>>,
 }
 
 /// Wires channels and stages, then [`build`](PipelineBuilder::build)s a
@@ -265,12 +277,18 @@ impl PipelineBuilder {
 
     pub(crate) fn register(
         &mut self,
-        spec: (String, Rule, Option<usize>, Arc<Signal>),
+        head: StageHead,
         inputs: &[(u64, usize)],
         outputs: &[(u64, usize)],
         make: Make,
     ) -> StageId {
-        let (name, rule, thread, signal) = spec;
+        let StageHead {
+            name,
+            rule,
+            thread,
+            signal,
+            restart,
+        } = head;
         let index = self.stages.len();
         let mut foreign = false;
         for &(builder, channel) in inputs {
@@ -297,6 +315,7 @@ impl PipelineBuilder {
             signal,
             inputs: inputs.len(),
             make,
+            restart,
         });
         StageId {
             builder: self.id,
@@ -352,14 +371,21 @@ impl PipelineBuilder {
             states.push(Arc::clone(&state));
             signals.push(Arc::clone(&stage.signal));
             stage.signal.attach(Arc::clone(&parkers[thread]));
-            match (stage.make)(&mut table) {
-                Ok(runner) => per_thread[thread].push(Task {
+            // A restartable stage's factory runs here for the first time.
+            let made = catch_unwind(AssertUnwindSafe(|| (stage.make)(&mut table)));
+            match made {
+                Ok(Ok(runner)) => per_thread[thread].push(Task {
                     runner,
                     rule: stage.rule,
                     signal: stage.signal,
                     state,
+                    restart: stage.restart,
                 }),
-                Err(error) => errors.push(error),
+                Ok(Err(error)) => errors.push(error),
+                Err(payload) => errors.push(WiringError::StagePanicked {
+                    stage: state.name.clone(),
+                    message: panic_message(payload.as_ref()),
+                }),
             }
         }
         if !errors.is_empty() {
@@ -367,7 +393,7 @@ impl PipelineBuilder {
             return Err(BuildError::Wiring(errors));
         }
         drop(table); // The ends nobody took (none, after `check`).
-        let control = Arc::new(Control::new(states.len(), self.threads));
+        let control = Arc::new(Control::new(states.len(), parkers.clone()));
         let mut pipeline = Pipeline {
             name: std::mem::take(&mut self.name),
             builder_id: self.id,
@@ -379,17 +405,11 @@ impl PipelineBuilder {
         };
         for (index, (tasks, parker)) in per_thread.into_iter().zip(parkers).enumerate() {
             let name = format!("{}#{index}", pipeline.name);
-            let spawned = scheduler::spawn(
-                name.clone(),
-                index,
-                tasks,
-                Arc::clone(&parker),
-                Arc::clone(&control),
-            );
+            let spawned =
+                scheduler::spawn(name.clone(), index, tasks, parker, Arc::clone(&control));
             match spawned {
                 Ok(handle) => pipeline.workers.push(Worker {
                     name,
-                    parker,
                     handle: Some(handle),
                 }),
                 Err(source) => {

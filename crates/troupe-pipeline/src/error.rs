@@ -1,6 +1,7 @@
 //! Error types of the crate.
 
 use std::fmt;
+use std::time::Duration;
 
 /// Why a lossy queue could not be created.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +97,15 @@ pub enum WiringError {
         /// The stage.
         stage: String,
     },
+    /// Making a stage panicked while the pipeline was built (the first call
+    /// of a restartable stage's factory).
+    #[error("stage `{stage}` panicked while it was made: {message}")]
+    StagePanicked {
+        /// The stage.
+        stage: String,
+        /// The panic message.
+        message: String,
+    },
     /// A stage was pinned to a thread the pipeline does not have.
     #[error("stage `{stage}` is pinned to thread {thread}, but the pipeline has {threads}")]
     NoSuchThread {
@@ -153,19 +163,42 @@ pub struct StagePanic {
     pub message: String,
 }
 
+/// A restartable stage exhausted its restart budget, so its pipeline gave
+/// up and stopped (as a supervisor whose budget is exceeded stops its
+/// children). Found in [`StopReport::gave_up`](crate::StopReport::gave_up)
+/// and [`Pipeline::gave_up`](crate::Pipeline::gave_up).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "stage `{stage}` needed more than {max_restarts} restart(s) within {within:?} \
+     (last exit: {last_exit}): the pipeline gave up"
+)]
+pub struct RestartsExhausted {
+    /// The stage.
+    pub stage: String,
+    /// Its budget: at most this many restarts...
+    pub max_restarts: usize,
+    /// ...within any window of this length.
+    pub within: Duration,
+    /// How its last incarnation ended (e.g. `failed: panic: boom`).
+    pub last_exit: String,
+}
+
 /// A pipeline that did not stop cleanly: see
 /// [`StopReport::into_result`](crate::StopReport::into_result).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "pipeline did not stop cleanly: {} stage(s) panicked, {} thread(s) did not stop",
+    "pipeline did not stop cleanly: {} stage(s) panicked, {} thread(s) did not stop{}",
     .panics.len(),
-    .unstopped_threads.len()
+    .unstopped_threads.len(),
+    .gave_up.as_ref().map_or_else(String::new, |e| format!("; {e}"))
 )]
 pub struct StopError {
-    /// The stages that panicked.
+    /// The stages that panicked and were not restarted.
     pub panics: Vec<StagePanic>,
     /// Names of the scheduler threads that did not stop within the wait.
     pub unstopped_threads: Vec<String>,
+    /// The stage whose restart budget was exhausted, if the pipeline gave up.
+    pub gave_up: Option<RestartsExhausted>,
 }
 
 /// Why [`SourceFeeder::try_push`](crate::SourceFeeder::try_push) did not take

@@ -21,6 +21,11 @@
 //! * **Bridges** ([`DeliverSink`], [`SourceFeeder`]) connect a pipeline to
 //!   actors or any other code without blocking a scheduler thread; with the
 //!   feature `actors`, `actors::actor_sink` plugs in a troupe `ActorRef`.
+//! * **Supervision** (feature `supervision`): a stage declared with
+//!   `StageSpec::restartable` is re-initialised from its factory on its own
+//!   thread when it fails, by troupe's restart types, budgets and backoff
+//!   (the pipeline gives up and stops when a budget is exhausted); a
+//!   `PipelineChild` makes a whole pipeline a child of a troupe supervisor.
 //!
 //! # Example
 //! ```
@@ -74,9 +79,14 @@
 pub mod actors;
 mod bridge;
 mod builder;
+#[cfg(feature = "supervision")]
+mod child;
+mod control;
 mod error;
 mod pipeline;
 pub mod queue;
+#[cfg(feature = "supervision")]
+mod restart;
 mod scheduler;
 mod signal;
 mod spec;
@@ -85,9 +95,15 @@ mod sync;
 
 pub use bridge::{Deliver, DeliverSink, DeliveryStats, SourceFeeder, DEFAULT_BATCH};
 pub use builder::{Channel, PipelineBuilder, StageId};
-pub use error::{BuildError, FeedError, QueueError, StagePanic, StopError, WiringError};
+#[cfg(feature = "supervision")]
+pub use child::PipelineChild;
+pub use error::{
+    BuildError, FeedError, QueueError, RestartsExhausted, StagePanic, StopError, WiringError,
+};
 pub use pipeline::{ChannelReport, Pipeline, StageOutcome, StageReport, StopReport};
 pub use queue::{ReadStats, Reader, Writer};
+#[cfg(feature = "supervision")]
+pub use restart::{RestartableSpec, StageRestart};
 pub use signal::Notifier;
 pub use spec::StageSpec;
 pub use stage::{Filter, Flow, Gather, Merge, Rule, Scatter, Sink, Source, Split};

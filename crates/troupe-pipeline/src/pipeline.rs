@@ -6,10 +6,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::builder::StageId;
-use crate::error::{StagePanic, StopError};
+use crate::control::Control;
+use crate::error::{RestartsExhausted, StagePanic, StopError};
 use crate::queue::Probe;
-use crate::scheduler::{self, panic_message, Control, StageState};
-use crate::signal::{Notifier, Parker, Signal};
+use crate::scheduler::{panic_message, StageState};
+use crate::signal::{Notifier, Signal};
 
 /// How long [`Drop`] waits for the threads of a pipeline that was not stopped.
 const DROP_STOP_WAIT: Duration = Duration::from_secs(1);
@@ -22,8 +23,13 @@ pub enum StageOutcome {
     Running,
     /// `process` returned [`Flow::Done`](crate::Flow::Done).
     Finished,
-    /// `process` panicked with this message; the stage was dropped.
+    /// `process` panicked with this message; the stage was dropped and is
+    /// not restarted (it is not restartable, its restart type says no, or
+    /// its restart budget is exhausted).
     Panicked(String),
+    /// A restartable stage ended and waits for its backoff delay; then a
+    /// fresh incarnation is made from its factory.
+    Restarting,
     /// The pipeline was stopped while the stage was still scheduled.
     Stopped,
 }
@@ -35,8 +41,11 @@ pub struct StageReport {
     pub name: String,
     /// Index of the scheduler thread that runs it.
     pub thread: usize,
-    /// How many times `process` was called.
+    /// How many times `process` was called (by all its incarnations).
     pub runs: u64,
+    /// How many times it was restarted (always 0 for a stage that is not
+    /// restartable).
+    pub restarts: u64,
     /// Where it is in its life.
     pub outcome: StageOutcome,
 }
@@ -62,6 +71,9 @@ pub struct StopReport {
     /// Names of the scheduler threads that did not stop within the wait; they
     /// were left running (detached).
     pub unstopped_threads: Vec<String>,
+    /// Set if the pipeline stopped because a stage exhausted its restart
+    /// budget: which stage, its budget and its last exit.
+    pub gave_up: Option<RestartsExhausted>,
 }
 
 impl StopReport {
@@ -79,16 +91,19 @@ impl StopReport {
             .collect()
     }
 
-    /// `true` if no stage panicked and every thread stopped.
+    /// `true` if no stage ended by a panic (a restarted stage that runs
+    /// again does not count), the pipeline did not give up, and every
+    /// thread stopped.
     pub fn is_clean(&self) -> bool {
-        self.unstopped_threads.is_empty() && self.panics().is_empty()
+        self.unstopped_threads.is_empty() && self.panics().is_empty() && self.gave_up.is_none()
     }
 
     /// `Ok(self)` if the stop was clean, else the panics and unstopped
     /// threads as a [`StopError`].
     ///
     /// # Errors
-    /// When a stage panicked or a thread did not stop.
+    /// When a stage panicked (and was not restarted), the pipeline gave up,
+    /// or a thread did not stop.
     pub fn into_result(self) -> Result<Self, StopError> {
         if self.is_clean() {
             Ok(self)
@@ -96,6 +111,7 @@ impl StopReport {
             Err(StopError {
                 panics: self.panics(),
                 unstopped_threads: self.unstopped_threads,
+                gave_up: self.gave_up,
             })
         }
     }
@@ -113,7 +129,6 @@ impl StopReport {
 
 pub(crate) struct Worker {
     pub(crate) name: String,
-    pub(crate) parker: Arc<Parker>,
     pub(crate) handle: Option<JoinHandle<()>>,
 }
 
@@ -154,14 +169,31 @@ impl Pipeline {
     }
 
     /// Waits until every stage has finished (returned [`Flow::Done`](crate::Flow))
-    /// or panicked, for at most `timeout`. Returns `true` if they all have.
+    /// or panicked for good (a restartable stage that will be restarted has
+    /// not), or until the pipeline gave up ([`Pipeline::gave_up`]), for at
+    /// most `timeout`. Returns `true` if it has ended so.
     pub fn wait_finished(&self, timeout: Duration) -> bool {
         self.control.wait_finished(Instant::now() + timeout)
     }
 
-    /// The stages that panicked so far.
+    /// Every panic so far, including those of stages that were restarted
+    /// (and of their factories, as `restart: ...`).
     pub fn panics(&self) -> Vec<StagePanic> {
         self.control.panics()
+    }
+
+    /// Set once a stage has exhausted its restart budget: the pipeline then
+    /// stops its threads by itself (each drops its stages and exits);
+    /// [`Pipeline::stop`] still collects them and reports.
+    pub fn gave_up(&self) -> Option<RestartsExhausted> {
+        self.control.gave_up()
+    }
+
+    /// Calls `listener` once the pipeline has ended (as for
+    /// [`Pipeline::wait_finished`]), on the thread that ends it, or at once.
+    #[cfg_attr(not(feature = "supervision"), allow(dead_code))]
+    pub(crate) fn when_ended(&self, listener: impl FnOnce() + Send + 'static) {
+        self.control.when_ended(listener);
     }
 
     /// A snapshot of every stage.
@@ -172,6 +204,7 @@ impl Pipeline {
                 name: state.name.clone(),
                 thread: state.thread,
                 runs: state.runs(),
+                restarts: state.restarts(),
                 outcome: state.outcome(),
             })
             .collect()
@@ -201,12 +234,7 @@ impl Pipeline {
     }
 
     fn stop_threads(&mut self, timeout: Duration) -> StopReport {
-        let parkers = self
-            .workers
-            .iter()
-            .map(|w| Arc::clone(&w.parker))
-            .collect::<Vec<_>>();
-        scheduler::request_stop(&self.control, &parkers);
+        self.control.request_stop();
         let exited = self.control.wait_exited(Instant::now() + timeout);
         let mut unstopped_threads = Vec::new();
         for (worker, exited) in self.workers.iter_mut().zip(exited) {
@@ -230,6 +258,7 @@ impl Pipeline {
             stages: self.stages(),
             channels: self.channels(),
             unstopped_threads,
+            gave_up: self.gave_up(),
         }
     }
 }

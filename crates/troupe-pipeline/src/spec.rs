@@ -3,13 +3,19 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::builder::{Channel, Make, PipelineBuilder, StageId};
+use crate::builder::{Channel, Make, PipelineBuilder, StageHead, StageId};
 use crate::error::WiringError;
+use crate::scheduler::OnExit;
 use crate::signal::Signal;
 use crate::stage::{
-    Filter, FilterRunner, Gather, GatherRunner, Merge, MergeRunner, Rule, Scatter, ScatterRunner,
-    Sink, SinkRunner, Source, SourceRunner, Split, SplitRunner,
+    Filter, FilterRunner, Gather, GatherRunner, Incarnation, Merge, MergeRunner, Rule, Scatter,
+    ScatterRunner, Sink, SinkRunner, Source, SourceRunner, Split, SplitRunner,
 };
+
+/// Makes the first incarnation of a stage, when the pipeline is built.
+pub(crate) trait First<S>: FnOnce() -> Incarnation<S> + Send + 'static {}
+
+impl<S, F: FnOnce() -> Incarnation<S> + Send + 'static> First<S> for F {}
 
 /// A stage being added: made by [`PipelineBuilder::add`], finished by the
 /// method of the stage's kind, which returns the stage's [`StageId`].
@@ -19,6 +25,7 @@ pub struct StageSpec<'a> {
     name: String,
     rule: Rule,
     thread: Option<usize>,
+    restart: Option<Box<dyn OnExit>>,
 }
 
 fn end<T>(channel: Channel<T>) -> (u64, usize) {
@@ -32,7 +39,14 @@ impl<'a> StageSpec<'a> {
             name: name.to_owned(),
             rule,
             thread: None,
+            restart: None,
         }
+    }
+
+    /// Sets what happens when the stage ends (restartable stages only).
+    #[cfg_attr(not(feature = "supervision"), allow(dead_code))]
+    pub(crate) fn set_restart(&mut self, restart: Box<dyn OnExit>) {
+        self.restart = Some(restart);
     }
 }
 
@@ -59,8 +73,16 @@ impl StageSpec<'_> {
             name,
             rule,
             thread,
+            restart,
         } = self;
-        builder.register((name, rule, thread, signal), inputs, outputs, make)
+        let head = StageHead {
+            name,
+            rule,
+            thread,
+            signal,
+            restart,
+        };
+        builder.register(head, inputs, outputs, make)
     }
 
     /// Adds a source whose signal was made beforehand (so that the stage can
@@ -73,6 +95,7 @@ impl StageSpec<'_> {
     ) -> StageId {
         let make: Make = Box::new(move |t| {
             let output = t.writer(output)?;
+            let stage = Incarnation::fixed(stage);
             Ok(Box::new(SourceRunner { stage, output }))
         });
         self.register_with(&[], &[end(output)], make, signal)
@@ -80,20 +103,12 @@ impl StageSpec<'_> {
 
     /// Adds a [`Source`] writing to `output`.
     pub fn source<O: Send + 'static>(self, output: Channel<O>, stage: impl Source<O>) -> StageId {
-        let make: Make = Box::new(move |t| {
-            let output = t.writer(output)?;
-            Ok(Box::new(SourceRunner { stage, output }))
-        });
-        self.register(&[], &[end(output)], make)
+        self.source_first(output, move || Incarnation::fixed(stage))
     }
 
     /// Adds a [`Sink`] reading `input`.
     pub fn sink<I: Send + 'static>(self, input: Channel<I>, stage: impl Sink<I>) -> StageId {
-        let make: Make = Box::new(move |t| {
-            let input = t.reader(input)?;
-            Ok(Box::new(SinkRunner { stage, input }))
-        });
-        self.register(&[end(input)], &[], make)
+        self.sink_first(input, move || Incarnation::fixed(stage))
     }
 
     /// Adds a [`Filter`] reading `input` and writing `output`.
@@ -103,9 +118,91 @@ impl StageSpec<'_> {
         output: Channel<O>,
         stage: impl Filter<I, O>,
     ) -> StageId {
+        self.filter_first(input, output, move || Incarnation::fixed(stage))
+    }
+
+    /// Adds a [`Scatter`] reading `input` and writing each of `outputs`.
+    pub fn scatter<I: Send + 'static, O: Send + 'static>(
+        self,
+        input: Channel<I>,
+        outputs: &[Channel<O>],
+        stage: impl Scatter<I, O>,
+    ) -> StageId {
+        self.scatter_first(input, outputs, move || Incarnation::fixed(stage))
+    }
+
+    /// Adds a [`Gather`] reading each of `inputs` and writing `output`.
+    pub fn gather<I: Send + 'static, O: Send + 'static>(
+        self,
+        inputs: &[Channel<I>],
+        output: Channel<O>,
+        stage: impl Gather<I, O>,
+    ) -> StageId {
+        self.gather_first(inputs, output, move || Incarnation::fixed(stage))
+    }
+
+    /// Adds a [`Split`] reading `input` and writing `left` and `right`.
+    pub fn split<I: Send + 'static, L: Send + 'static, R: Send + 'static>(
+        self,
+        input: Channel<I>,
+        left: Channel<L>,
+        right: Channel<R>,
+        stage: impl Split<I, L, R>,
+    ) -> StageId {
+        self.split_first(input, left, right, move || Incarnation::fixed(stage))
+    }
+
+    /// Adds a [`Merge`] reading `left` and `right` and writing `output`.
+    pub fn merge<L: Send + 'static, R: Send + 'static, O: Send + 'static>(
+        self,
+        left: Channel<L>,
+        right: Channel<R>,
+        output: Channel<O>,
+        stage: impl Merge<L, R, O>,
+    ) -> StageId {
+        self.merge_first(left, right, output, move || Incarnation::fixed(stage))
+    }
+}
+
+/// The kinds again, each given how to make its first incarnation (a fixed
+/// stage value, or a restartable stage's factory).
+impl StageSpec<'_> {
+    pub(crate) fn source_first<O: Send + 'static, S: Source<O>>(
+        self,
+        output: Channel<O>,
+        first: impl First<S>,
+    ) -> StageId {
+        let make: Make = Box::new(move |t| {
+            let output = t.writer(output)?;
+            let stage = first();
+            Ok(Box::new(SourceRunner { stage, output }))
+        });
+        self.register(&[], &[end(output)], make)
+    }
+
+    pub(crate) fn sink_first<I: Send + 'static, S: Sink<I>>(
+        self,
+        input: Channel<I>,
+        first: impl First<S>,
+    ) -> StageId {
+        let make: Make = Box::new(move |t| {
+            let input = t.reader(input)?;
+            let stage = first();
+            Ok(Box::new(SinkRunner { stage, input }))
+        });
+        self.register(&[end(input)], &[], make)
+    }
+
+    pub(crate) fn filter_first<I: Send + 'static, O: Send + 'static, S: Filter<I, O>>(
+        self,
+        input: Channel<I>,
+        output: Channel<O>,
+        first: impl First<S>,
+    ) -> StageId {
         let make: Make = Box::new(move |t| {
             let input = t.reader(input)?;
             let output = t.writer(output)?;
+            let stage = first();
             Ok(Box::new(FilterRunner {
                 stage,
                 input,
@@ -115,12 +212,11 @@ impl StageSpec<'_> {
         self.register(&[end(input)], &[end(output)], make)
     }
 
-    /// Adds a [`Scatter`] reading `input` and writing each of `outputs`.
-    pub fn scatter<I: Send + 'static, O: Send + 'static>(
+    pub(crate) fn scatter_first<I: Send + 'static, O: Send + 'static, S: Scatter<I, O>>(
         self,
         input: Channel<I>,
         outputs: &[Channel<O>],
-        stage: impl Scatter<I, O>,
+        first: impl First<S>,
     ) -> StageId {
         if outputs.is_empty() {
             self.builder.errors.push(WiringError::NoEndpoints {
@@ -135,6 +231,7 @@ impl StageSpec<'_> {
                 .into_iter()
                 .map(|c| t.writer(c))
                 .collect::<Result<_, _>>()?;
+            let stage = first();
             Ok(Box::new(ScatterRunner {
                 stage,
                 input,
@@ -145,12 +242,11 @@ impl StageSpec<'_> {
         self.register(&[end(input)], &outs, make)
     }
 
-    /// Adds a [`Gather`] reading each of `inputs` and writing `output`.
-    pub fn gather<I: Send + 'static, O: Send + 'static>(
+    pub(crate) fn gather_first<I: Send + 'static, O: Send + 'static, S: Gather<I, O>>(
         self,
         inputs: &[Channel<I>],
         output: Channel<O>,
-        stage: impl Gather<I, O>,
+        first: impl First<S>,
     ) -> StageId {
         if inputs.is_empty() {
             self.builder.errors.push(WiringError::NoEndpoints {
@@ -165,6 +261,7 @@ impl StageSpec<'_> {
                 .map(|c| t.reader(c))
                 .collect::<Result<_, _>>()?;
             let output = t.writer(output)?;
+            let stage = first();
             Ok(Box::new(GatherRunner {
                 stage,
                 inputs,
@@ -175,18 +272,23 @@ impl StageSpec<'_> {
         self.register(&ins, &[end(output)], make)
     }
 
-    /// Adds a [`Split`] reading `input` and writing `left` and `right`.
-    pub fn split<I: Send + 'static, L: Send + 'static, R: Send + 'static>(
+    pub(crate) fn split_first<
+        I: Send + 'static,
+        L: Send + 'static,
+        R: Send + 'static,
+        S: Split<I, L, R>,
+    >(
         self,
         input: Channel<I>,
         left: Channel<L>,
         right: Channel<R>,
-        stage: impl Split<I, L, R>,
+        first: impl First<S>,
     ) -> StageId {
         let make: Make = Box::new(move |t| {
             let input = t.reader(input)?;
             let left = t.writer(left)?;
             let right = t.writer(right)?;
+            let stage = first();
             Ok(Box::new(SplitRunner {
                 stage,
                 input,
@@ -197,18 +299,23 @@ impl StageSpec<'_> {
         self.register(&[end(input)], &[end(left), end(right)], make)
     }
 
-    /// Adds a [`Merge`] reading `left` and `right` and writing `output`.
-    pub fn merge<L: Send + 'static, R: Send + 'static, O: Send + 'static>(
+    pub(crate) fn merge_first<
+        L: Send + 'static,
+        R: Send + 'static,
+        O: Send + 'static,
+        S: Merge<L, R, O>,
+    >(
         self,
         left: Channel<L>,
         right: Channel<R>,
         output: Channel<O>,
-        stage: impl Merge<L, R, O>,
+        first: impl First<S>,
     ) -> StageId {
         let make: Make = Box::new(move |t| {
             let left = t.reader(left)?;
             let right = t.reader(right)?;
             let output = t.writer(output)?;
+            let stage = first();
             Ok(Box::new(MergeRunner {
                 stage,
                 left,
@@ -226,6 +333,7 @@ impl fmt::Debug for StageSpec<'_> {
             .field("name", &self.name)
             .field("rule", &self.rule)
             .field("thread", &self.thread)
+            .field("restartable", &self.restart.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -189,83 +189,175 @@ pub(crate) trait Runner: Send {
     fn run(&mut self) -> Flow;
     /// `true` if an input still has unread items (the stage stopped early).
     fn has_input(&self) -> bool;
+    /// Drops the current stage value, keeping the endpoints (see
+    /// [`Incarnation::retire`]).
+    fn retire(&mut self);
+    /// Makes a fresh stage value from the factory (see
+    /// [`Incarnation::renew`]).
+    fn renew(&mut self) -> bool;
+}
+
+/// A stage that cannot run: only between [`Incarnation::retire`] and a
+/// successful [`Incarnation::renew`], when the scheduler does not run it.
+struct Retired;
+
+impl Retired {
+    #[cold]
+    fn flow() -> Flow {
+        Flow::Continue
+    }
+}
+
+/// The stage value a runner drives, and for a restartable stage the factory
+/// that makes a fresh one. The endpoints are not part of it: they outlive
+/// every incarnation, so a restarted stage finds its queues as they were.
+pub(crate) struct Incarnation<S> {
+    current: Option<S>,
+    factory: Option<Box<dyn FnMut() -> S + Send>>,
+}
+
+impl<S> Incarnation<S> {
+    /// A stage that is never restarted.
+    pub(crate) fn fixed(stage: S) -> Self {
+        Self {
+            current: Some(stage),
+            factory: None,
+        }
+    }
+
+    /// A restartable stage: its first incarnation is made now.
+    #[cfg_attr(not(feature = "supervision"), allow(dead_code))]
+    pub(crate) fn first(mut factory: impl FnMut() -> S + Send + 'static) -> Self {
+        Self {
+            current: Some(factory()),
+            factory: Some(Box::new(factory)),
+        }
+    }
+
+    /// Runs `f` on the current stage value (a retired stage does nothing).
+    #[inline(always)]
+    fn with(&mut self, f: impl FnOnce(&mut S) -> Flow) -> Flow {
+        match &mut self.current {
+            Some(stage) => f(stage),
+            None => Retired::flow(),
+        }
+    }
+
+    /// Drops the current stage value (OTP: the old incarnation is gone
+    /// before a new one starts).
+    pub(crate) fn retire(&mut self) {
+        self.current = None;
+    }
+
+    /// Makes a fresh stage value from the factory, dropping the current one
+    /// first if there still is one. `false` if the stage has no factory.
+    pub(crate) fn renew(&mut self) -> bool {
+        let Some(factory) = self.factory.as_mut() else {
+            return false;
+        };
+        self.current = None;
+        self.current = Some(factory());
+        true
+    }
+}
+
+/// The [`Runner`] methods that only concern the stage value.
+macro_rules! incarnation_methods {
+    () => {
+        fn retire(&mut self) {
+            self.stage.retire();
+        }
+        fn renew(&mut self) -> bool {
+            self.stage.renew()
+        }
+    };
 }
 
 pub(crate) struct SourceRunner<S, O> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) output: Writer<O>,
 }
 
 impl<S: Source<O>, O: Send> Runner for SourceRunner<S, O> {
     fn run(&mut self) -> Flow {
-        self.stage.process(&mut self.output)
+        let output = &mut self.output;
+        self.stage.with(|stage| stage.process(output))
     }
     fn has_input(&self) -> bool {
         false
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct SinkRunner<S, I> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) input: Reader<I>,
 }
 
 impl<S: Sink<I>, I: Send> Runner for SinkRunner<S, I> {
     fn run(&mut self) -> Flow {
-        self.stage.process(&mut self.input)
+        let input = &mut self.input;
+        self.stage.with(|stage| stage.process(input))
     }
     fn has_input(&self) -> bool {
         !self.input.is_empty()
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct FilterRunner<S, I, O> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) input: Reader<I>,
     pub(crate) output: Writer<O>,
 }
 
 impl<S: Filter<I, O>, I: Send, O: Send> Runner for FilterRunner<S, I, O> {
     fn run(&mut self) -> Flow {
-        self.stage.process(&mut self.input, &mut self.output)
+        let (input, output) = (&mut self.input, &mut self.output);
+        self.stage.with(|stage| stage.process(input, output))
     }
     fn has_input(&self) -> bool {
         !self.input.is_empty()
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct ScatterRunner<S, I, O> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) input: Reader<I>,
     pub(crate) outputs: Vec<Writer<O>>,
 }
 
 impl<S: Scatter<I, O>, I: Send, O: Send> Runner for ScatterRunner<S, I, O> {
     fn run(&mut self) -> Flow {
-        self.stage.process(&mut self.input, &mut self.outputs)
+        let (input, outputs) = (&mut self.input, &mut self.outputs);
+        self.stage.with(|stage| stage.process(input, outputs))
     }
     fn has_input(&self) -> bool {
         !self.input.is_empty()
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct GatherRunner<S, I, O> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) inputs: Vec<Reader<I>>,
     pub(crate) output: Writer<O>,
 }
 
 impl<S: Gather<I, O>, I: Send, O: Send> Runner for GatherRunner<S, I, O> {
     fn run(&mut self) -> Flow {
-        self.stage.process(&mut self.inputs, &mut self.output)
+        let (inputs, output) = (&mut self.inputs, &mut self.output);
+        self.stage.with(|stage| stage.process(inputs, output))
     }
     fn has_input(&self) -> bool {
         self.inputs.iter().any(|input| !input.is_empty())
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct SplitRunner<S, I, L, R> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) input: Reader<I>,
     pub(crate) left: Writer<L>,
     pub(crate) right: Writer<R>,
@@ -273,16 +365,17 @@ pub(crate) struct SplitRunner<S, I, L, R> {
 
 impl<S: Split<I, L, R>, I: Send, L: Send, R: Send> Runner for SplitRunner<S, I, L, R> {
     fn run(&mut self) -> Flow {
-        self.stage
-            .process(&mut self.input, &mut self.left, &mut self.right)
+        let (input, left, right) = (&mut self.input, &mut self.left, &mut self.right);
+        self.stage.with(|stage| stage.process(input, left, right))
     }
     fn has_input(&self) -> bool {
         !self.input.is_empty()
     }
+    incarnation_methods!();
 }
 
 pub(crate) struct MergeRunner<S, L, R, O> {
-    pub(crate) stage: S,
+    pub(crate) stage: Incarnation<S>,
     pub(crate) left: Reader<L>,
     pub(crate) right: Reader<R>,
     pub(crate) output: Writer<O>,
@@ -290,10 +383,11 @@ pub(crate) struct MergeRunner<S, L, R, O> {
 
 impl<S: Merge<L, R, O>, L: Send, R: Send, O: Send> Runner for MergeRunner<S, L, R, O> {
     fn run(&mut self) -> Flow {
-        self.stage
-            .process(&mut self.left, &mut self.right, &mut self.output)
+        let (left, right, output) = (&mut self.left, &mut self.right, &mut self.output);
+        self.stage.with(|stage| stage.process(left, right, output))
     }
     fn has_input(&self) -> bool {
         !self.left.is_empty() || !self.right.is_empty()
     }
+    incarnation_methods!();
 }

@@ -29,7 +29,7 @@ use troupe::{ExitReason, StopReason};
 mod bytes;
 
 /// The version of the wire format: the first byte of every frame.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 /// The default limit on the size of one encoded frame (1 MiB), version byte
 /// included.
@@ -209,8 +209,10 @@ pub enum Frame {
     Refused {
         /// The process that sent the tell.
         from: u64,
-        /// The process it was for.
+        /// The process it was for (0: a group).
         to: u64,
+        /// The trace the tell belonged to.
+        trace: u64,
         /// The message type's stable name.
         name: String,
         /// Why it was refused.

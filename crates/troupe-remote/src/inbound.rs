@@ -4,18 +4,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use troupe::{Addr, Envelope, NodeNo, SendError, TraceId};
+use tokio::time::Instant;
+use troupe::{Addr, DeadLetter, DeadLetterReason, NodeNo, TraceId};
 
-use crate::convert::{exit_from_wire, failure_from_wire, failure_to_wire};
+use crate::convert::{exit_from_wire, failure_from_wire};
 use crate::frame::{Frame, WireFailure};
+use crate::inlet::{Local, Then};
 use crate::node::{Inner, NodeEvent};
 use crate::{auth, CodecError};
 
-/// Where an incoming message goes on this node.
-enum Local {
-    Process(Addr),
-    Group(String),
-}
+/// The name a dead letter gives a message type this node does not know.
+const UNKNOWN_TYPE: &str = "<unknown type>";
 
 /// A request as it came off the wire.
 struct Incoming {
@@ -178,10 +177,12 @@ impl Inner {
                 }
             }
             Frame::Refused {
-                to, name, failure, ..
-            } => {
-                tracing::warn!(to = %Addr::from_bits(to), %name, ?failure, "a message to another node was refused there");
-            }
+                from: sender,
+                to,
+                trace,
+                name,
+                failure,
+            } => self.refused_there(sender, to, trace, &name, failure),
             Frame::Stop { id, to, how } => {
                 let inner = self.clone();
                 tokio::spawn(async move {
@@ -249,35 +250,35 @@ impl Inner {
         name: String,
         payload: Vec<u8>,
     ) {
-        let sender = Addr::from_bits(sender);
-        let decoded = self
+        let from = Addr::from_bits(sender);
+        match self
             .messages
-            .decode_tell(&name, &payload, sender, TraceId::from_raw(trace));
-        let refusal = match decoded {
-            Ok(env) => match self.deliver(&to, env).await {
-                Ok(()) => None,
-                Err(e) if e.is_full() => Some(WireFailure::Full),
-                Err(_) => Some(WireFailure::Gone),
-            },
-            Err(e) => Some(codec_failure(e)),
-        };
-        if let Some(failure) = refusal {
-            let to = match to {
-                Local::Process(addr) => addr.into_bits(),
-                Local::Group(_) => 0,
-            };
-            let refused = Frame::Refused {
-                from: sender.into_bits(),
-                to,
-                name,
-                failure,
-            };
-            let _ = self.send(node, refused).await;
+            .decode_tell(&name, &payload, from, TraceId::from_raw(trace))
+        {
+            Ok(env) => {
+                let then = Then::Tell {
+                    sender,
+                    trace,
+                    name,
+                };
+                self.arrive(node, to, env, then).await;
+            }
+            Err(e) => {
+                self.undecodable(&to, from, trace, &name);
+                let refused = Frame::Refused {
+                    from: sender,
+                    to: to.bits(),
+                    trace,
+                    name,
+                    failure: codec_failure(e),
+                };
+                let _ = self.send(node, refused).await;
+            }
         }
     }
 
     /// A request from node `node` to a local process or group: delivered,
-    /// then answered from a task of its own.
+    /// then answered from a task of its own, by its deadline.
     async fn request(self: &Arc<Self>, node: u16, to: Local, request: Incoming) {
         let Incoming {
             sender,
@@ -287,67 +288,63 @@ impl Inner {
             name,
             payload,
         } = request;
-        let sender = Addr::from_bits(sender);
+        let from = Addr::from_bits(sender);
+        // The deadline travels as the time left; 0 is none.
+        let deadline = (timeout_ms > 0)
+            .then(|| Instant::now().checked_add(Duration::from_millis(timeout_ms)))
+            .flatten();
         let decoded =
             self.messages
-                .decode_request(&name, &payload, sender, TraceId::from_raw(trace));
-        let (env, answering) = match decoded {
-            Ok(pair) => pair,
+                .decode_request(&name, &payload, from, TraceId::from_raw(trace), deadline);
+        match decoded {
+            Ok((env, answering)) => {
+                let then = Then::Request {
+                    id,
+                    answering,
+                    deadline,
+                };
+                self.arrive(node, to, env, then).await;
+            }
             Err(e) => {
+                self.undecodable(&to, from, trace, &name);
                 let failure = codec_failure(e);
                 let _ = self.send(node, Frame::Failure { id, failure }).await;
-                return;
             }
-        };
-        if let Err(e) = self.deliver(&to, env).await {
-            let failure = if e.is_full() {
-                WireFailure::Full
-            } else {
-                WireFailure::Gone
-            };
-            drop(e);
-            let _ = self.send(node, Frame::Failure { id, failure }).await;
-            return;
         }
-        let inner = self.clone();
-        tokio::spawn(async move {
-            let answered = if timeout_ms == 0 {
-                answering.await
-            } else {
-                let limit = Duration::from_millis(timeout_ms);
-                match tokio::time::timeout(limit, answering).await {
-                    Ok(res) => res,
-                    Err(_) => Err(troupe::RequestError::Timeout(limit)),
-                }
-            };
-            let frame = match answered {
-                Ok(payload) if payload.len() + 64 > inner.max_frame => Frame::Failure {
-                    id,
-                    failure: WireFailure::TooLarge,
-                },
-                Ok(payload) => Frame::Response { id, payload },
-                Err(e) => Frame::Failure {
-                    id,
-                    failure: failure_to_wire(&e),
-                },
-            };
-            let _ = inner.send(node, frame).await;
+    }
+
+    /// A message that came in but did not decode: a dead letter here.
+    fn undecodable(&self, to: &Local, sender: Addr, trace: u64, name: &str) {
+        tracing::debug!(%sender, message = name, "undecodable message from another node");
+        self.system.report_dead_letter_of(DeadLetter {
+            recipient: Addr::from_bits(to.bits()),
+            sender,
+            message: self.messages.static_name(name).unwrap_or(UNKNOWN_TYPE),
+            reason: DeadLetterReason::Undecodable,
+            trace_id: TraceId::from_raw(trace),
+            sent_at: std::time::Instant::now(),
         });
     }
 
-    /// Delivers to a local process or group: at once if the mailbox has
-    /// room, else waiting for it (the network then pushes back on the
-    /// sender).
-    async fn deliver(&self, to: &Local, env: Envelope) -> Result<(), SendError<Envelope>> {
-        match to {
-            Local::Process(addr) => match self.system.try_deliver_local(*addr, env) {
-                Err(SendError::Full(env)) => self.system.deliver_local(*addr, env).await,
-                other => other,
-            },
-            Local::Group(name) => match self.system.group(name) {
-                Some(group) => group.deliver(env).await,
-                None => Err(SendError::Closed(env)),
-            },
-        }
+    /// A tell sent from here that the other node refused: a dead letter
+    /// here, where its sender is (a tell has no answer to carry the error).
+    fn refused_there(&self, from: u64, to: u64, trace: u64, name: &str, failure: WireFailure) {
+        let reason = match failure {
+            WireFailure::Full => DeadLetterReason::Overflow,
+            WireFailure::Unhandled => DeadLetterReason::Unhandled,
+            WireFailure::UnknownMessage(_)
+            | WireFailure::Undecodable(_)
+            | WireFailure::TooLarge => DeadLetterReason::Undecodable,
+            _ => DeadLetterReason::ActorStopped,
+        };
+        tracing::debug!(to = %Addr::from_bits(to), message = name, ?reason, "a tell was refused by another node");
+        self.system.report_dead_letter_of(DeadLetter {
+            recipient: Addr::from_bits(to),
+            sender: Addr::from_bits(from),
+            message: self.messages.static_name(name).unwrap_or(UNKNOWN_TYPE),
+            reason,
+            trace_id: TraceId::from_raw(trace),
+            sent_at: std::time::Instant::now(),
+        });
     }
 }

@@ -16,14 +16,21 @@
 //! - [`frame`]: the wire format between two nodes, and its decoder (which
 //!   never panics on bad input: every malformed frame is a typed error);
 //! - [`auth`]: the cluster cookie, the shared secret a node proves it knows
-//!   in its handshake.
+//!   in its handshake. The cookie keeps out nodes that do not know it; it
+//!   does not encrypt, and a proof seen on the wire could be replayed. On a
+//!   network you do not trust, turn on mutual TLS as well (crate feature
+//!   `tls`, [`NodeConfig::tls`](crate::NodeConfig), endpoints `tls/...`):
+//!   then only nodes with a certificate of the cluster's authority connect.
 //!
 //! Semantics: frames between two nodes keep their order (one publisher
-//! per peer, reliable, blocking congestion control: a full remote mailbox
-//! pushes back on the network, and the network on the sender); a request
-//! resolves with its response or a typed error (`NodeDown` when the node
-//! goes); a monitor of a remote process gets `Down` once, with
-//! `ExitReason::NodeDown` if its node goes.
+//! per peer, reliable, blocking congestion control); a message for a full
+//! mailbox waits in a bounded inlet of its own, so other targets' messages
+//! go on, and a full inlet pushes back on the network, and the network on
+//! the sender ([`NodeConfig::inlet`](crate::NodeConfig::inlet)); a request
+//! carries its deadline and resolves with its response or a typed error
+//! (`NodeDown` when the node goes); a tell the other node refuses is a dead
+//! letter on the sender's node; a monitor of a remote process gets `Down`
+//! once, with `ExitReason::NodeDown` if its node goes.
 //!
 //! # Example: two nodes
 //!
@@ -115,14 +122,19 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod auth;
+mod config;
 mod convert;
 pub mod frame;
 mod inbound;
+mod inlet;
 mod link;
 pub mod node;
 pub mod registry;
 
-pub use node::{Node, NodeConfig, NodeEvent};
+#[cfg(feature = "tls")]
+pub use config::Tls;
+pub use config::{NodeConfig, DEFAULT_INLET};
+pub use node::{Node, NodeEvent};
 pub use registry::REMOTE_MESSAGES;
 pub use registry::{CodecError, Messages};
 

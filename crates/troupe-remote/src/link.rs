@@ -49,12 +49,12 @@ async fn forward(
         Dest::Process(to) => *to,
         Dest::Group(_) => Addr::NULL,
     };
-    let (payload, id) = match inner.messages.encode(env) {
-        Ok(Encoded::Tell(payload)) => (payload, None),
-        Ok(Encoded::Request(payload, answer)) => {
+    let (payload, id, timeout_ms) = match inner.messages.encode(env) {
+        Ok(Encoded::Tell(payload)) => (payload, None, 0),
+        Ok(Encoded::Request(payload, answer, deadline)) => {
             let id = inner.next_id();
             inner.pending.lock().insert(id, (node, answer));
-            (payload, Some(id))
+            (payload, Some(id), wire_timeout(deadline))
         }
         Err(refused) => {
             // Not a type both nodes carry: a dead letter here, and a
@@ -81,7 +81,7 @@ async fn forward(
             to: to.into_bits(),
             trace,
             id,
-            timeout_ms: 0,
+            timeout_ms,
             name,
             payload,
         },
@@ -97,7 +97,7 @@ async fn forward(
             group,
             trace,
             id,
-            timeout_ms: 0,
+            timeout_ms,
             name,
             payload,
         },
@@ -112,6 +112,20 @@ async fn forward(
         }
     }
     Ok(())
+}
+
+/// A request's deadline as it travels: the milliseconds left, rounded up
+/// and at least 1 (0 means no deadline). Relative, since the two nodes'
+/// clocks do not agree; the time on the wire is the part it cannot cover.
+fn wire_timeout(deadline: Option<tokio::time::Instant>) -> u64 {
+    match deadline {
+        None => 0,
+        Some(at) => {
+            let left = at.saturating_duration_since(tokio::time::Instant::now());
+            let ms = left.as_micros().div_ceil(1000);
+            u64::try_from(ms).unwrap_or(u64::MAX).max(1)
+        }
+    }
 }
 
 /// The transport installed in the actor system.

@@ -18,126 +18,11 @@ use tokio::task::JoinHandle;
 use troupe::{ActorSystem, Addr, NodeNo, StopError, TraceId};
 use zenoh::sample::SampleKind;
 
-use crate::frame::{Frame, DEFAULT_MAX_FRAME};
+use crate::config::NodeConfig;
+use crate::frame::Frame;
+use crate::inlet::Inlets;
 use crate::registry::{Answer, Messages};
 use crate::{auth, RemoteError};
-
-/// How a node joins its cluster.
-///
-/// ```
-/// use troupe_remote::NodeConfig;
-/// let config = NodeConfig::new("shop", b"cookie")
-///     .listen("tcp/127.0.0.1:0")
-///     .connect("tcp/127.0.0.1:7447");
-/// assert_eq!(config.cluster(), "shop");
-/// ```
-#[derive(Clone)]
-pub struct NodeConfig {
-    cluster: String,
-    secret: Vec<u8>,
-    listen: Vec<String>,
-    connect: Vec<String>,
-    multicast: bool,
-    max_frame: usize,
-    lease: Duration,
-}
-
-impl NodeConfig {
-    /// A node of cluster `cluster`, whose nodes share `secret` (the cluster
-    /// cookie: frames from a node that did not prove it knows the secret
-    /// are refused). No endpoint, multicast scouting off.
-    pub fn new(cluster: impl Into<String>, secret: impl AsRef<[u8]>) -> Self {
-        Self {
-            cluster: cluster.into(),
-            secret: secret.as_ref().to_vec(),
-            listen: Vec::new(),
-            connect: Vec::new(),
-            multicast: false,
-            max_frame: DEFAULT_MAX_FRAME,
-            lease: Duration::from_secs(2),
-        }
-    }
-
-    /// Listens on a Zenoh endpoint (`tcp/127.0.0.1:7447`; port 0 picks one).
-    pub fn listen(mut self, endpoint: impl Into<String>) -> Self {
-        self.listen.push(endpoint.into());
-        self
-    }
-
-    /// Connects to a peer's endpoint at start.
-    pub fn connect(mut self, endpoint: impl Into<String>) -> Self {
-        self.connect.push(endpoint.into());
-        self
-    }
-
-    /// Turns multicast scouting on (off by default: explicit endpoints).
-    pub fn multicast(mut self, on: bool) -> Self {
-        self.multicast = on;
-        self
-    }
-
-    /// The largest frame sent or accepted (1 MiB by default).
-    pub fn max_frame(mut self, bytes: usize) -> Self {
-        self.max_frame = bytes;
-        self
-    }
-
-    /// How long a silent peer link lives before its node counts as down
-    /// (2 s by default): what detects a hung node. A crashed one is seen at
-    /// once, when its connections close.
-    pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
-    }
-
-    /// The cluster's name.
-    pub fn cluster(&self) -> &str {
-        &self.cluster
-    }
-
-    fn zenoh(&self) -> Result<zenoh::Config, RemoteError> {
-        let mut c = zenoh::Config::default();
-        let json = |v: &[String]| serde_json_list(v);
-        let set = |c: &mut zenoh::Config, key: &str, value: String| {
-            c.insert_json5(key, &value)
-                .map_err(|e| RemoteError::Config(format!("{key}: {e}")))
-        };
-        set(&mut c, "mode", "\"peer\"".into())?;
-        set(&mut c, "listen/endpoints", json(&self.listen))?;
-        set(&mut c, "connect/endpoints", json(&self.connect))?;
-        set(
-            &mut c,
-            "scouting/multicast/enabled",
-            self.multicast.to_string(),
-        )?;
-        set(
-            &mut c,
-            "transport/link/tx/lease",
-            self.lease.as_millis().max(1).to_string(),
-        )?;
-        // Four keep-alives per lease: a hung peer is seen within one lease.
-        set(&mut c, "transport/link/tx/keep_alive", "4".into())?;
-        Ok(c)
-    }
-}
-
-fn serde_json_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
-    format!("[{}]", quoted.join(","))
-}
-
-impl std::fmt::Debug for NodeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeConfig")
-            .field("cluster", &self.cluster)
-            .field("listen", &self.listen)
-            .field("connect", &self.connect)
-            .field("multicast", &self.multicast)
-            .field("max_frame", &self.max_frame)
-            .field("lease", &self.lease)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A peer node came up (authenticated) or went down; each exactly once per
 /// session of that peer.
@@ -203,6 +88,8 @@ pub(crate) struct Inner {
     /// is the wire's), sends to different peers do not wait for each other.
     pub(crate) outlets: Mutex<HashMap<u16, Outlet>>,
     pub(crate) refused: AtomicU64,
+    /// Messages from other nodes waiting for full local mailboxes.
+    pub(crate) inlets: Inlets,
     pub(crate) events: broadcast::Sender<NodeEvent>,
 }
 
@@ -247,6 +134,7 @@ impl Node {
             peers: Mutex::default(),
             outlets: Mutex::default(),
             refused: AtomicU64::new(0),
+            inlets: Inlets::new(config.inlet),
             events,
         });
         let inbox = inner
@@ -444,11 +332,21 @@ impl Node {
         self.inner.refused.load(Ordering::Relaxed)
     }
 
-    /// Leaves the cluster: peers see this node go down.
+    /// How many local targets have messages from other nodes waiting for
+    /// room in their mailboxes (one inlet per sending node and target; see
+    /// [`NodeConfig::inlet`]).
+    pub fn waiting_targets(&self) -> usize {
+        self.inner.inlets.len()
+    }
+
+    /// Leaves the cluster: peers see this node go down. Messages still
+    /// waiting for full local mailboxes are dropped (requests among them
+    /// are answered with an error).
     pub async fn close(self) {
         for task in &self.tasks {
             task.abort();
         }
+        self.inner.inlets.close();
         let _ = self.inner.session.close().await;
     }
 }

@@ -60,8 +60,9 @@ pub(crate) type Answering = Pin<Box<dyn Future<Output = Result<Vec<u8>, RequestE
 pub(crate) enum Encoded {
     /// A fire-and-forget message.
     Tell(Vec<u8>),
-    /// A request: its payload, and how its answer reaches the requester.
-    Request(Vec<u8>, Answer),
+    /// A request: its payload, how its answer reaches the requester, and
+    /// the requester's deadline.
+    Request(Vec<u8>, Answer, Option<tokio::time::Instant>),
 }
 
 /// Why an envelope or a payload could not be carried.
@@ -89,7 +90,8 @@ pub enum CodecError {
 }
 
 /// Decodes a request's payload: the envelope and the future of its answer.
-type DecodeRequest = fn(&[u8], Addr, TraceId) -> Result<(Envelope, Answering), String>;
+type DecodeRequest =
+    fn(&[u8], Addr, TraceId, Option<tokio::time::Instant>) -> Result<(Envelope, Answering), String>;
 
 #[derive(Clone)]
 struct Codec {
@@ -211,12 +213,20 @@ impl Messages {
         payload: &[u8],
         from: Addr,
         trace: TraceId,
+        deadline: Option<tokio::time::Instant>,
     ) -> Result<(Envelope, Answering), CodecError> {
         let codec = self.codec(name)?;
-        (codec.decode_request)(payload, from, trace).map_err(|reason| CodecError::Undecodable {
-            name: name.to_string(),
-            reason,
+        (codec.decode_request)(payload, from, trace, deadline).map_err(|reason| {
+            CodecError::Undecodable {
+                name: name.to_string(),
+                reason,
+            }
         })
+    }
+
+    /// The registered type's own name for `name` (`None` if unknown).
+    pub(crate) fn static_name(&self, name: &str) -> Option<&'static str> {
+        self.codecs.get_key_value(name).map(|(k, _)| *k)
     }
 
     fn codec(&self, name: &str) -> Result<&Codec, CodecError> {
@@ -256,8 +266,9 @@ where
         Ok((msg, token)) => {
             return Ok(match postcard::to_stdvec(&msg) {
                 Ok(bytes) => {
+                    let deadline = token.deadline();
                     let answer: Answer = Box::new(Waiting::<M> { token });
-                    Ok(Encoded::Request(bytes, answer))
+                    Ok(Encoded::Request(bytes, answer, deadline))
                 }
                 Err(e) => {
                     token.fail(RequestError::Failed(format!(
@@ -286,13 +297,14 @@ fn decode_request<M>(
     payload: &[u8],
     from: Addr,
     trace: TraceId,
+    deadline: Option<tokio::time::Instant>,
 ) -> Result<(Envelope, Answering), String>
 where
     M: Message + DeserializeOwned,
     M::Response: Serialize,
 {
     let msg: M = postcard::from_bytes(payload).map_err(|e| e.to_string())?;
-    let (env, answer) = troupe::request_envelope(msg, from, trace);
+    let (env, answer) = troupe::request_envelope(msg, from, trace, deadline);
     let answering: Answering = Box::pin(async move {
         let response = answer.await?;
         postcard::to_stdvec(&response).map_err(|e| {

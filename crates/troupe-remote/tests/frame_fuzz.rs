@@ -184,11 +184,14 @@ fn frame() -> impl Strategy<Value = Frame> {
         ),
         (n(), payload()).prop_map(|(id, payload)| Frame::Response { id, payload }),
         (n(), failure()).prop_map(|(id, failure)| Frame::Failure { id, failure }),
-        (n(), n(), text(), failure()).prop_map(|(from, to, name, failure)| Frame::Refused {
-            from,
-            to,
-            name,
-            failure,
+        (n(), n(), n(), text(), failure()).prop_map(|(from, to, trace, name, failure)| {
+            Frame::Refused {
+                from,
+                to,
+                trace,
+                name,
+                failure,
+            }
         }),
         (n(), n(), stop()).prop_map(|(id, to, how)| Frame::Stop { id, to, how }),
         n().prop_map(|id| Frame::Stopped { id }),

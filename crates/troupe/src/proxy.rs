@@ -53,21 +53,27 @@ impl ActorSystem {
 /// A request envelope built by a transport that received a request from
 /// another node: delivered to the local target, its token answers the
 /// future, which the transport awaits to send the response back.
+///
+/// `deadline` is the requester's (carried on the wire): the token reports
+/// it ([`ResponseToken::deadline`]) and the future fails with
+/// [`RequestError::Timeout`] once it passes, so the receiving side gives
+/// up when the requester does.
 pub fn request_envelope<M: Message>(
     msg: M,
     sender: Addr,
     trace: TraceId,
+    deadline: Option<tokio::time::Instant>,
 ) -> (
     Envelope,
     impl Future<Output = Result<M::Response, RequestError>> + Send,
 ) {
-    let (token, rx) = ResponseToken::new();
+    let (token, rx) = ResponseToken::new(deadline);
     let env = Envelope::request(msg, token, sender, trace);
     let answer = async move {
-        match rx.await {
-            Ok(res) => res,
-            Err(_) => Err(RequestError::Gone),
-        }
+        let limit = deadline
+            .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
+            .unwrap_or_default();
+        crate::request::await_response_until(rx, deadline, limit).await
     };
     (env, answer)
 }

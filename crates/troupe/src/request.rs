@@ -98,12 +98,57 @@ pub(crate) fn dropping_aborted<R>(f: impl FnOnce() -> R) -> R {
 #[must_use = "dropping a token answers the requester with RequestError::Dropped"]
 pub struct ResponseToken<R> {
     tx: Option<oneshot::Sender<Result<R, RequestError>>>,
+    /// When the requester stops waiting (`None`: never).
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl<R> ResponseToken<R> {
-    pub(crate) fn new() -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
+    pub(crate) fn new(
+        deadline: Option<tokio::time::Instant>,
+    ) -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
         let (tx, rx) = oneshot::channel();
-        (Self { tx: Some(tx) }, rx)
+        (
+            Self {
+                tx: Some(tx),
+                deadline,
+            },
+            rx,
+        )
+    }
+
+    /// The instant after which the requester no longer waits for the
+    /// answer (`None`: it waits as long as it takes, as OTP's `infinity`).
+    ///
+    /// A handler may use it to skip work nobody will see; a layer that
+    /// carries the request elsewhere (a transport to another node) passes
+    /// it on, so the remote side gives up at the same time.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::{ActorGroup, Schema};
+    ///
+    /// #[message(ret = u64)]
+    /// struct Estimate;
+    ///
+    /// // Answers 0 at once when less than a millisecond is left.
+    /// pub fn estimator() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 (Estimate, token) => {
+    ///                     let left = token.deadline().map(|d| {
+    ///                         d.saturating_duration_since(tokio::time::Instant::now())
+    ///                     });
+    ///                     let hurry = left.is_some_and(|l| l.as_millis() < 1);
+    ///                     ctx.respond(token, if hurry { 0 } else { 42 });
+    ///                 }
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    /// ```
+    pub fn deadline(&self) -> Option<tokio::time::Instant> {
+        self.deadline
     }
 
     /// Sends the response. Returns `false` if the requester no longer waits

@@ -100,6 +100,7 @@ fn samples() -> Vec<Frame> {
         frames.push(Frame::Refused {
             from: 1,
             to: 2,
+            trace: 3,
             name: "app::Ping".into(),
             failure,
         });
@@ -216,11 +217,11 @@ fn encode_refuses_a_frame_over_the_limit() {
 #[test]
 fn a_wrong_version_is_refused() {
     let mut bytes = Frame::Ping { seq: 1 }.encode(64).expect("encodes");
-    bytes[0] = 2;
+    bytes[0] = VERSION + 1;
     assert_eq!(
         Frame::decode(&bytes, 64),
         Err(FrameError::Version {
-            found: 2,
+            found: VERSION + 1,
             expected: VERSION
         })
     );

@@ -27,6 +27,10 @@ pub enum DeadLetterReason {
     Unhandled,
     /// A router found no recipient for it.
     NoRecipient,
+    /// It crossed to another node, which could not decode it: no type of
+    /// its name is registered there, its bytes do not decode as that type,
+    /// or it is over the frame size limit.
+    Undecodable,
 }
 
 impl DeadLetterReason {
@@ -36,6 +40,7 @@ impl DeadLetterReason {
             DeadLetterReason::Overflow => "overflow",
             DeadLetterReason::Unhandled => "unhandled",
             DeadLetterReason::NoRecipient => "no_recipient",
+            DeadLetterReason::Undecodable => "undecodable",
         }
     }
 }
@@ -69,6 +74,25 @@ impl DeadLetters {
         Self {
             tx,
             count: AtomicU64::new(0),
+        }
+    }
+
+    /// Reports a letter whose envelope is not at hand (it was taken apart
+    /// for the wire, or never decoded).
+    pub(crate) fn report_letter(&self, letter: DeadLetter) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let reason = letter.reason.as_str();
+        metrics::counter!("troupe_dead_letters_total", "reason" => reason).increment(1);
+        tracing::debug!(
+            recipient = %letter.recipient,
+            sender = %letter.sender,
+            message = letter.message,
+            reason,
+            trace_id = %letter.trace_id,
+            "dead letter"
+        );
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(letter);
         }
     }
 

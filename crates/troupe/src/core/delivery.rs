@@ -73,10 +73,10 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     if target.process() == Some(sender) {
         return Err(RequestError::CallingSelf);
     }
-    let (token, rx) = ResponseToken::new();
+    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
+    let (token, rx) = ResponseToken::new(deadline);
     let mut env = Envelope::request(msg, token, sender, trace);
     env.dispatcher = dispatcher;
-    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     // A process takes the request at once when its mailbox has room (the
     // usual case): no async delivery then. (A group's router is not tried
     // twice: it may start actors.)

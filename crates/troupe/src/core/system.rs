@@ -326,6 +326,13 @@ impl ActorSystem {
         self.dead_letter(recipient, env, reason);
     }
 
+    /// Reports a dead letter whose envelope is not at hand: for a transport
+    /// that took the message apart for the wire (and learns that the other
+    /// node refused it) or could not decode what came in.
+    pub fn report_dead_letter_of(&self, letter: DeadLetter) {
+        self.inner.dead_letters.report_letter(letter);
+    }
+
     /// How many dead letters this system has reported so far.
     pub fn dead_letter_count(&self) -> u64 {
         self.inner.dead_letters.count()

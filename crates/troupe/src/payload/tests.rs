@@ -119,7 +119,7 @@ fn values_are_dropped_exactly_once() {
 
 #[test]
 fn requests_fail_through_their_token_once() {
-    let (token, mut rx) = ResponseToken::<u64>::new();
+    let (token, mut rx) = ResponseToken::<u64>::new(None);
     let p = Payload::new(Requested {
         msg: Small(1),
         token,
@@ -129,7 +129,7 @@ fn requests_fail_through_their_token_once() {
     p.fail(RequestError::Full);
     assert_eq!(rx.try_recv().ok(), Some(Err(RequestError::Full)));
 
-    let (token, mut rx) = ResponseToken::<()>::new();
+    let (token, mut rx) = ResponseToken::<()>::new(None);
     let p = Payload::new(Requested {
         msg: Large([0; 8]),
         token,

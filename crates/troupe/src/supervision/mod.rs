@@ -79,7 +79,7 @@ mod worker;
 
 pub use crate::actor::ChildSpawnBuilder;
 pub use crate::core::restart::{
-    Backoff, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, RestartDecision,
+    Backoff, ChildExited, ChildId, ChildInfo, ChildKey, ChildSpec, RestartBudget, RestartDecision,
     RestartStrategy, RestartType, ShutdownStrategy, SupervisionEvent, SupervisorConfig,
     SupervisorError,
 };

@@ -10,16 +10,40 @@ use tokio::time::Instant;
 /// forgotten (one exactly `within` old still counts), and the budget is
 /// exceeded when more than `max` remain.
 ///
-/// Time is Tokio's clock, so paused-time tests drive it.
-#[derive(Debug)]
-pub(crate) struct RestartBudget {
+/// This is the budget every supervisor keeps (see
+/// [`SupervisorConfig::max_restarts`](crate::supervision::SupervisorConfig::max_restarts)).
+/// It is public so that other restarting front-ends (such as pipeline
+/// stages, restarted on their own threads) count restarts by the same
+/// rule instead of a copy of it.
+///
+/// Time is Tokio's clock ([`tokio::time::Instant`]), so paused-time tests
+/// drive it; outside a runtime, `Instant::now()` is the system clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio::time::Instant;
+/// use troupe::supervision::RestartBudget;
+///
+/// let mut budget = RestartBudget::new(3, Duration::from_secs(5));
+/// let t0 = Instant::now();
+/// assert!(budget.record(t0));
+/// assert!(budget.record(t0));
+/// assert!(budget.record(t0));
+/// assert_eq!(budget.recent(), 3);
+/// // A fourth restart within 5 s exceeds the budget: do not make it.
+/// assert!(!budget.record(t0 + Duration::from_secs(1)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RestartBudget {
     max: usize,
     within: Duration,
     recent: VecDeque<Instant>,
 }
 
 impl RestartBudget {
-    pub(crate) fn new(max: usize, within: Duration) -> Self {
+    /// A budget of at most `max` restarts within any window of `within`
+    /// (`max == 0`: never restart).
+    pub fn new(max: usize, within: Duration) -> Self {
         Self {
             max,
             within,
@@ -28,8 +52,8 @@ impl RestartBudget {
     }
 
     /// Records a restart at `now`. Returns `false` if it exceeds the budget
-    /// (the restart must not be made).
-    pub(crate) fn record(&mut self, now: Instant) -> bool {
+    /// (the restart must not be made: the supervisor gives up).
+    pub fn record(&mut self, now: Instant) -> bool {
         while let Some(&oldest) = self.recent.front() {
             if now.saturating_duration_since(oldest) > self.within {
                 self.recent.pop_front();
@@ -41,9 +65,15 @@ impl RestartBudget {
         self.recent.len() <= self.max
     }
 
-    /// Restarts in the current window (including the last one recorded).
-    pub(crate) fn recent(&self) -> usize {
+    /// Restarts in the current window (including the last one recorded):
+    /// the `n` of [`Backoff::delay`](crate::supervision::Backoff::delay).
+    pub fn recent(&self) -> usize {
         self.recent.len()
+    }
+
+    /// The budget: `(max, within)`.
+    pub fn limits(&self) -> (usize, Duration) {
+        (self.max, self.within)
     }
 }
 

@@ -20,6 +20,7 @@ mod engine;
 mod error;
 mod strategy;
 
+pub use budget::RestartBudget;
 pub use child::{ChildInfo, ChildSpec};
 pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
