@@ -60,11 +60,14 @@ mod sample {
     }
 }
 
+use std::io::IsTerminal;
 use troupe::prelude::*;
 
 #[tokio::main]
 async fn main() {
+    // Colours only on a terminal: no escape codes in a pipe or a file.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -5,6 +5,7 @@
 //! `ps -T -p $(pidof multi_runtime)` shows `producers#0`, `workers#0..2`
 //! and `default#0`. Set `MULTI_RUNTIME_SECS` to keep it running longer.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -129,7 +130,9 @@ fn topology() -> (Topology, Vec<rt::Runtime>) {
 }
 
 fn main() {
+    // Colours only on a terminal: no escape codes in a pipe or a file.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -1,6 +1,7 @@
 //! A tour of troupe: a small system that exercises what exists and prints
 //! what happens. Run it with `cargo run --release --example tour`.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use troupe::prelude::*;
@@ -176,7 +177,9 @@ fn doubler() -> Schema {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `RUST_LOG=info` shows the framework's own events (actors starting, ...).
+    // Colours only on a terminal: no escape codes in a pipe or a file.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     // Handlers panic on purpose below: print one line, not a backtrace.

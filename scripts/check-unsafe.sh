@@ -7,17 +7,26 @@
 #      double drops, leaks, data races.
 #   2. loom explores every interleaving of the queue's atomics
 #      (tests/loom_queue.rs, exhaustive on small models).
-# Installs what it needs (nightly's miri and rust-src). Takes about two to
-# three minutes on a 2-core machine, most of it compiling.
+# Installs what it needs if missing (a minimal nightly toolchain, its miri
+# and rust-src components, Miri's own build of the standard library), and
+# says so on screen before each. Takes about two to three minutes on a
+# 2-core machine, most of it compiling.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "== check-unsafe: installing the nightly toolchain (rustup, minimal profile) for Miri"
     rustup toolchain install nightly --profile minimal
 fi
-rustup component add miri rust-src --toolchain nightly
+for component in miri rust-src; do
+    if ! rustup component list --installed --toolchain nightly 2>/dev/null | grep -q "^$component"; then
+        echo "== check-unsafe: installing the rustup component $component of the nightly toolchain"
+        rustup component add "$component" --toolchain nightly
+    fi
+done
+echo "== check-unsafe: preparing Miri's standard library (built once, then cached)"
 cargo +nightly miri setup
 
 echo "== Miri: troupe's inline message payload and handler-future slot"

@@ -31,6 +31,94 @@
 //! (`NodeDown` when the node goes); a tell the other node refuses is a dead
 //! letter on the sender's node; a monitor of a remote process gets `Down`
 //! once, with `ExitReason::NodeDown` if its node goes.
+//!
+//! # Example: two nodes
+//!
+//! Two systems in one process, each a node of the cluster `shop`, on
+//! loopback: node 1 reaches a counter of node 2 by its address, tells and
+//! asks it, and monitors it across the network. (The distribution chapter
+//! of troupe's guide, `troupe::guide::distribution`, starts here.)
+//!
+//! ```
+//! use std::time::Duration;
+//! use serde::{Deserialize, Serialize};
+//! use troupe::prelude::*;
+//! use troupe::NodeNo;
+//! use troupe_remote::{Messages, Node, NodeConfig};
+//!
+//! #[message]
+//! #[derive(Serialize, Deserialize)]
+//! struct Add(u64);
+//!
+//! #[message(ret = u64)]
+//! #[derive(Serialize, Deserialize)]
+//! struct Total;
+//!
+//! #[derive(Default)]
+//! struct Counter(u64);
+//!
+//! impl Actor for Counter {
+//!     troupe::handles!(Add, Total); // what may reach it by address, from the network
+//! }
+//!
+//! impl Handler<Add> for Counter {
+//!     async fn handle(&mut self, Add(n): Add, _: &mut ActorContext<Self>) -> HandlerResult {
+//!         self.0 += n;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! impl Handler<Total> for Counter {
+//!     async fn handle(&mut self, _: Total, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
+//!         Ok(self.0)
+//!     }
+//! }
+//!
+//! fn node_system(n: u16) -> ActorSystem {
+//!     ActorSystem::isolated_with(SystemConfig { node: NodeNo(n), ..SystemConfig::default() })
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+//!     let endpoint = format!("tcp/127.0.0.1:{port}");
+//!     let messages = Messages::new().with::<Add>().with::<Total>();
+//!
+//!     let (one, two) = (node_system(1), node_system(2));
+//!     let node_one =
+//!         Node::start(&one, NodeConfig::new("shop", b"cookie").listen(&endpoint), messages.clone())
+//!             .await?;
+//!     let mut events = node_one.events();
+//!     let node_two =
+//!         Node::start(&two, NodeConfig::new("shop", b"cookie").connect(&endpoint), messages)
+//!             .await?;
+//!     // Wait (bounded) until node 1 sees node 2.
+//!     tokio::time::timeout(Duration::from_secs(10), async {
+//!         while !node_one.peers().contains(&NodeNo(2)) {
+//!             let _ = events.recv().await;
+//!         }
+//!     })
+//!     .await?;
+//!
+//!     let counter = Counter::default().spawn().on_system(&two).await?;
+//!     // On node 1, a handle to the counter of node 2, by its address.
+//!     let remote = one.remote_ref::<Counter>(counter.addr()).ok_or("no transport")?;
+//!     remote.notify(Add(2)).await?;
+//!     remote.notify(Add(3)).await?;
+//!     assert_eq!(remote.send(Total).await?, 5); // in order after the tells
+//!
+//!     let down = one.monitor(counter.addr());
+//!     counter.stop(StopReason::Shutdown).await?;
+//!     let down = tokio::time::timeout(Duration::from_secs(10), down).await?;
+//!     assert_eq!(down.reason, ExitReason::Shutdown);
+//!
+//!     node_two.close().await;
+//!     node_one.close().await;
+//!     one.shutdown().await;
+//!     two.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod auth;

@@ -168,10 +168,17 @@ async fn remote_frames_are_counted_by_peer_and_kind() {
         read("troupe_remote_frames_sent_total{kind=request,peer=2}"),
         1
     );
-    assert_eq!(
-        read("troupe_remote_frames_sent_total{kind=response,peer=1}"),
-        1
-    );
+    // Node 2 counts its response once the transport took it, which may be
+    // just after node 1 got it: wait for the count (bounded).
+    let response = "troupe_remote_frames_sent_total{kind=response,peer=1}";
+    timeout(BOUND, async {
+        while read(response) < 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the response is counted in time");
+    assert_eq!(read(response), 1);
     assert!(read("troupe_remote_bytes_sent_total{peer=2}") > 0);
     n2.close().await;
     n1.close().await;

@@ -82,7 +82,11 @@ pub enum SpawnError {
     /// `pre_start` returned an error or panicked.
     #[error("the actor failed to start: {0}")]
     StartFailed(String),
-    /// The system is shutting down and accepts no new actors.
+    /// The system is shutting down, or was shut down, and accepts no new
+    /// actors. A shutdown is final: after
+    /// `ActorSystem::default().shutdown()` every spawn on the default system
+    /// fails so for the rest of the process (tests and libraries use
+    /// `ActorSystem::isolated()`).
     #[error("the system is shutting down")]
     ShuttingDown,
     /// No Tokio runtime to spawn on (called outside a runtime and the system

@@ -40,6 +40,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Where to read next
+//!
+//! The [`guide`] teaches the whole framework, one concept per chapter, each
+//! with a complete example: struct actors, messages and requests,
+//! functional actors, topologies and runtimes, supervision, timers and
+//! streams, pipelines, testing, observability, distribution, and a page for
+//! those coming from actix, ractor, kameo or elfo.
+//!
+//! Where Erlang/OTP semantics decide a choice, the item's documentation
+//! says so; where troupe differs from them (restarted actors keep their
+//! address; a failed fire-and-forget message lets a struct actor go on,
+//! the rule of Tokio Actors), it says that too.
+//!
 //! # How the crate is built
 //!
 //! One core, five layers; a layer imports only the layers below it.
@@ -134,6 +147,9 @@ pub mod config;
 // Tests of actors: a proxy, subscriptions, faults (feature `testkit`).
 #[cfg(feature = "testkit")]
 pub mod testkit;
+
+// Documentation only: the guide's chapters, each a tested example.
+pub mod guide;
 
 pub use crate::core::config::ActorConfig;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
@@ -237,13 +253,19 @@ macro_rules! handles {
     };
 }
 
-/// The items most programs need.
+/// The items most programs need: `use troupe::prelude::*;` covers the
+/// examples of the README and of the [`guide`], apart from what is
+/// specific to one concept (the rest of [`supervision`], [`timer`],
+/// [`stream`]).
 pub mod prelude {
+    pub use crate::supervision::{RestartType, SupervisorConfig};
     pub use crate::{
-        message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorSystem, Addr,
-        Attach, Context, Down, Envelope, Exit, ExitReason, Handler, HandlerResult, Message,
-        MissPolicy, MonitorRef, Outcome, Recipient, RequestError, ResponseToken, Schema, SendError,
-        Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamItem, Topology,
+        message, msg, Actor, ActorConfig, ActorContext, ActorGroup, ActorRef, ActorStatus,
+        ActorSystem, Addr, Attach, Context, Down, Envelope, Exit, ExitReason, Failure, GroupRef,
+        Handler, HandlerResult, Lifecycle, Message, MissPolicy, MonitorRef, Outcome,
+        OverflowPolicy, Recipient, RequestError, ResponseToken, RestartPolicy, Schema, SendError,
+        Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamId, StreamItem, SystemConfig,
+        Topology,
     };
 }
 

@@ -33,12 +33,15 @@ use crate::message::Message;
 /// Every hook has a default. Messages are handled by one [`Handler`] impl
 /// per message type.
 ///
-/// Failure semantics (the seed's asymmetry, which Erlang's `gen_server`
-/// shares): a fire-and-forget message whose handler returns an error or
-/// panics goes to [`Actor::handle_failure`] and the actor goes on; a request
-/// whose handler fails answers the requester with
-/// [`RequestError::Failed`] and stops the actor with
-/// [`ExitReason::Failed`] (its supervisor, if any, decides what next).
+/// Failure semantics, an asymmetry taken from Tokio Actors: a
+/// fire-and-forget message whose handler returns an error or panics goes to
+/// [`Actor::handle_failure`] and the actor goes on; a request whose handler
+/// fails answers the requester with [`RequestError::Failed`] and stops the
+/// actor with [`ExitReason::Failed`] (its supervisor, if any, decides what
+/// next). Erlang's `gen_server` does not share the first half: a crash in
+/// `handle_cast` ends the process just as one in `handle_call` does. A
+/// handler that wants OTP's behaviour stops the actor itself
+/// ([`ContextCore::stop_with`](crate::ContextCore::stop_with)).
 ///
 /// ```
 /// use troupe::prelude::*;
@@ -199,8 +202,10 @@ pub trait Actor: Send + Sized + 'static {
     }
 
     /// Runs when the handler of a fire-and-forget message returned an error
-    /// or panicked. The actor then goes on with the next message. The default
-    /// logs the failure at warn level.
+    /// or panicked. The actor then goes on with the next message (the rule
+    /// of Tokio Actors; in Erlang a crash in `handle_cast` would end the
+    /// process: call [`ContextCore::stop_with`](crate::ContextCore::stop_with)
+    /// here for that). The default logs the failure at warn level.
     fn handle_failure(
         &mut self,
         ctx: &mut ActorContext<Self>,

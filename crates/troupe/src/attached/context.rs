@@ -167,8 +167,10 @@ impl ContextCore {
     /// be a partner; links are apart from supervision.
     ///
     /// Linking to a process that is gone fails with
-    /// [`LinkError::NoProc`] (where OTP would send this process an exit
-    /// signal `noproc`).
+    /// [`LinkError::NoProc`], as OTP's `link/1` fails with `noproc` in a
+    /// process that does not trap exits (one that traps them gets an
+    /// `{'EXIT', Pid, noproc}` message there instead; here it gets the
+    /// error too).
     ///
     /// ```
     /// use tokio::sync::mpsc;

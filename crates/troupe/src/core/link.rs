@@ -56,10 +56,11 @@ impl Message for Exit {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LinkError {
-    /// No process lives at that address (it exited, or never was). OTP
-    /// sends the linker an exit signal with reason `noproc` then, which
-    /// kills a linker that does not trap exits; troupe reports it to the
-    /// caller instead, who decides.
+    /// No process lives at that address (it exited, or never was). OTP's
+    /// `link/1` raises `noproc` in a linker that does not trap exits (for a
+    /// local process; uncaught, it ends the linker) and sends one that
+    /// traps exits an `{'EXIT', Pid, noproc}` message; troupe reports it to
+    /// the caller in both cases, who decides.
     #[error("no process at {0}")]
     NoProc(Addr),
 }

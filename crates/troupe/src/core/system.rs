@@ -121,8 +121,30 @@ fn systems() -> &'static Mutex<HashMap<String, Weak<SystemInner>>> {
 }
 
 impl Default for ActorSystem {
-    /// The default system, created on first use (a lazy singleton named
-    /// `default`).
+    /// The default system: one per process, named `default`, created on
+    /// first use. It is where [`Spawn::spawn`](crate::Spawn::spawn) puts an
+    /// actor unless told otherwise (`.on_system(..)`).
+    ///
+    /// Its [`shutdown`](ActorSystem::shutdown) is final for the process,
+    /// as stopping an Erlang node is: the default system is never made
+    /// again, so every later spawn on it fails with
+    /// [`SpawnError::ShuttingDown`]. Shut it down once, at the end of
+    /// `main`; a test, a library, or anything that may run next to other
+    /// code in the same process makes a system of its own with
+    /// [`ActorSystem::isolated`].
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// struct Idle;
+    /// impl Actor for Idle {}
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// Idle.spawn().await?; // on the default system
+    /// ActorSystem::default().shutdown().await; // for good
+    /// assert_eq!(Idle.spawn().await.err(), Some(SpawnError::ShuttingDown));
+    /// # Ok(()) }
+    /// ```
     fn default() -> Self {
         static DEFAULT: OnceLock<ActorSystem> = OnceLock::new();
         DEFAULT
@@ -151,6 +173,41 @@ impl ActorSystem {
             .lock()
             .insert(inner.name.clone(), Arc::downgrade(&inner));
         Self { inner }
+    }
+
+    /// A new system of its own, with the default config and a unique name
+    /// (`isolated-N`): one line gives a test (or a library) a system that
+    /// nothing else in the process touches, and that it may shut down
+    /// without ending the [default system](ActorSystem::default).
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// struct Idle;
+    /// impl Actor for Idle {}
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::isolated();
+    /// Idle.spawn().named("idle").on_system(&system).await?;
+    /// assert!(system.shutdown().await.all_stopped());
+    /// // Other systems, the default one included, go on.
+    /// Idle.spawn().named("idle").on_system(&ActorSystem::isolated()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn isolated() -> Self {
+        Self::isolated_with(SystemConfig::default())
+    }
+
+    /// [`ActorSystem::isolated`] with a config.
+    pub fn isolated_with(config: SystemConfig) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            // A name taken by a system created by hand is skipped.
+            if let Ok(system) = Self::create_with(format!("isolated-{n}"), config.clone()) {
+                return system;
+            }
+        }
     }
 
     /// Creates a system with the default config. Fails if a live system

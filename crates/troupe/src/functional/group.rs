@@ -172,6 +172,28 @@ impl<E: fmt::Display + Send + 'static> ExecResult for Result<(), E> {
     }
 }
 
+/// The never type `!`, named on stable Rust through a function pointer's
+/// return type.
+trait FnOutput {
+    type Output;
+}
+
+impl<T> FnOutput for fn() -> T {
+    type Output = T;
+}
+
+type Never = <fn() -> ! as FnOutput>::Output;
+
+/// An `exec` that never returns (`|_| async { panic!() }`, a `loop` without
+/// `break`): its output type is `!`, which must be an `ExecResult` for such a
+/// closure to compile. (`FnOutput` stays private: it only names the type.)
+#[allow(private_interfaces)]
+impl ExecResult for Never {
+    fn into_result(self) -> Result<(), String> {
+        self
+    }
+}
+
 pub(crate) type ExecFn =
     Arc<dyn Fn(Context) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
 pub(crate) type RouterFn = Arc<dyn Fn(&Envelope) -> Outcome + Send + Sync>;

@@ -33,7 +33,10 @@ impl ActorSystem {
     /// still running after the system's `shutdown_timeout` are killed, and
     /// a root past its own `actor_shutdown_timeout` earlier. Returns how
     /// each one ended. New spawns are refused from the start of the
-    /// shutdown, which runs to its end even if this future is dropped.
+    /// shutdown, and for good: a system is not restarted (for the
+    /// [default system](ActorSystem::default), that is the rest of the
+    /// process). The shutdown runs to its end even if this future is
+    /// dropped.
     pub async fn shutdown(&self) -> ShutdownReport {
         self.shutdown_with(self.inner.config.shutdown_timeout).await
     }
