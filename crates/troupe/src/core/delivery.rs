@@ -2,12 +2,14 @@
 //! typed handle, a group handle, a context sending by address or through
 //! the topology.
 
+use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use super::current::current;
+use super::instruments::Series;
 use super::process::Shared;
 use crate::addr::Addr;
 use crate::envelope::{Dispatcher, Envelope};
@@ -33,6 +35,14 @@ pub(crate) trait Deliver: Sync {
     fn process(&self) -> Option<Addr> {
         None
     }
+
+    /// Where a request to this target is counted, in a system with metrics
+    /// on: the target's series (`env` is the request, for a target that
+    /// routes).
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        let _ = env;
+        None
+    }
 }
 
 impl Deliver for Shared {
@@ -50,6 +60,10 @@ impl Deliver for Shared {
     fn process(&self) -> Option<Addr> {
         Some(self.addr)
     }
+
+    fn request_series(&self, _: &Envelope) -> Option<Cow<'_, Series>> {
+        self.instruments.as_ref().map(|m| Cow::Borrowed(&m.series))
+    }
 }
 
 /// Sends a request and waits for its answer or a typed error.
@@ -62,6 +76,9 @@ impl Deliver for Shared {
 /// A process that requests itself would wait for its own answer until the
 /// deadline; as OTP's `gen_server:call` to self (`calling_self`), it gets
 /// [`RequestError::CallingSelf`] at once instead.
+///
+/// In a system with metrics on, how it resolved is counted in the target's
+/// series (`troupe_requests_total`, see [`crate::metrics`]).
 pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     target: &T,
     msg: M,
@@ -69,13 +86,21 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     timeout: Option<Duration>,
 ) -> Result<M::Response, RequestError> {
     let (sender, trace) = current();
-    // Outside processes the sender is the null address, which no process has.
-    if target.process() == Some(sender) {
-        return Err(RequestError::CallingSelf);
-    }
     let (token, rx) = ResponseToken::new();
     let mut env = Envelope::request(msg, token, sender, trace);
     env.dispatcher = dispatcher;
+    let series = target.request_series(&env);
+    let counted = |result| {
+        if let Some(series) = &series {
+            series.request(&result);
+        }
+        result
+    };
+    // Outside processes the sender is the null address, which no process has.
+    if target.process() == Some(sender) {
+        drop((env, rx));
+        return counted(Err(RequestError::CallingSelf));
+    }
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     // A process takes the request at once when its mailbox has room (the
     // usual case): no async delivery then. (A group's router is not tried
@@ -97,7 +122,10 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
                 Poll::Pending => match deadline {
                     Some(d) => match tokio::time::timeout_at(d, delivery).await {
                         Ok(res) => res,
-                        Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+                        Err(_) => {
+                            let timeout = timeout.unwrap_or_default();
+                            return counted(Err(RequestError::Timeout(timeout)));
+                        }
                     },
                     None => delivery.await,
                 },
@@ -112,7 +140,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
         };
         // Resolve the token quietly: the caller gets the error directly.
         drop(e.into_inner());
-        return Err(err);
+        return counted(Err(err));
     }
-    await_response_until(rx, deadline, timeout.unwrap_or_default()).await
+    counted(await_response_until(rx, deadline, timeout.unwrap_or_default()).await)
 }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::{Context as TaskCx, Poll, Waker};
 
+use metrics::Gauge;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -89,6 +90,9 @@ pub(crate) struct Mailbox {
     space: Notify,
     capacity: usize,
     policy: OverflowPolicy,
+    /// The depth gauge of a process with metrics (see `instruments.rs`),
+    /// moved under the lock with the queue.
+    depth: Option<Gauge>,
 }
 
 impl Mailbox {
@@ -106,6 +110,21 @@ impl Mailbox {
             space: Notify::new(),
             capacity: capacity.max(1),
             policy,
+            depth: None,
+        }
+    }
+
+    /// Keeps `gauge` at the number of queued envelopes (from now on: set
+    /// before the first push).
+    pub(crate) fn set_depth_gauge(&mut self, gauge: Option<Gauge>) {
+        self.depth = gauge;
+    }
+
+    /// Moves the depth gauge by `delta` envelopes (called under the lock,
+    /// so that the gauge follows the queue's order of events).
+    fn count(&self, delta: f64) {
+        if let Some(g) = &self.depth {
+            g.increment(delta);
         }
     }
 
@@ -175,6 +194,9 @@ impl Mailbox {
             st.queue.reserve_exact(1);
         }
         st.queue.push_back(env);
+        if evicted.is_none() {
+            self.count(1.0);
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -211,6 +233,7 @@ impl Mailbox {
             return Err(env);
         }
         st.queue.push_back(env);
+        self.count(1.0);
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -243,6 +266,7 @@ impl Mailbox {
         }
         if let Some(env) = st.queue.pop_front() {
             st.taken += 1;
+            self.count(-1.0);
             let wake_sender = self.frees_space(&st);
             drop(st);
             if wake_sender {
@@ -280,6 +304,7 @@ impl Mailbox {
         }
         let env = st.queue.pop_front()?;
         st.taken += 1;
+        self.count(-1.0);
         let wake_sender = self.frees_space(&st);
         drop(st);
         if wake_sender {
@@ -318,7 +343,10 @@ impl Mailbox {
     pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
-        let queued = st.queue.drain(..).collect();
+        let queued: Vec<Envelope> = st.queue.drain(..).collect();
+        if !queued.is_empty() {
+            self.count(-(queued.len() as f64));
+        }
         let sys = st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default();
         st.queue = VecDeque::new();
         drop(st);

@@ -18,6 +18,7 @@ pub(crate) mod config;
 pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;
+pub(crate) mod instruments;
 pub(crate) mod launch;
 pub(crate) mod link;
 pub(crate) mod mailbox;

@@ -17,6 +17,7 @@ use tokio::task::AbortHandle;
 
 use super::config::ActorConfig;
 use super::dead_letter::DeadLetterReason;
+use super::instruments::Instruments;
 use super::link::{Exit, Peers};
 use super::mailbox::{Mailbox, Refused};
 use super::monitor::Monitors;
@@ -77,6 +78,8 @@ pub(crate) struct Shared {
     /// Supervision links, monitors and links, allocated only for processes
     /// that have some.
     pub(super) links: Mutex<Option<Box<Links>>>,
+    /// Its metric handles, in a system with metrics on (`instruments.rs`).
+    pub(crate) instruments: Option<Box<Instruments>>,
 }
 
 /// How the last incarnation ended, under one lock with the number of the
@@ -138,11 +141,17 @@ impl Shared {
         name: Option<Arc<str>>,
         config: &ActorConfig,
     ) -> Arc<Self> {
+        let instruments = system.metrics_enabled().then(|| {
+            let per_actor = config.actor_metrics();
+            Box::new(Instruments::new(&meta, name.as_deref(), addr, per_actor))
+        });
+        let mut mailbox = Mailbox::new(config.mailbox_capacity(), config.overflow());
+        mailbox.set_depth_gauge(instruments.as_ref().map(|i| i.depth()));
         Arc::new(Self {
             addr,
             meta,
             name,
-            mailbox: Mailbox::new(config.mailbox_capacity(), config.overflow()),
+            mailbox,
             system,
             request_timeout_ns: config.request_timeout().map_or(u64::MAX, |d| {
                 u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
@@ -154,6 +163,7 @@ impl Shared {
             exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
             links: Mutex::new(None),
+            instruments,
         })
     }
 
@@ -391,11 +401,14 @@ impl Shared {
     }
 
     fn settle(&self, res: Result<Option<Envelope>, Refused>) -> Result<(), SendError<Envelope>> {
+        if let (Ok(_), Some(m)) = (&res, &self.instruments) {
+            m.sent();
+        }
         match res {
             Ok(None) => Ok(()),
             Ok(Some(dropped)) => {
                 self.system
-                    .dead_letter(self.addr, &dropped, DeadLetterReason::Overflow);
+                    .dead_letter_at(self, &dropped, DeadLetterReason::Overflow);
                 dropped.fail(RequestError::Full);
                 Ok(())
             }
@@ -427,6 +440,9 @@ impl Shared {
             exit.reason = Some((exit.incarnation, reason.clone()));
             exit.incarnation
         };
+        if let Some(m) = &self.instruments {
+            m.exited(&reason);
+        }
         // A supervisor stops its children before it ends; any still running
         // now (it was killed) are killed with it, before anyone learns that
         // it ended, so that a restarted supervisor finds their names free.
@@ -515,7 +531,7 @@ impl Shared {
         let (queued, sys) = self.mailbox.finish();
         for env in queued {
             self.system
-                .dead_letter(self.addr, &env, DeadLetterReason::ActorStopped);
+                .dead_letter_at(self, &env, DeadLetterReason::ActorStopped);
             env.fail(RequestError::Gone);
         }
         sys

@@ -1,6 +1,7 @@
 //! Typed recipients: a handle typed by the message it takes instead of the
 //! actor behind it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use super::current::current;
 use super::delivery::{self, Deliver};
+use super::instruments::Series;
 use crate::addr::Addr;
 use crate::catch::BoxFuture;
 use crate::envelope::{Dispatcher, Envelope};
@@ -27,6 +29,11 @@ pub(crate) trait Target: Send + Sync + 'static {
     fn is_alive(&self) -> bool;
     /// For `Debug`: what it is.
     fn describe(&self) -> String;
+    /// See [`Deliver::request_series`].
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        let _ = env;
+        None
+    }
 }
 
 impl Deliver for dyn Target {
@@ -49,6 +56,10 @@ impl Deliver for dyn Target {
 
     fn process(&self) -> Option<Addr> {
         Target::process(self)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        Target::request_series(self, env)
     }
 }
 
@@ -207,5 +218,9 @@ impl Target for super::process::Shared {
 
     fn describe(&self) -> String {
         format!("{} {}", self.meta, self.addr)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        Deliver::request_series(self, env)
     }
 }

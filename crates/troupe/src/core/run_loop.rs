@@ -106,6 +106,7 @@ impl StopReason {
 
 /// Waits for what comes next: system messages first, then envelopes.
 pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F) -> Next {
+    handled(ctx.core().0);
     loop {
         let item = {
             let shared = ctx.core().0;
@@ -177,6 +178,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
 /// nothing is queued. Supervision traffic needs the engine's futures and
 /// is left to [`next`]: a front-end polling this way is not a supervisor.
 pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
+    handled(ctx.core().0);
     loop {
         let item = ctx.core().0.mailbox.try_recv();
         let Some(item) = item else {
@@ -217,8 +219,20 @@ fn drain(shared: &Shared) {
 }
 
 fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
+    if let Some(m) = &ctx.core().0.instruments {
+        m.taken(&env);
+    }
     trace(ctx, &env);
     Next::Envelope(env)
+}
+
+/// The front-end asks for what comes next, or ends: the handling of the
+/// envelope it was given last, if any, is over (for the metrics: see
+/// [`crate::metrics`]).
+fn handled(shared: &Shared) {
+    if let Some(m) = &shared.instruments {
+        m.handled();
+    }
 }
 
 /// Records the trace of the envelope about to be handled.
@@ -308,6 +322,7 @@ pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
     guard: ExitGuard,
 ) {
     let shared = ctx.core().0.clone();
+    handled(&shared);
     shared.set_stopping();
     ctx.end_attached();
     let mut reason = reason;

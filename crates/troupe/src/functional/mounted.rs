@@ -25,6 +25,7 @@ use crate::catch::{catch, BoxFuture};
 use crate::core::config::ActorConfig;
 use crate::core::dead_letter::DeadLetterReason;
 use crate::core::delivery::Deliver;
+use crate::core::instruments::Series;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::{Shared, SysMsg};
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupMsg, SupervisorError};
@@ -46,6 +47,9 @@ pub(crate) struct GroupRuntime {
     pub(crate) routes: RwLock<Vec<Route>>,
     /// The group's supervisor process.
     supervisor: Mutex<Weak<Shared>>,
+    /// Its series, in a system with metrics on: what is counted for the
+    /// group as a whole (requests to it, what its router discards).
+    pub(crate) series: Option<Series>,
 }
 
 /// Marks the registry entries of functional actors.
@@ -61,7 +65,9 @@ impl GroupRuntime {
     }
 
     pub(crate) fn new(name: Cow<'static, str>, schema: Schema, system: ActorSystem) -> Arc<Self> {
+        let series = system.metrics_enabled().then(|| Series::new(&name, None));
         Arc::new(Self {
+            series,
             name,
             schema,
             system,
@@ -165,14 +171,16 @@ impl GroupRuntime {
         let copy = env.try_clone();
         if copy.is_none() {
             self.system
-                .dead_letter(target.addr, env, DeadLetterReason::NoRecipient);
+                .dead_letter_at(target, env, DeadLetterReason::NoRecipient);
         }
         copy
     }
 
     fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        // Counted for the group; the dead letter has no recipient.
+        let (nobody, reason) = (crate::addr::Addr::NULL, DeadLetterReason::NoRecipient);
         self.system
-            .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+            .dead_letter_in(self.series.as_ref(), nobody, &env, reason);
         env.fail(RequestError::Gone);
         Ok(())
     }
@@ -254,6 +262,10 @@ impl Deliver for Arc<GroupRuntime> {
     fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         self.try_deliver_routed(env)
     }
+
+    fn request_series(&self, _: &Envelope) -> Option<Cow<'_, Series>> {
+        self.series.as_ref().map(Cow::Borrowed)
+    }
 }
 
 /// A group's outgoing routes (`Context::send`): every route whose filter
@@ -270,6 +282,13 @@ impl Deliver for Routes<'_> {
 
     fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         self.0.try_send_routed(env)
+    }
+
+    /// The series of the group the request's first route leads to (a
+    /// group of this node; a group of another node counts nothing here).
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        self.0.series.as_ref()?;
+        self.0.first_route_series(env).map(Cow::Owned)
     }
 }
 

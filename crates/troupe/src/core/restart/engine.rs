@@ -404,6 +404,7 @@ impl Engine {
             }
             let child = &self.children[idx];
             let previous = Some(child.shared.clone());
+            let ended = child.shared.restart_reason();
             let link = self.link(&child.spec, previous);
             let start = child.spec.start.clone();
             let result = start.start(link).await;
@@ -411,6 +412,7 @@ impl Engine {
             let name = child.spec.name.to_string();
             match result {
                 Ok(shared) => {
+                    shared.count_restart(ended);
                     child.state = State::Running {
                         incarnation: shared.incarnation(),
                     };
