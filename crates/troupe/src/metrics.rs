@@ -83,10 +83,10 @@
 //! | name | kind | labels | meaning |
 //! | --- | --- | --- | --- |
 //! | `troupe_messages_sent_total` | counter | group, actor | messages a mailbox of the group accepted (sent to it by anyone; a message a lossy policy drops on arrival counts here and as a dead letter) |
-//! | `troupe_messages_handled_total` | counter | group, actor | messages the group's processes took from their mailboxes and handled (a struct actor's handler returned; a functional actor asked for the next one) |
-//! | `troupe_message_handling_seconds` | histogram | group, actor | how long each handling took: from taking the message to asking for the next one (a struct actor: its handler and, on failure, `handle_failure`) |
+//! | `troupe_messages_handled_total` | counter | group, actor | messages the group's processes took from their mailboxes and handled (counted when the handling ends: see the next line) |
+//! | `troupe_message_handling_seconds` | histogram | group, actor | how long each handling took: from taking the message until the process takes the next one, waits for one, gets a signal or a system message, or ends (a struct actor: its handler and, on failure, `handle_failure`; a functional actor: its code between two `recv`s) |
 //! | `troupe_message_waiting_seconds` | histogram | group, actor | how long each message waited between its send and its handling's start |
-//! | `troupe_mailbox_depth` | gauge | group, actor | envelopes queued in the group's mailboxes now (their sum over the group's processes) |
+//! | `troupe_mailbox_depth` | gauge | group, actor | envelopes queued in the group's mailboxes now, signals of monitors and links included (their sum over the group's processes) |
 //! | `troupe_live_processes` | gauge | group, actor | processes of the group registered (running) now |
 //! | `troupe_exits_total` | counter | group, actor, reason | ends of incarnations, by exit reason |
 //! | `troupe_restarts_total` | counter | group, actor, reason | restarts by a supervisor, by the exit reason of the incarnation restarted (`shutdown` for a sibling restarted with it) |
@@ -102,7 +102,7 @@
 //! ([`OUTCOME`]): `ok`, `gone`, `full`, `dropped`, `timeout`, `failed`,
 //! `unhandled`, `calling_self`, `node_down` (the kinds of
 //! [`RequestError`](crate::RequestError)). Requests to a group of another
-//! node are not counted here (its node counts them when they arrive).
+//! node are not counted.
 
 /// Counter: messages a mailbox of the group accepted.
 pub const MESSAGES_SENT: &str = "troupe_messages_sent_total";

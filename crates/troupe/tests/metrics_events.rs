@@ -14,7 +14,10 @@ use tokio::time::{sleep, timeout};
 use troupe::metrics as m;
 use troupe::prelude::*;
 use troupe::supervision::{SupervisionEvent, SupervisorConfig};
-use troupe::{init, MissPolicy, Outcome, OverflowPolicy, TimerError, TimerId};
+use troupe::{
+    init, Addr, MissPolicy, NodeNo, Outcome, OverflowPolicy, StopError, TimerError, TimerId,
+    Transport, TransportFuture,
+};
 
 const BOUND: Duration = Duration::from_secs(5);
 const MS: Duration = Duration::from_millis(1);
@@ -332,6 +335,38 @@ fn dropped_timer_ticks_are_counted_for_the_group() {
         let overflow = labels("Worker", m::REASON, "overflow");
         assert_eq!(p.counter(m::DEAD_LETTERS, &overflow), 3);
         held.gate.add_permits(1);
+        system.shutdown().await;
+    });
+}
+
+/// A transport to a node that is down: every request fails with `NodeDown`.
+struct NodeIsDown;
+
+impl Transport for NodeIsDown {
+    fn forward(&self, _: Addr, env: Envelope) -> TransportFuture<Result<(), SendError<Envelope>>> {
+        env.fail(RequestError::NodeDown);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn stop(&self, _: Addr, _: StopReason) -> TransportFuture<Result<(), StopError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn watch(&self, _: Addr) {}
+}
+
+#[test]
+fn a_request_to_a_node_that_is_down_counts_in_the_remote_group() {
+    run(|p| async move {
+        let system = ActorSystem::create_with("metrics-node-down", on()).unwrap();
+        assert!(system.set_transport(Arc::new(NodeIsDown)));
+        let far = system
+            .remote_ref::<Worker>(Addr::new(NodeNo(9), 1))
+            .unwrap();
+        assert_eq!(far.send(Ask).await, Err(RequestError::NodeDown));
+        let node_down = labels("remote", m::OUTCOME, "node_down");
+        assert_eq!(p.counter(m::REQUESTS, &node_down), 1);
+        assert_eq!(p.gauge(m::LIVE_PROCESSES, &[(m::GROUP, "remote")]), 1.0);
         system.shutdown().await;
     });
 }

@@ -119,14 +119,33 @@ impl Instruments {
         }
     }
 
-    /// The mailbox depth gauge, for the mailbox to keep.
-    pub(crate) fn depth(&self) -> Gauge {
-        self.depth.clone()
+    // The mailbox depth goes up in the mailbox, under its lock, as an
+    // envelope is queued, and down where the run loop takes it (or the
+    // queue is dropped): no cost on the mailbox's taking side.
+
+    /// A message was accepted by the mailbox; `queued`: it is in the queue
+    /// (a lossy policy dropped none, or dropped the oldest to make room).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn accepted(&self, queued: bool) {
+        self.sent.increment(1);
+        if queued {
+            self.depth.increment(1.0);
+        }
     }
 
-    /// A message was accepted by the mailbox.
-    pub(crate) fn sent(&self) {
-        self.sent.increment(1);
+    /// A signal was queued (past the capacity).
+    #[cold]
+    pub(crate) fn signal(&self) {
+        self.depth.increment(1.0);
+    }
+
+    /// `n` envelopes left the queue without being handed to the
+    /// front-end as messages (signals, and what was queued at the end).
+    pub(crate) fn unqueued(&self, n: usize) {
+        if n > 0 {
+            self.depth.decrement(n as f64);
+        }
     }
 
     /// The process was registered (+1) or unregistered (-1).
@@ -137,9 +156,14 @@ impl Instruments {
         }
     }
 
-    /// The process takes `env` to handle it: records how long it waited
-    /// and starts timing its handling.
+    /// The process takes `env` to handle it: the handling running until
+    /// now, if any, is over; records how long `env` waited and starts
+    /// timing its handling.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn taken(&self, env: &Envelope) {
+        self.handled();
+        self.depth.decrement(1.0);
         let now = Instant::now();
         self.waiting
             .record(now.saturating_duration_since(env.sent_at()).as_secs_f64());
@@ -148,8 +172,10 @@ impl Instruments {
         self.handling_since.store(since, Ordering::Relaxed);
     }
 
-    /// The process asks for its next message, or ends: the handling
-    /// running now, if any, is over.
+    /// The process waits for its next message, gets something else, or
+    /// ends: the handling running now, if any, is over.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn handled(&self) {
         let since = self.handling_since.swap(0, Ordering::Relaxed);
         if since == 0 {

@@ -3,12 +3,13 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::task::{Context as TaskCx, Poll, Waker};
 
-use metrics::Gauge;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::instruments::Instruments;
 use super::process::SysMsg;
 use super::signal::is_signal;
 use crate::envelope::Envelope;
@@ -90,9 +91,9 @@ pub(crate) struct Mailbox {
     space: Notify,
     capacity: usize,
     policy: OverflowPolicy,
-    /// The depth gauge of a process with metrics (see `instruments.rs`),
-    /// moved under the lock with the queue.
-    depth: Option<Gauge>,
+    /// Its process's metric handles, in a system with metrics on: what
+    /// arrives is counted here, and a handling ends when it waits.
+    instruments: Option<Arc<Instruments>>,
 }
 
 impl Mailbox {
@@ -110,22 +111,13 @@ impl Mailbox {
             space: Notify::new(),
             capacity: capacity.max(1),
             policy,
-            depth: None,
+            instruments: None,
         }
     }
 
-    /// Keeps `gauge` at the number of queued envelopes (from now on: set
-    /// before the first push).
-    pub(crate) fn set_depth_gauge(&mut self, gauge: Option<Gauge>) {
-        self.depth = gauge;
-    }
-
-    /// Moves the depth gauge by `delta` envelopes (called under the lock,
-    /// so that the gauge follows the queue's order of events).
-    fn count(&self, delta: f64) {
-        if let Some(g) = &self.depth {
-            g.increment(delta);
-        }
+    /// Counts in `instruments` from now on (set before the first push).
+    pub(crate) fn set_instruments(&mut self, instruments: Option<Arc<Instruments>>) {
+        self.instruments = instruments;
     }
 
     /// Whether senders wait for space when the mailbox is full.
@@ -176,6 +168,9 @@ impl Mailbox {
                 }
                 OverflowPolicy::DropNewest => {
                     st.dropped += 1;
+                    if let Some(m) = &self.instruments {
+                        m.accepted(false);
+                    }
                     return Ok(Some(env));
                 }
                 OverflowPolicy::DropOldest => {
@@ -194,8 +189,10 @@ impl Mailbox {
             st.queue.reserve_exact(1);
         }
         st.queue.push_back(env);
-        if evicted.is_none() {
-            self.count(1.0);
+        if let Some(m) = &self.instruments {
+            // Under the lock: the depth goes up before the envelope can
+            // be taken (and the gauge down).
+            m.accepted(evicted.is_none());
         }
         let waker = st.rx_waker.take();
         drop(st);
@@ -233,7 +230,9 @@ impl Mailbox {
             return Err(env);
         }
         st.queue.push_back(env);
-        self.count(1.0);
+        if let Some(m) = &self.instruments {
+            m.signal();
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -266,7 +265,6 @@ impl Mailbox {
         }
         if let Some(env) = st.queue.pop_front() {
             st.taken += 1;
-            self.count(-1.0);
             let wake_sender = self.frees_space(&st);
             drop(st);
             if wake_sender {
@@ -284,11 +282,15 @@ impl Mailbox {
         Poll::Pending
     }
 
-    /// Waits for the next item, calling `on_idle` each time it has to wait.
+    /// Waits for the next item, calling `on_idle` each time it has to wait
+    /// (and, for the metrics, ending the handling that ran until then).
     pub(crate) async fn recv_or_idle(&self, mut on_idle: impl FnMut()) -> Option<Item> {
         poll_fn(|cx| {
             let polled = self.poll_recv(cx);
             if polled.is_pending() {
+                if let Some(m) = &self.instruments {
+                    m.handled();
+                }
                 on_idle();
             }
             polled
@@ -304,7 +306,6 @@ impl Mailbox {
         }
         let env = st.queue.pop_front()?;
         st.taken += 1;
-        self.count(-1.0);
         let wake_sender = self.frees_space(&st);
         drop(st);
         if wake_sender {
@@ -343,10 +344,7 @@ impl Mailbox {
     pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
-        let queued: Vec<Envelope> = st.queue.drain(..).collect();
-        if !queued.is_empty() {
-            self.count(-(queued.len() as f64));
-        }
+        let queued = st.queue.drain(..).collect();
         let sys = st.sys.take().map(|q| Vec::from(*q)).unwrap_or_default();
         st.queue = VecDeque::new();
         drop(st);

@@ -79,7 +79,7 @@ pub(crate) struct Shared {
     /// that have some.
     pub(super) links: Mutex<Option<Box<Links>>>,
     /// Its metric handles, in a system with metrics on (`instruments.rs`).
-    pub(crate) instruments: Option<Box<Instruments>>,
+    pub(crate) instruments: Option<Arc<Instruments>>,
 }
 
 /// How the last incarnation ended, under one lock with the number of the
@@ -143,10 +143,10 @@ impl Shared {
     ) -> Arc<Self> {
         let instruments = system.metrics_enabled().then(|| {
             let per_actor = config.actor_metrics();
-            Box::new(Instruments::new(&meta, name.as_deref(), addr, per_actor))
+            Arc::new(Instruments::new(&meta, name.as_deref(), addr, per_actor))
         });
         let mut mailbox = Mailbox::new(config.mailbox_capacity(), config.overflow());
-        mailbox.set_depth_gauge(instruments.as_ref().map(|i| i.depth()));
+        mailbox.set_instruments(instruments.clone());
         Arc::new(Self {
             addr,
             meta,
@@ -401,9 +401,6 @@ impl Shared {
     }
 
     fn settle(&self, res: Result<Option<Envelope>, Refused>) -> Result<(), SendError<Envelope>> {
-        if let (Ok(_), Some(m)) = (&res, &self.instruments) {
-            m.sent();
-        }
         match res {
             Ok(None) => Ok(()),
             Ok(Some(dropped)) => {
@@ -529,6 +526,9 @@ impl Shared {
     /// Finishes the mailbox: what was queued becomes dead letters.
     fn close_queue(&self) -> Vec<SysMsg> {
         let (queued, sys) = self.mailbox.finish();
+        if let Some(m) = &self.instruments {
+            m.unqueued(queued.len());
+        }
         for env in queued {
             self.system
                 .dead_letter_at(self, &env, DeadLetterReason::ActorStopped);

@@ -105,26 +105,36 @@ impl StopReason {
 }
 
 /// Waits for what comes next: system messages first, then envelopes.
+///
+/// For the metrics, the handling of the envelope handed out last ends when
+/// the next one is taken, or before anything else: waiting for mail, a
+/// signal, a system message, the end (one test per envelope with metrics
+/// off).
 pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F) -> Next {
-    handled(ctx.core().0);
     loop {
         let item = {
             let shared = ctx.core().0;
+            // Waiting ends the handling too (see `Mailbox::recv_or_idle`).
             shared.mailbox.recv_or_idle(|| fe.on_idle()).await
         };
         match item {
             Some(Item::Msg(env)) if is_signal(&env) => {
+                handled(ctx.core().0);
                 if let Some(next) = signal(ctx, env) {
                     return next;
                 }
             }
             Some(Item::Msg(env)) => return envelope(ctx, env),
             Some(Item::Sys(msg)) => {
+                handled(ctx.core().0);
                 if let Some(next) = system(ctx, fe, msg).await {
                     return next;
                 }
             }
-            None => return Next::Closed,
+            None => {
+                handled(ctx.core().0);
+                return Next::Closed;
+            }
         }
     }
 }
@@ -247,6 +257,9 @@ fn trace<C: Incarnation>(ctx: &mut C, env: &Envelope) {
 fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
     unmark(&mut env);
     let shared = ctx.core().0;
+    if let Some(m) = &shared.instruments {
+        m.unqueued(1);
+    }
     let action = if let Some(down) = env.message::<Down>() {
         match shared.accept_down(down.monitor) {
             true => ExitAction::Deliver,
