@@ -34,8 +34,9 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
   --repeats N      repeats per (workload, framework) pair (full: 5, quick: 1)
   --only LIST      run only these workloads: ask, tell, pingpong, ring, fanout, big, spawn,
                    backpressure, restarts, tree
-  --frameworks L   run only these frameworks: troupe, tokio, ractor, kameo, actix,
-                   tokio-actors, elfo
+  --frameworks L   run only these frameworks: troupe, troupe+recorder (troupe with its
+                   metrics on and a Prometheus recorder; ask and tell only), tokio,
+                   ractor, kameo, actix, tokio-actors, elfo
   --out PATH       write the report to PATH (default: BENCHMARKS.md at the workspace root,
                    only for a full, unfiltered run)
 ";
@@ -138,7 +139,7 @@ fn main() {
             let n = args.frameworks.len();
             for k in 0..n {
                 let framework = args.frameworks[(k + repeat) % n];
-                if results.is_stopped(workload, framework) {
+                if !framework.runs(workload) || results.is_stopped(workload, framework) {
                     continue;
                 }
                 let sizes = cfg.sizes.clone();

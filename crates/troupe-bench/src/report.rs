@@ -214,6 +214,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let versions: Vec<String> = input
         .frameworks
         .iter()
+        .filter(|f| **f != Framework::TroupeRecorder)
         .map(|f| {
             format!(
                 "{} {}",
@@ -263,7 +264,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         }
         let _ = writeln!(out, "{header}\n{rule}");
         let reference = input.results.medians(w, Framework::Troupe);
-        for &f in input.frameworks {
+        for &f in input.frameworks.iter().filter(|f| f.runs(w)) {
             let mut row = format!("| {} |", f.name());
             match (input.results.medians(w, f), input.results.cell(w, f)) {
                 (Some(medians), _) => {

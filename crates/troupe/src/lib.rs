@@ -59,7 +59,8 @@
 //!
 //! 1. **Basics**: `addr.rs`, `message.rs`, `payload.rs` (messages stored
 //!    inline), `envelope.rs`, `request.rs` (tokens and request errors),
-//!    `deadline.rs`, `exit.rs`, `status.rs`, `error.rs`, [`defaults`].
+//!    `deadline.rs`, `exit.rs`, `status.rs`, `error.rs`, [`defaults`],
+//!    [`metrics`] (the names and labels of what troupe records).
 //! 2. **The process core**, `core/`, which imports no front-end:
 //!    `process.rs` (the state a process shares with its handles),
 //!    `mailbox.rs`, `run_loop.rs` (THE run loop of every kind of process),
@@ -67,8 +68,9 @@
 //!    `monitor.rs` and `link.rs` (Erlang's monitors and links, by
 //!    address), `signal.rs` (how their `Down` and `Exit` reach a process),
 //!    `restart/` (the one restart engine), `system.rs`, `dead_letter.rs`,
-//!    `runtime.rs`, `config.rs`, `current.rs`, `introspect.rs` (processes by
-//!    address, what each is and how it is doing, stop and kill by address).
+//!    `instruments.rs` (a process's metric handles), `runtime.rs`,
+//!    `config.rs`, `current.rs`, `introspect.rs` (processes by address,
+//!    what each is and how it is doing, stop and kill by address).
 //! 3. **Attached sources**, `attached/`: timers, streams and
 //!    [`ContextCore`], which both contexts dereference to.
 //! 4. **Front-ends**: `actor/` (struct actors), `functional/` (functional
@@ -117,6 +119,7 @@ mod error;
 mod exit;
 mod future_slot;
 mod message;
+pub mod metrics;
 mod payload;
 mod request;
 mod status;

@@ -136,6 +136,6 @@ fn refuse(ctx: &ContextCore, refused: SendError<Envelope>) {
         _ => (DeadLetterReason::ActorStopped, RequestError::NodeDown),
     };
     let env = refused.into_inner();
-    ctx.shared.system.dead_letter(ctx.shared.addr, &env, reason);
+    ctx.shared.system.dead_letter_at(&ctx.shared, &env, reason);
     env.fail(err);
 }

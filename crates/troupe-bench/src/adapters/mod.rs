@@ -14,12 +14,15 @@ pub mod ractor;
 pub mod tokio_actors;
 pub mod tokio_raw;
 pub mod troupe;
+pub mod troupe_recorder;
 
 /// The frameworks compared. troupe is the reference of the ratios; raw Tokio is the floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framework {
     /// troupe, this workspace's framework.
     Troupe,
+    /// troupe with its metrics on and a recorder installed (ask and tell only).
+    TroupeRecorder,
     /// Raw Tokio channels (mpsc + oneshot): the floor.
     Tokio,
     /// ractor.
@@ -36,8 +39,9 @@ pub enum Framework {
 
 impl Framework {
     /// All frameworks in report order.
-    pub const ALL: [Framework; 7] = [
+    pub const ALL: [Framework; 8] = [
         Framework::Troupe,
+        Framework::TroupeRecorder,
         Framework::Tokio,
         Framework::Ractor,
         Framework::Kameo,
@@ -50,6 +54,7 @@ impl Framework {
     pub fn name(self) -> &'static str {
         match self {
             Framework::Troupe => "troupe",
+            Framework::TroupeRecorder => "troupe+recorder",
             Framework::Tokio => "tokio",
             Framework::Ractor => "ractor",
             Framework::Kameo => "kameo",
@@ -63,6 +68,7 @@ impl Framework {
     pub fn crate_name(self) -> &'static str {
         match self {
             Framework::Tokio => "tokio",
+            Framework::TroupeRecorder => "troupe",
             other => other.name(),
         }
     }
@@ -76,6 +82,7 @@ impl Framework {
     pub fn notes(self) -> &'static [&'static str] {
         match self {
             Framework::Troupe => troupe::NOTES,
+            Framework::TroupeRecorder => troupe_recorder::NOTES,
             Framework::Tokio => tokio_raw::NOTES,
             Framework::Ractor => ractor::NOTES,
             Framework::Kameo => kameo::NOTES,
@@ -85,10 +92,20 @@ impl Framework {
         }
     }
 
+    /// Whether the framework takes part in this workload at all (troupe with a recorder runs
+    /// `ask` and `tell` only; every other framework runs every workload, or says `n/a`).
+    pub fn runs(self, workload: Workload) -> bool {
+        match self {
+            Framework::TroupeRecorder => matches!(workload, Workload::Ask | Workload::Tell),
+            _ => true,
+        }
+    }
+
     /// Runs one workload once. Blocks the calling thread; bounded by `limit`.
     pub fn run(self, workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         match self {
             Framework::Troupe => troupe::run(workload, sizes, limit),
+            Framework::TroupeRecorder => troupe_recorder::run(workload, sizes, limit),
             Framework::Tokio => tokio_raw::run(workload, sizes, limit),
             Framework::Ractor => ractor::run(workload, sizes, limit),
             Framework::Kameo => kameo::run(workload, sizes, limit),
@@ -118,6 +135,9 @@ mod tests {
         let mut failures = Vec::new();
         for workload in Workload::ALL {
             for framework in Framework::ALL {
+                if !framework.runs(workload) {
+                    continue;
+                }
                 let s = sizes.clone();
                 let name = format!("{}-{}", workload.spec().id, framework.name());
                 match run_isolated(name.clone(), limit, move || {

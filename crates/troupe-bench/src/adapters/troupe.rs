@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ::troupe::supervision::SupervisorConfig;
 use ::troupe::{
     message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, ExitReason, Handler,
-    HandlerResult, Spawn, StopReason,
+    HandlerResult, Spawn, StopReason, SystemConfig,
 };
 use tokio::sync::oneshot;
 
@@ -59,12 +59,25 @@ where
     F: FnOnce(ActorSystem) -> Fut + Send + 'static,
     Fut: Future<Output = RunResult> + Send + 'static,
 {
+    run_in_system_with(limit, SystemConfig::default(), body)
+}
+
+/// [`run_in_system`] with a system config.
+pub(super) fn run_in_system_with<F, Fut>(
+    limit: Duration,
+    config: SystemConfig,
+    body: F,
+) -> RunResult
+where
+    F: FnOnce(ActorSystem) -> Fut + Send + 'static,
+    Fut: Future<Output = RunResult> + Send + 'static,
+{
     run_tokio(limit, async move {
         let name = format!(
             "troupe-bench-{}",
             SYSTEM_SEQ.fetch_add(1, Ordering::Relaxed)
         );
-        let sys = ActorSystem::create(name).ctx("create actor system")?;
+        let sys = ActorSystem::create_with(name, config).ctx("create actor system")?;
         let outcome = body(sys.clone()).await;
         sys.shutdown_with(Duration::from_secs(10)).await;
         outcome
@@ -115,7 +128,7 @@ async fn inc(actor: &ActorRef<Counter>) -> Result<(), BenchError> {
         .map_err(|e| BenchError::failed(format!("notify Inc: {e}")))
 }
 
-async fn ask(sys: ActorSystem, s: Sizes) -> RunResult {
+pub(super) async fn ask(sys: ActorSystem, s: Sizes) -> RunResult {
     let actor = spawn_in(&sys, Counter::default()).await?;
     for _ in 0..s.ask_warmup {
         get(&actor).await?;
@@ -130,7 +143,7 @@ async fn ask(sys: ActorSystem, s: Sizes) -> RunResult {
     Ok(Sample::with_latencies(start.elapsed(), latencies))
 }
 
-async fn tell(sys: ActorSystem, s: Sizes) -> RunResult {
+pub(super) async fn tell(sys: ActorSystem, s: Sizes) -> RunResult {
     let actor = spawn_in(&sys, Counter::default()).await?;
     let start = Instant::now();
     for _ in 0..s.tell_n {

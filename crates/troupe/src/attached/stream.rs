@@ -461,7 +461,7 @@ impl Forward {
         if let Some(shared) = self.target.upgrade() {
             shared
                 .system
-                .dead_letter(self.addr, env, DeadLetterReason::Overflow);
+                .dead_letter_at(&shared, env, DeadLetterReason::Overflow);
         }
     }
 }

@@ -14,6 +14,7 @@ pub struct ActorConfig {
     overflow: OverflowPolicy,
     request_timeout: Option<Duration>,
     supervision: Option<SupervisorConfig>,
+    actor_metrics: bool,
 }
 
 impl Default for ActorConfig {
@@ -23,6 +24,7 @@ impl Default for ActorConfig {
             overflow: OverflowPolicy::Wait,
             request_timeout: Some(defaults::REQUEST_TIMEOUT),
             supervision: None,
+            actor_metrics: false,
         }
     }
 }
@@ -79,6 +81,34 @@ impl ActorConfig {
     pub fn with_supervision(mut self, config: SupervisorConfig) -> Self {
         self.supervision = Some(config);
         self
+    }
+
+    /// Gives the actors spawned with this config series of their own in
+    /// the system's metrics: the label `actor` beside `group` (see
+    /// [`crate::metrics`]; off by default, so that series stay bounded).
+    /// A group opts in with its config ([`ActorGroup::config`]), a struct
+    /// actor with its spawn's. It has no effect in a system with metrics
+    /// off ([`SystemConfig::metrics`]).
+    ///
+    /// ```
+    /// use troupe::{ActorConfig, ActorGroup};
+    ///
+    /// let config = ActorConfig::default().with_actor_metrics(true);
+    /// assert!(config.actor_metrics());
+    /// let group = ActorGroup::new().config(config);
+    /// # let _ = group;
+    /// ```
+    ///
+    /// [`ActorGroup::config`]: crate::ActorGroup::config
+    /// [`SystemConfig::metrics`]: crate::SystemConfig::metrics
+    pub fn with_actor_metrics(mut self, per_actor: bool) -> Self {
+        self.actor_metrics = per_actor;
+        self
+    }
+
+    /// Whether actors spawned with this config have series of their own.
+    pub fn actor_metrics(&self) -> bool {
+        self.actor_metrics
     }
 
     /// The supervision config, if the actor is to be a supervisor.

@@ -3,9 +3,10 @@
 //! Nothing is lost silently: every such message is reported as a
 //! [`DeadLetter`] on the system's dead-letter stream
 //! ([`ActorSystem::dead_letters`](crate::ActorSystem::dead_letters)), as a
-//! `tracing` event at debug level, and as the `troupe_dead_letters_total`
-//! counter (label `reason`) of the `metrics` facade. A request among them
-//! is resolved with an error at the same time.
+//! `tracing` event at debug level, and, in a system with metrics on, as
+//! the `troupe_dead_letters_total` counter (labels `group`, `reason`: see
+//! [`crate::metrics`]). A request among them is resolved with an error at
+//! the same time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -101,7 +102,6 @@ impl DeadLetters {
 
     pub(crate) fn report(&self, recipient: Addr, env: &Envelope, reason: DeadLetterReason) {
         self.count.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("troupe_dead_letters_total", "reason" => reason.as_str()).increment(1);
         tracing::debug!(
             %recipient,
             sender = %env.sender(),

@@ -2,12 +2,14 @@
 //! typed handle, a group handle, a context sending by address or through
 //! the topology.
 
+use std::borrow::Cow;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
 use super::current::current;
+use super::instruments::Series;
 use super::process::Shared;
 use crate::addr::Addr;
 use crate::envelope::{Dispatcher, Envelope};
@@ -39,6 +41,14 @@ pub(crate) trait Deliver: Sync {
     fn exit_reason(&self) -> Option<ExitReason> {
         None
     }
+
+    /// Where a request to this target is counted, in a system with metrics
+    /// on: the target's series (`env` is the request, for a target that
+    /// routes).
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        let _ = env;
+        None
+    }
 }
 
 impl Deliver for Shared {
@@ -60,6 +70,10 @@ impl Deliver for Shared {
     fn exit_reason(&self) -> Option<ExitReason> {
         Shared::exit_reason(self)
     }
+
+    fn request_series(&self, _: &Envelope) -> Option<Cow<'_, Series>> {
+        self.instruments.as_ref().map(|m| Cow::Borrowed(&m.series))
+    }
 }
 
 /// One process's priority lane as a delivery target: never waits (a full
@@ -78,6 +92,14 @@ impl Deliver for Priority<'_> {
         self.0.try_deliver_priority(env)
     }
 
+    fn exit_reason(&self) -> Option<ExitReason> {
+        Shared::exit_reason(self.0)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        Deliver::request_series(self.0, env)
+    }
+
     fn process(&self) -> Option<Addr> {
         Some(self.0.addr)
     }
@@ -93,6 +115,9 @@ impl Deliver for Priority<'_> {
 /// A process that requests itself would wait for its own answer until the
 /// deadline; as OTP's `gen_server:call` to self (`calling_self`), it gets
 /// [`RequestError::CallingSelf`] at once instead.
+///
+/// In a system with metrics on, how it resolved is counted in the target's
+/// series (`troupe_requests_total`, see [`crate::metrics`]).
 pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     target: &T,
     msg: M,
@@ -100,14 +125,22 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     timeout: Option<Duration>,
 ) -> Result<M::Response, RequestError> {
     let (sender, trace) = current();
-    // Outside processes the sender is the null address, which no process has.
-    if target.process() == Some(sender) {
-        return Err(RequestError::CallingSelf);
-    }
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     let (token, rx) = ResponseToken::new(deadline);
     let mut env = Envelope::request(msg, token, sender, trace);
     env.dispatcher = dispatcher;
+    let series = target.request_series(&env);
+    let counted = |result| {
+        if let Some(series) = &series {
+            series.request(&result);
+        }
+        result
+    };
+    // Outside processes the sender is the null address, which no process has.
+    if target.process() == Some(sender) {
+        drop((env, rx));
+        return counted(Err(RequestError::CallingSelf));
+    }
     // A process takes the request at once when its mailbox has room (the
     // usual case): no async delivery then. (A group's router is not tried
     // twice: it may start actors.)
@@ -128,7 +161,10 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
                 Poll::Pending => match deadline {
                     Some(d) => match tokio::time::timeout_at(d, delivery).await {
                         Ok(res) => res,
-                        Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
+                        Err(_) => {
+                            let timeout = timeout.unwrap_or_default();
+                            return counted(Err(RequestError::Timeout(timeout)));
+                        }
                     },
                     None => delivery.await,
                 },
@@ -145,7 +181,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
         };
         // Resolve the token quietly: the caller gets the error directly.
         drop(e.into_inner());
-        return Err(err);
+        return counted(Err(err));
     }
-    await_response_until(rx, deadline, timeout.unwrap_or_default()).await
+    counted(await_response_until(rx, deadline, timeout.unwrap_or_default()).await)
 }

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::task::{Context as TaskCx, Poll, Waker};
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::instruments::Instruments;
 use super::process::SysMsg;
 use super::signal::is_signal;
 use crate::envelope::Envelope;
@@ -117,6 +119,9 @@ pub(crate) struct Mailbox {
     space: Notify,
     capacity: AtomicUsize,
     policy: AtomicU8,
+    /// Its process's metric handles, in a system with metrics on: what
+    /// arrives is counted here, and a handling ends when it waits.
+    instruments: Option<Arc<Instruments>>,
 }
 
 impl Mailbox {
@@ -136,7 +141,13 @@ impl Mailbox {
             space: Notify::new(),
             capacity: AtomicUsize::new(capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY)),
             policy: AtomicU8::new(policy as u8),
+            instruments: None,
         }
+    }
+
+    /// Counts in `instruments` from now on (set before the first push).
+    pub(crate) fn set_instruments(&mut self, instruments: Option<Arc<Instruments>>) {
+        self.instruments = instruments;
     }
 
     /// Whether senders wait for space when the mailbox is full.
@@ -211,6 +222,9 @@ impl Mailbox {
                 }
                 OverflowPolicy::DropNewest => {
                     st.dropped += 1;
+                    if let Some(m) = &self.instruments {
+                        m.accepted(false);
+                    }
                     return Ok(Some(env));
                 }
                 OverflowPolicy::DropOldest => {
@@ -229,6 +243,11 @@ impl Mailbox {
             st.queue.reserve_exact(1);
         }
         st.queue.push_back(env);
+        if let Some(m) = &self.instruments {
+            // Under the lock: the depth goes up before the envelope can
+            // be taken (and the gauge down).
+            m.accepted(evicted.is_none());
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -265,6 +284,9 @@ impl Mailbox {
             return Err(env);
         }
         st.queue.push_back(env);
+        if let Some(m) = &self.instruments {
+            m.signal();
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -287,6 +309,9 @@ impl Mailbox {
             return Err(Refused::Full(env));
         }
         lanes.priority.push_back(env);
+        if let Some(m) = &self.instruments {
+            m.accepted(true);
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -355,11 +380,15 @@ impl Mailbox {
         Poll::Pending
     }
 
-    /// Waits for the next item, calling `on_idle` each time it has to wait.
+    /// Waits for the next item, calling `on_idle` each time it has to wait
+    /// (and, for the metrics, ending the handling that ran until then).
     pub(crate) async fn recv_or_idle(&self, mut on_idle: impl FnMut()) -> Option<Item> {
         poll_fn(|cx| {
             let polled = self.poll_recv(cx);
             if polled.is_pending() {
+                if let Some(m) = &self.instruments {
+                    m.handled();
+                }
                 on_idle();
             }
             polled

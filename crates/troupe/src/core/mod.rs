@@ -25,6 +25,7 @@ pub(crate) mod dead_letter;
 pub(crate) mod delivery;
 pub(crate) mod escalation;
 pub(crate) mod introspect;
+pub(crate) mod instruments;
 pub(crate) mod launch;
 pub(crate) mod link;
 pub(crate) mod mailbox;

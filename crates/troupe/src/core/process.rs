@@ -17,6 +17,7 @@ use tokio::task::AbortHandle;
 
 use super::config::ActorConfig;
 use super::dead_letter::DeadLetterReason;
+use super::instruments::Instruments;
 use super::link::{Exit, Peers};
 use super::mailbox::{Mailbox, Refused};
 use super::monitor::Monitors;
@@ -95,6 +96,8 @@ pub(crate) struct Shared {
     /// Supervision links, monitors and links, allocated only for processes
     /// that have some.
     pub(super) links: Mutex<Option<Box<Links>>>,
+    /// Its metric handles, in a system with metrics on (`instruments.rs`).
+    pub(crate) instruments: Option<Arc<Instruments>>,
 }
 
 /// How the last incarnation ended, under one lock with the number of the
@@ -161,11 +164,17 @@ impl Shared {
         name: Option<Arc<str>>,
         config: &ActorConfig,
     ) -> Arc<Self> {
+        let instruments = system.metrics_enabled().then(|| {
+            let per_actor = config.actor_metrics();
+            Arc::new(Instruments::new(&meta, name.as_deref(), addr, per_actor))
+        });
+        let mut mailbox = Mailbox::new(config.mailbox_capacity(), config.overflow());
+        mailbox.set_instruments(instruments.clone());
         Arc::new(Self {
             addr,
             meta,
             name,
-            mailbox: Mailbox::new(config.mailbox_capacity(), config.overflow()),
+            mailbox,
             system,
             request_timeout_ns: config.request_timeout().map_or(u64::MAX, |d| {
                 u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
@@ -178,6 +187,7 @@ impl Shared {
             exit: Mutex::new(ExitState::default()),
             exited: Notify::new(),
             links: Mutex::new(None),
+            instruments,
         })
     }
 
@@ -445,7 +455,7 @@ impl Shared {
             Ok(None) => Ok(()),
             Ok(Some(dropped)) => {
                 self.system
-                    .dead_letter(self.addr, &dropped, DeadLetterReason::Overflow);
+                    .dead_letter_at(self, &dropped, DeadLetterReason::Overflow);
                 dropped.fail(RequestError::Full);
                 Ok(())
             }
@@ -491,6 +501,9 @@ impl Shared {
                 return;
             }
             exit.reason = Some((incarnation, reason.clone()));
+        }
+        if let Some(m) = &self.instruments {
+            m.exited(&reason);
         }
         // Taken under the lock that new monitors and links check the exit
         // under: whoever is not in these lists learns of it then.
@@ -575,13 +588,16 @@ impl Shared {
     /// `release.rs`).
     fn close_queue(&self) -> Vec<SysMsg> {
         let (queued, sys) = self.mailbox.finish();
+        if let Some(m) = &self.instruments {
+            m.unqueued(queued.len());
+        }
         if queued.is_empty() {
             return sys;
         }
         let reason = self.exit.lock().reason.as_ref().map(|(_, r)| r.clone());
         for env in queued {
             self.system
-                .dead_letter(self.addr, &env, DeadLetterReason::ActorStopped);
+                .dead_letter_at(self, &env, DeadLetterReason::ActorStopped);
             let gone = RequestError::Gone {
                 reason: reason.clone(),
             };

@@ -1,6 +1,7 @@
 //! Typed recipients: a handle typed by the message it takes instead of the
 //! actor behind it.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use super::current::current;
 use super::delivery::{self, Deliver};
+use super::instruments::Series;
 use crate::addr::Addr;
 use crate::catch::BoxFuture;
 use crate::envelope::{Dispatcher, Envelope};
@@ -30,6 +32,11 @@ pub(crate) trait Target: Send + Sync + 'static {
     fn describe(&self) -> String;
     /// How the process it is ended, if it is one and has.
     fn exit_reason(&self) -> Option<ExitReason> {
+        None
+    }
+    /// See [`Deliver::request_series`].
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        let _ = env;
         None
     }
 }
@@ -58,6 +65,10 @@ impl Deliver for dyn Target {
 
     fn exit_reason(&self) -> Option<ExitReason> {
         Target::exit_reason(self)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        Target::request_series(self, env)
     }
 }
 
@@ -220,5 +231,9 @@ impl Target for super::process::Shared {
 
     fn describe(&self) -> String {
         format!("{} {}", self.meta, self.addr)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        Deliver::request_series(self, env)
     }
 }

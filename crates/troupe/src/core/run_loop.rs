@@ -112,14 +112,21 @@ impl StopReason {
 }
 
 /// Waits for what comes next: system messages first, then envelopes.
+///
+/// For the metrics, the handling of the envelope handed out last ends when
+/// the next one is taken, or before anything else: waiting for mail, a
+/// signal, a system message, the end (one test per envelope with metrics
+/// off).
 pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F) -> Next {
     loop {
         let item = {
             let shared = ctx.core().0;
+            // Waiting ends the handling too (see `Mailbox::recv_or_idle`).
             shared.mailbox.recv_or_idle(|| fe.on_idle()).await
         };
         match item {
             Some(Item::Msg(env)) if is_signal(&env) => {
+                handled(ctx.core().0);
                 if let Some(next) = signal(ctx, env) {
                     return next;
                 }
@@ -132,11 +139,15 @@ pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F
                 return envelope(ctx, env);
             }
             Some(Item::Sys(msg)) => {
+                handled(ctx.core().0);
                 if let Some(next) = system(ctx, fe, msg).await {
                     return next;
                 }
             }
-            None => return Next::Closed,
+            None => {
+                handled(ctx.core().0);
+                return Next::Closed;
+            }
         }
     }
 }
@@ -190,6 +201,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
 /// nothing is queued. Supervision traffic needs the engine's futures and
 /// is left to [`next`]: a front-end polling this way is not a supervisor.
 pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
+    handled(ctx.core().0);
     loop {
         let item = ctx.core().0.mailbox.try_recv();
         let Some(item) = item else {
@@ -236,8 +248,20 @@ fn drain(shared: &Shared) {
 }
 
 fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
+    if let Some(m) = &ctx.core().0.instruments {
+        m.taken(&env);
+    }
     trace(ctx, &env);
     Next::Envelope(env)
+}
+
+/// The front-end asks for what comes next, or ends: the handling of the
+/// envelope it was given last, if any, is over (for the metrics: see
+/// [`crate::metrics`]).
+fn handled(shared: &Shared) {
+    if let Some(m) = &shared.instruments {
+        m.handled();
+    }
 }
 
 /// Records the trace of the envelope about to be handled.
@@ -261,6 +285,9 @@ fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
         Err(env) => env,
     };
     let shared = ctx.core().0;
+    if let Some(m) = &shared.instruments {
+        m.unqueued(1);
+    }
     let action = if let Some(down) = env.message::<Down>() {
         match shared.accept_down(down.monitor) {
             true => ExitAction::Deliver,
@@ -333,7 +360,9 @@ pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
     fe: &mut F,
     reason: ExitReason,
 ) -> ExitReason {
-    ctx.core().0.set_stopping();
+    let shared = ctx.core().0.clone();
+    handled(&shared);
+    shared.set_stopping();
     ctx.end_attached();
     let mut reason = reason;
     if reason != ExitReason::Killed {

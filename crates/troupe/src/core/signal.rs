@@ -67,6 +67,6 @@ pub(crate) fn send<M: Message>(to: &Shared, from: Addr, msg: M) {
     env.dispatcher = Some(mark());
     if let Err(env) = to.mailbox.push_signal(env) {
         to.system
-            .dead_letter(to.addr, &env, DeadLetterReason::ActorStopped);
+            .dead_letter_at(to, &env, DeadLetterReason::ActorStopped);
     }
 }

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, Notify};
 
 use super::config::ActorConfig;
 use super::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
+use super::instruments::Series;
 use super::process::Shared;
 use super::runtime::Runtimes;
 use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
@@ -44,6 +45,11 @@ pub struct SystemConfig {
     pub actor: ActorConfig,
     /// How many dead letters a slow subscriber may lag behind (default 1024).
     pub dead_letter_buffer: usize,
+    /// Whether the system records metrics through the `metrics` facade
+    /// (default `false`): see [`crate::metrics`] for what, and at what
+    /// cost. Off, nothing is recorded and the hot paths pay nothing for
+    /// them.
+    pub metrics: bool,
 }
 
 impl Default for SystemConfig {
@@ -54,6 +60,7 @@ impl Default for SystemConfig {
             actor_shutdown_timeout: None,
             actor: ActorConfig::default(),
             dead_letter_buffer: defaults::DEAD_LETTER_BUFFER,
+            metrics: false,
         }
     }
 }
@@ -156,6 +163,9 @@ impl Default for ActorSystem {
 impl ActorSystem {
     fn build(name: String, config: SystemConfig) -> Self {
         let supervision = broadcast::channel(config.dead_letter_buffer.max(1)).0;
+        if config.metrics {
+            super::instruments::describe();
+        }
         let inner = Arc::new(SystemInner {
             dead_letters: DeadLetters::new(config.dead_letter_buffer),
             name,
@@ -244,6 +254,11 @@ impl ActorSystem {
     /// The config actors get when spawned without one.
     pub fn default_actor_config(&self) -> &ActorConfig {
         &self.inner.config.actor
+    }
+
+    /// Whether this system records metrics ([`SystemConfig::metrics`]).
+    pub fn metrics_enabled(&self) -> bool {
+        self.inner.config.metrics
     }
 
     /// The process registered under `name` if its registry tag is `kind`.
@@ -407,12 +422,14 @@ impl ActorSystem {
                 type_id,
             },
         );
+        shared.count_live(true);
         Ok(())
     }
 
     pub(crate) fn unregister(&self, shared: &Shared) {
         let mut reg = self.inner.registry.lock();
         if reg.procs.remove(&shared.addr).is_some() {
+            shared.count_live(false);
             if let Some(name) = &shared.name {
                 if reg.names.get(name) == Some(&shared.addr) {
                     reg.names.remove(name);
@@ -467,6 +484,7 @@ impl ActorSystem {
                 type_id: TypeId::of::<super::remote::Installed>,
             },
         );
+        shared.count_live(true);
         Ok(())
     }
 
@@ -480,7 +498,43 @@ impl ActorSystem {
         self.inner.remote.set(installed).is_ok()
     }
 
+    /// Reports a dead letter for the process at `recipient` (the null
+    /// address: none was found).
     pub(crate) fn dead_letter(&self, recipient: Addr, env: &Envelope, reason: DeadLetterReason) {
+        let shared = match self.metrics_enabled() && !recipient.is_null() {
+            true => self.lookup_registered(recipient),
+            false => None,
+        };
+        let series = shared.as_ref().and_then(|s| s.instruments.as_ref());
+        self.dead_letter_in(series.map(|i| &i.series), recipient, env, reason);
+    }
+
+    /// Reports a dead letter for `recipient`, a process at hand.
+    pub(crate) fn dead_letter_at(
+        &self,
+        recipient: &Shared,
+        env: &Envelope,
+        reason: DeadLetterReason,
+    ) {
+        let series = recipient.instruments.as_ref().map(|i| &i.series);
+        self.dead_letter_in(series, recipient.addr, env, reason);
+    }
+
+    /// Reports a dead letter, counted in `series` (`None`: in group
+    /// `none`) in a system with metrics on.
+    pub(crate) fn dead_letter_in(
+        &self,
+        series: Option<&Series>,
+        recipient: Addr,
+        env: &Envelope,
+        reason: DeadLetterReason,
+    ) {
+        if self.metrics_enabled() {
+            match series {
+                Some(series) => series.dead_letter(reason),
+                None => super::instruments::dead_letter_nowhere(reason),
+            }
+        }
         self.inner.dead_letters.report(recipient, env, reason);
     }
 

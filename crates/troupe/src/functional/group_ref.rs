@@ -9,6 +9,7 @@ use crate::catch::BoxFuture;
 use crate::core::current::current;
 use crate::core::dead_letter::DeadLetterReason;
 use crate::core::delivery::{self, Deliver};
+use crate::core::instruments::Series;
 use crate::core::recipient::{Recipient, Target};
 use crate::core::system::ActorSystem;
 use crate::defaults::REQUEST_TIMEOUT;
@@ -240,6 +241,10 @@ impl Target for GroupTarget {
 
     fn describe(&self) -> String {
         format!("group {}", self.0.name)
+    }
+
+    fn request_series(&self, env: &Envelope) -> Option<std::borrow::Cow<'_, Series>> {
+        Deliver::request_series(&self.0, env)
     }
 }
 

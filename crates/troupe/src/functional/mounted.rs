@@ -26,6 +26,7 @@ use crate::core::config::ActorConfig;
 use crate::core::dead_letter::DeadLetterReason;
 use crate::core::delivery::Deliver;
 use crate::core::introspect::ProcessKind;
+use crate::core::instruments::Series;
 use crate::core::launch::{self, ExitGuard};
 use crate::core::process::{Shared, SysMsg};
 use crate::core::restart::{ChildSpec, Link, ShutdownStrategy, Start, SupMsg, SupervisorError};
@@ -49,6 +50,9 @@ pub(crate) struct GroupRuntime {
     supervisor: Mutex<Weak<Shared>>,
     /// Settings changed at run time (a configuration), over the schema's.
     live: RwLock<LiveSettings>,
+    /// Its series, in a system with metrics on: what is counted for the
+    /// group as a whole (requests to it, what its router discards).
+    pub(crate) series: Option<Series>,
 }
 
 /// A group's settings changed at run time, which win over its schema's.
@@ -77,7 +81,9 @@ impl GroupRuntime {
     }
 
     pub(crate) fn new(name: Cow<'static, str>, schema: Schema, system: ActorSystem) -> Arc<Self> {
+        let series = system.metrics_enabled().then(|| Series::new(&name, None));
         Arc::new(Self {
+            series,
             name,
             schema,
             system,
@@ -263,14 +269,16 @@ impl GroupRuntime {
         let copy = env.try_clone();
         if copy.is_none() {
             self.system
-                .dead_letter(target.addr, env, DeadLetterReason::NoRecipient);
+                .dead_letter_at(target, env, DeadLetterReason::NoRecipient);
         }
         copy
     }
 
     fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        // Counted for the group; the dead letter has no recipient.
+        let (nobody, reason) = (crate::addr::Addr::NULL, DeadLetterReason::NoRecipient);
         self.system
-            .dead_letter(crate::addr::Addr::NULL, &env, DeadLetterReason::NoRecipient);
+            .dead_letter_in(self.series.as_ref(), nobody, &env, reason);
         env.fail(RequestError::gone());
         Ok(())
     }
@@ -348,6 +356,10 @@ impl Deliver for Arc<GroupRuntime> {
     fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         self.try_deliver_routed(env)
     }
+
+    fn request_series(&self, _: &Envelope) -> Option<Cow<'_, Series>> {
+        self.series.as_ref().map(Cow::Borrowed)
+    }
 }
 
 /// A group's outgoing routes (`Context::send`): every route whose filter
@@ -364,6 +376,13 @@ impl Deliver for Routes<'_> {
 
     fn try_deliver(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
         self.0.try_send_routed(env)
+    }
+
+    /// The series of the group the request's first route leads to (a
+    /// group of this node; a group of another node counts nothing here).
+    fn request_series(&self, env: &Envelope) -> Option<Cow<'_, Series>> {
+        self.0.series.as_ref()?;
+        self.0.first_route_series(env).map(Cow::Owned)
     }
 }
 

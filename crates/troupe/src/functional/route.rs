@@ -8,6 +8,7 @@ use super::group_ref::GroupRef;
 use super::mounted::GroupRuntime;
 use crate::addr::{Addr, NodeNo};
 use crate::core::dead_letter::DeadLetterReason;
+use crate::core::instruments::Series;
 use crate::envelope::Envelope;
 use crate::error::SendError;
 
@@ -121,6 +122,15 @@ impl GroupRuntime {
                 .dead_letter(Addr::NULL, env, DeadLetterReason::NoRecipient);
         }
         copy
+    }
+
+    /// The series of the group of this node that a request would go to
+    /// (the first route that accepts it), if any.
+    pub(crate) fn first_route_series(&self, env: &Envelope) -> Option<Series> {
+        match self.destinations(env).0? {
+            Dest::Local(g) => g.series.clone(),
+            Dest::Remote(_) => None,
+        }
     }
 
     /// The destinations whose route accepts the envelope: the first, then

@@ -80,8 +80,8 @@
 //!   them. A tick that does not fit stops the burst. The ticks of the wake
 //!   that were not sent (the one that did not fit, the rest of the burst,
 //!   and those due beyond the bound) are dropped: all counted
-//!   ([`ActorContext::dropped_timer_ticks`], metric
-//!   `troupe_timer_ticks_dropped_total`) but reported *once* per wake, as
+//!   ([`ActorContext::dropped_timer_ticks`], and the metric
+//!   `troupe_timer_ticks_dropped_total` with metrics on) but reported *once* per wake, as
 //!   one dead letter with [`DeadLetterReason::Overflow`](crate::DeadLetterReason)
 //!   and one `tracing` debug event carrying the count (so
 //!   [`ActorSystem::dead_letter_count`](crate::ActorSystem::dead_letter_count)

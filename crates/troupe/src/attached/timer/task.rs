@@ -88,7 +88,6 @@ impl Target {
     /// dead letter and one tracing event for the lot, whatever `n`.
     fn drop_ticks(&self, env: &Envelope, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
-        metrics::counter!("troupe_timer_ticks_dropped_total").increment(n);
         tracing::debug!(
             addr = %self.addr,
             message = env.message_name(),
@@ -96,9 +95,12 @@ impl Target {
             "timer ticks dropped"
         );
         if let Some(shared) = self.shared.upgrade() {
+            if let Some(m) = &shared.instruments {
+                m.ticks_dropped(n);
+            }
             shared
                 .system
-                .dead_letter(self.addr, env, DeadLetterReason::Overflow);
+                .dead_letter_at(&shared, env, DeadLetterReason::Overflow);
         }
     }
 }

@@ -429,6 +429,7 @@ impl Engine {
             }
             let child = &self.children[idx];
             let previous = Some(child.shared.clone());
+            let ended = child.shared.restart_reason();
             let link = self.link(&child.spec, previous);
             let start = child.spec.start.clone();
             let result = start.start(link).await;
@@ -436,6 +437,7 @@ impl Engine {
             let name = child.spec.name.to_string();
             match result {
                 Ok(shared) => {
+                    shared.count_restart(ended);
                     child.state = State::Running {
                         incarnation: shared.incarnation(),
                     };
