@@ -33,12 +33,12 @@ for example in tour simple_counter ping_pong cross_comm counter multi_runtime \
     run_example "$example" -p troupe-examples
 done
 run_example pipeline -p troupe-pipeline --features supervision
-run_example ping_pong -p troupe-remote
-run_example counter -p troupe-remote
+run_example remote_ping_pong -p troupe-remote
+run_example remote_counter -p troupe-remote
 
 echo "== unsafe code under Miri and loom"
 bash scripts/check-unsafe.sh
 
 echo "== the benchmark crate: a quick run (builds ractor, kameo, actix, elfo)"
-cargo run --release -q -p troupe-bench -- --quick > /dev/null
+cargo run --profile smoke -q -p troupe-bench -- --quick > /dev/null
 echo "benchmarks --quick: ok"

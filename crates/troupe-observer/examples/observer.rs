@@ -263,7 +263,13 @@ pub async fn start(
     prometheus: Option<PrometheusHandle>,
     system_name: &str,
 ) -> Result<Demo, Box<dyn std::error::Error>> {
-    let system = ActorSystem::create(system_name)?;
+    // Metrics on: the `troupe_*` series the page's Prometheus endpoint
+    // serves.
+    let config = troupe::SystemConfig {
+        metrics: true,
+        ..troupe::SystemConfig::default()
+    };
+    let system = ActorSystem::create_with(system_name, config)?;
     let app = App {
         options: options.clone(),
     };

@@ -53,6 +53,10 @@ async fn a_scrape_of_the_example_has_the_troupe_series_and_labels() {
             .filter_map(|s| s.labels.get("reason"))
             .collect();
         names.contains("troupe_timer_ticks_dropped_total")
+            && names.contains("troupe_messages_handled_total")
+            && names.contains("troupe_mailbox_depth")
+            && names.contains("troupe_restarts_total")
+            && names.contains("troupe_live_processes")
             && reasons.contains("no_recipient")
             && reasons.contains("overflow")
     };
@@ -98,7 +102,18 @@ async fn a_scrape_of_the_example_has_the_troupe_series_and_labels() {
             "troupe_timer_ticks_dropped_total" => {
                 assert!(counter(sample) >= 1.0);
             }
-            // Series the core gains later are checked where they are added.
+            // Per group, never per actor unless a group opts in.
+            "troupe_messages_sent_total"
+            | "troupe_messages_handled_total"
+            | "troupe_mailbox_depth"
+            | "troupe_live_processes" => {
+                assert!(sample.labels.get("group").is_some(), "{sample:?}");
+                assert!(sample.labels.get("actor").is_none(), "{sample:?}");
+            }
+            "troupe_restarts_total" | "troupe_exits_total" => {
+                assert!(sample.labels.get("group").is_some(), "{sample:?}");
+                assert!(sample.labels.get("reason").is_some(), "{sample:?}");
+            }
             _ => {}
         }
     }

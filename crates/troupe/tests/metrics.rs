@@ -261,7 +261,10 @@ fn nothing_is_recorded_with_metrics_off() {
         w.notify(Note).await.unwrap();
         assert_eq!(w.send(Ask).await.unwrap(), 7);
         w.stop(StopReason::Graceful).await.unwrap();
-        assert_eq!(w.send(Ask).await, Err(RequestError::Gone));
+        assert_eq!(
+            w.send(Ask).await,
+            Err(RequestError::gone_with(ExitReason::Normal))
+        );
         system.shutdown().await;
         assert_eq!(system.dead_letter_count(), 1);
         assert_eq!(p.everything(), Vec::<String>::new());

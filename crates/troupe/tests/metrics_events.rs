@@ -273,7 +273,10 @@ fn requests_by_outcome() {
         assert_eq!(count("Worker", "calling_self"), 1);
         // gone: it stopped.
         w.stop(StopReason::Graceful).await.unwrap();
-        assert_eq!(w.send(Ask).await, Err(RequestError::Gone));
+        assert_eq!(
+            w.send(Ask).await,
+            Err(RequestError::gone_with(ExitReason::Normal))
+        );
         assert_eq!(count("Worker", "gone"), 1);
 
         // timeout: its handler holds (paused time: the deadline passes).

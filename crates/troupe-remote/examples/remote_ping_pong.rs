@@ -1,7 +1,7 @@
 //! Two nodes playing ping-pong: one actor on each node passes a ball back
 //! and forth by address, over Zenoh on loopback.
 //!
-//! `cargo run -p troupe-remote --example ping_pong`
+//! `cargo run -p troupe-remote --example remote_ping_pong`
 
 use std::net::TcpListener;
 

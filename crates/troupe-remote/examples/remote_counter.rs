@@ -2,7 +2,7 @@
 //! node 2, the `samples` group on node 1, and node 1's topology routes the
 //! counter's messages to node 2.
 //!
-//! `cargo run -p troupe-remote --example counter`
+//! `cargo run -p troupe-remote --example remote_counter`
 
 mod counter {
     use serde::{Deserialize, Serialize};
