@@ -316,11 +316,31 @@ impl Inner {
     /// A message that came in but did not decode: a dead letter here.
     fn undecodable(&self, to: &Local, sender: Addr, trace: u64, name: &str) {
         tracing::debug!(%sender, message = name, "undecodable message from another node");
+        let recipient = Addr::from_bits(to.bits());
+        self.dead_letter(
+            recipient,
+            sender,
+            trace,
+            name,
+            DeadLetterReason::Undecodable,
+        );
+    }
+
+    /// Reports a dead letter of a message known here only by its wire
+    /// name (its type's own name if this node registers it).
+    fn dead_letter(
+        &self,
+        recipient: Addr,
+        sender: Addr,
+        trace: u64,
+        name: &str,
+        reason: DeadLetterReason,
+    ) {
         self.system.report_dead_letter_of(DeadLetter {
-            recipient: Addr::from_bits(to.bits()),
+            recipient,
             sender,
             message: self.messages.static_name(name).unwrap_or(UNKNOWN_TYPE),
-            reason: DeadLetterReason::Undecodable,
+            reason,
             trace_id: TraceId::from_raw(trace),
             sent_at: std::time::Instant::now(),
         });
@@ -338,13 +358,12 @@ impl Inner {
             _ => DeadLetterReason::ActorStopped,
         };
         tracing::debug!(to = %Addr::from_bits(to), message = name, ?reason, "a tell was refused by another node");
-        self.system.report_dead_letter_of(DeadLetter {
-            recipient: Addr::from_bits(to),
-            sender: Addr::from_bits(from),
-            message: self.messages.static_name(name).unwrap_or(UNKNOWN_TYPE),
+        self.dead_letter(
+            Addr::from_bits(to),
+            Addr::from_bits(from),
+            trace,
+            name,
             reason,
-            trace_id: TraceId::from_raw(trace),
-            sent_at: std::time::Instant::now(),
-        });
+        );
     }
 }
