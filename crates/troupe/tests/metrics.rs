@@ -6,11 +6,10 @@
 
 mod metrics_common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use metrics_common::worker::*;
 use metrics_common::{on, run};
-use tokio::sync::{mpsc, Semaphore};
 use tokio::time::timeout;
 use troupe::metrics as m;
 use troupe::prelude::*;
@@ -18,62 +17,13 @@ use troupe::{init, Outcome, SystemConfig};
 
 const BOUND: Duration = Duration::from_secs(5);
 
-#[message]
-#[derive(Clone)]
-struct Note;
-
-#[message(ret = u32)]
-struct Ask;
-
-/// Holds the handler until the test adds a permit to the gate.
-#[message]
-struct Hold;
-
-struct Worker {
-    gate: Arc<Semaphore>,
-    held: mpsc::UnboundedSender<()>,
-}
-
-impl Actor for Worker {}
-
-impl Handler<Note> for Worker {
-    async fn handle(&mut self, _: Note, _: &mut ActorContext<Self>) -> HandlerResult {
-        Ok(())
-    }
-}
-
-impl Handler<Ask> for Worker {
-    async fn handle(&mut self, _: Ask, _: &mut ActorContext<Self>) -> HandlerResult<u32> {
-        Ok(7)
-    }
-}
-
-impl Handler<Hold> for Worker {
-    async fn handle(&mut self, _: Hold, _: &mut ActorContext<Self>) -> HandlerResult {
-        let _ = self.held.send(());
-        self.gate.acquire().await?.forget();
-        Ok(())
-    }
-}
-
-/// A worker, its gate and the channel that says it holds.
-fn worker() -> (Worker, Arc<Semaphore>, mpsc::UnboundedReceiver<()>) {
-    let gate = Arc::new(Semaphore::new(0));
-    let (held, holding) = mpsc::unbounded_channel();
-    let w = Worker {
-        gate: gate.clone(),
-        held,
-    };
-    (w, gate, holding)
-}
-
 const WORKER: &[(&str, &str)] = &[(m::GROUP, "Worker")];
 
 #[test]
 fn sent_handled_waiting_and_handling_times_per_group() {
     run(|p| async move {
         let system = ActorSystem::create_with("metrics-messages", on()).unwrap();
-        let (w, _, _) = worker();
+        let (w, _) = worker();
         let w = w.spawn().named("w1").on_system(&system).await.unwrap();
         for _ in 0..3 {
             w.notify(Note).await.unwrap();
@@ -102,7 +52,7 @@ fn sent_handled_waiting_and_handling_times_per_group() {
 fn the_mailbox_depth_follows_the_queue() {
     run(|p| async move {
         let system = ActorSystem::create_with("metrics-depth", on()).unwrap();
-        let (w, gate, mut holding) = worker();
+        let (w, Held { gate, mut holding }) = worker();
         let w = w.spawn().on_system(&system).await.unwrap();
         w.notify(Hold).await.unwrap();
         timeout(BOUND, holding.recv()).await.unwrap().unwrap();
@@ -131,8 +81,8 @@ fn the_mailbox_depth_follows_the_queue() {
 fn live_processes_go_up_and_down() {
     run(|p| async move {
         let system = ActorSystem::create_with("metrics-live", on()).unwrap();
-        let (a, _, _) = worker();
-        let (b, _, _) = worker();
+        let (a, _) = worker();
+        let (b, _) = worker();
         let a = a.spawn().on_system(&system).await.unwrap();
         let _b = b.spawn().on_system(&system).await.unwrap();
         assert_eq!(p.gauge(m::LIVE_PROCESSES, WORKER), 2.0);
@@ -210,7 +160,7 @@ fn actors_have_series_of_their_own_only_when_they_opt_in() {
         }
         // Struct actors: two that opt in, one that does not.
         for name in ["a", "b"] {
-            let (w, _, _) = worker();
+            let (w, _) = worker();
             let w = w.spawn().named(name).with_config(per_actor.clone());
             w.on_system(&system)
                 .await
@@ -219,7 +169,7 @@ fn actors_have_series_of_their_own_only_when_they_opt_in() {
                 .await
                 .unwrap();
         }
-        let (c, _, _) = worker();
+        let (c, _) = worker();
         let c = c.spawn().named("c").on_system(&system).await.unwrap();
         c.notify(Note).await.unwrap();
 
@@ -254,7 +204,7 @@ fn nothing_is_recorded_with_metrics_off() {
         group.notify(Keyed("x")).await.unwrap();
         // Routed nowhere: a dead letter.
         group.notify(Note).await.unwrap();
-        let (w, _, _) = worker();
+        let (w, _) = worker();
         let per_actor = ActorConfig::default().with_actor_metrics(true);
         let w = w.spawn().with_config(per_actor).on_system(&system).await;
         let w = w.unwrap();

@@ -8,122 +8,17 @@ mod metrics_common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use metrics_common::worker::*;
 use metrics_common::{on, run};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout};
 use troupe::metrics as m;
 use troupe::prelude::*;
 use troupe::supervision::{SupervisionEvent, SupervisorConfig};
-use troupe::{
-    init, Addr, MissPolicy, NodeNo, Outcome, OverflowPolicy, StopError, TimerError, TimerId,
-    Transport, TransportFuture,
-};
+use troupe::{init, Addr, NodeNo, Outcome, OverflowPolicy, StopError, Transport, TransportFuture};
 
 const BOUND: Duration = Duration::from_secs(5);
 const MS: Duration = Duration::from_millis(1);
-
-#[message]
-#[derive(Clone)]
-struct Note;
-
-#[message(ret = u32)]
-struct Ask;
-
-/// A request the worker fails.
-#[message(ret = ())]
-struct Fall;
-
-/// A request the worker sends to itself.
-#[message(ret = bool)]
-struct AskMyself;
-
-/// Holds the handler until the test adds a permit to the gate.
-#[message]
-struct Hold;
-
-/// Starts a periodic timer of `Note`s.
-#[message(ret = Result<TimerId, TimerError>)]
-struct Every(Duration);
-
-struct Worker {
-    gate: Arc<Semaphore>,
-    held: mpsc::UnboundedSender<()>,
-}
-
-impl Actor for Worker {}
-
-impl Handler<Note> for Worker {
-    async fn handle(&mut self, _: Note, _: &mut ActorContext<Self>) -> HandlerResult {
-        Ok(())
-    }
-}
-
-impl Handler<Ask> for Worker {
-    async fn handle(&mut self, _: Ask, _: &mut ActorContext<Self>) -> HandlerResult<u32> {
-        Ok(7)
-    }
-}
-
-impl Handler<Fall> for Worker {
-    async fn handle(&mut self, _: Fall, _: &mut ActorContext<Self>) -> HandlerResult<()> {
-        Err("fell".into())
-    }
-}
-
-impl Handler<AskMyself> for Worker {
-    async fn handle(&mut self, _: AskMyself, ctx: &mut ActorContext<Self>) -> HandlerResult<bool> {
-        let me = ctx.self_handle();
-        Ok(me.send(Ask).await == Err(RequestError::CallingSelf))
-    }
-}
-
-impl Handler<Hold> for Worker {
-    async fn handle(&mut self, _: Hold, _: &mut ActorContext<Self>) -> HandlerResult {
-        let _ = self.held.send(());
-        self.gate.acquire().await?.forget();
-        Ok(())
-    }
-}
-
-impl Handler<Every> for Worker {
-    async fn handle(
-        &mut self,
-        Every(interval): Every,
-        ctx: &mut ActorContext<Self>,
-    ) -> HandlerResult<Result<TimerId, TimerError>> {
-        let every = ctx.schedule(Note).every(interval);
-        Ok(every.on_miss(MissPolicy::CatchUp).await)
-    }
-}
-
-struct Held {
-    gate: Arc<Semaphore>,
-    holding: mpsc::UnboundedReceiver<()>,
-}
-
-fn worker() -> (Worker, Held) {
-    let gate = Arc::new(Semaphore::new(0));
-    let (held, holding) = mpsc::unbounded_channel();
-    let w = Worker {
-        gate: gate.clone(),
-        held,
-    };
-    (w, Held { gate, holding })
-}
-
-/// Spawns a worker with `config` and holds its handler.
-async fn held_worker(system: &ActorSystem, config: ActorConfig) -> (ActorRef<Worker>, Held) {
-    let (w, mut held) = worker();
-    let w = w
-        .spawn()
-        .with_config(config)
-        .on_system(system)
-        .await
-        .unwrap();
-    w.notify(Hold).await.unwrap();
-    timeout(BOUND, held.holding.recv()).await.unwrap().unwrap();
-    (w, held)
-}
 
 fn labels<'a>(group: &'a str, key: &'a str, value: &'a str) -> [(&'a str, &'a str); 2] {
     [(m::GROUP, group), (key, value)]

@@ -4,6 +4,8 @@
 //! [`Probe`].
 #![allow(dead_code)]
 
+pub mod worker;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
