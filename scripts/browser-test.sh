@@ -48,7 +48,10 @@ if ! python3 -c 'import playwright' > /dev/null 2>&1; then
     python3 -m pip install -q --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION"
 fi
 
-cargo build -q -p troupe-observer --example observer
+# The workspace's default members with every feature: the same build as the
+# README's test command (`cargo test --all-features`), so nothing is
+# compiled twice.
+cargo build -q --all-features --example observer
 target_dir="$(cargo metadata -q --no-deps --format-version 1 |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 bin="$target_dir/debug/examples/observer"
