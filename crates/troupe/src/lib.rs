@@ -155,6 +155,7 @@ pub mod testkit;
 pub mod guide;
 
 pub use crate::core::config::ActorConfig;
+pub use crate::core::core_set::CoreSet;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::introspect::{
     ProcessInfo, ProcessKind, RuntimeInfo, SystemSnapshot, WorkerInfo,

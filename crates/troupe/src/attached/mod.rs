@@ -368,7 +368,7 @@ pub(crate) fn spawn(
 ) -> Option<AbortHandle> {
     let handle = Handle::try_current().ok().or_else(|| {
         let shared = shared.upgrade()?;
-        shared.system.runtime_for(&shared.meta)
+        shared.system.runtime_for(&shared)
     })?;
     let join = handle.spawn(task.instrument(tracing::Span::current()));
     Some(join.abort_handle())

@@ -20,6 +20,7 @@
 //!   in a running process.
 
 pub(crate) mod config;
+pub(crate) mod core_set;
 pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;

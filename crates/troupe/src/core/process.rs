@@ -384,7 +384,7 @@ impl Shared {
         self.links.lock().as_mut()?.exit_with.take()
     }
 
-    fn parent(&self) -> Option<Arc<Shared>> {
+    pub(crate) fn parent(&self) -> Option<Arc<Shared>> {
         self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
     }
 
