@@ -36,7 +36,8 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
                    backpressure, restarts, tree
   --frameworks L   run only these frameworks: troupe, troupe+recorder (troupe with its
                    metrics on and a Prometheus recorder; ask and tell only), tokio,
-                   ractor, kameo, actix, tokio-actors, elfo
+                   ractor, kameo, tokio-actors, elfo (multi-thread table); troupe-1t,
+                   tokio-1t, actix (single-thread table)
   --out PATH       write the report to PATH (default: BENCHMARKS.md at the workspace root,
                    only for a full, unfiltered run)
 ";

@@ -36,7 +36,11 @@ struct Placed {
 impl Actor for Placed {}
 
 impl Handler<WhichThread> for Placed {
-    async fn handle(&mut self, _: WhichThread, _: &mut ActorContext<Self>) -> HandlerResult<String> {
+    async fn handle(
+        &mut self,
+        _: WhichThread,
+        _: &mut ActorContext<Self>,
+    ) -> HandlerResult<String> {
         Ok(thread_name())
     }
 }
@@ -194,7 +198,10 @@ fn children_run_beside_their_parent_not_on_the_default_runtime() {
         assert!(home.starts_with("tree-"), "{home}");
         assert_eq!(child, home, "the child runs on its parent's thread");
     }
-    assert_eq!(elsewhere, "main#0", "unplaced actors run on the default runtime");
+    assert_eq!(
+        elsewhere, "main#0",
+        "unplaced actors run on the default runtime"
+    );
     cores.shutdown();
     default.shutdown_background();
 }
@@ -242,25 +249,24 @@ fn a_topology_pins_a_group_to_a_core_set() {
         .build()
         .unwrap();
     let topology = Topology::empty();
-    topology.local("plain").mount(ActorGroup::new().exec(|mut ctx| async move {
-        while let Some(envelope) = ctx.recv().await {
-            msg!(match envelope {
-                (WhichThread, token) => {
-                    ctx.respond(token, thread_name());
-                }
-            })
-        }
-    }));
+    topology
+        .local("plain")
+        .mount(ActorGroup::new().exec(|mut ctx| async move {
+            while let Some(envelope) = ctx.recv().await {
+                msg!(match envelope {
+                    (WhichThread, token) => {
+                        ctx.respond(token, thread_name());
+                    }
+                })
+            }
+        }));
     topology.add_core_set(|meta| meta.group == "plain", &cores);
     let plain = default.block_on(async move {
         let system = init::try_start(topology).unwrap();
-        let plain = tokio::time::timeout(
-            BOUND,
-            system.group("plain").unwrap().send(WhichThread),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        let plain = tokio::time::timeout(BOUND, system.group("plain").unwrap().send(WhichThread))
+            .await
+            .unwrap()
+            .unwrap();
         system.shutdown().await;
         plain
     });
