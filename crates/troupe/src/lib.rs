@@ -177,6 +177,7 @@ pub use functional::{
     ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
     TryRecvError,
 };
+pub use functional::{StopActorError, Terminate, TerminationPolicy};
 pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
@@ -270,6 +271,7 @@ pub mod prelude {
         Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamId, StreamItem, SystemConfig,
         Topology,
     };
+    pub use crate::{Terminate, TerminationPolicy};
 }
 
 #[doc(hidden)]

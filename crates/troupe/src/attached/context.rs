@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::stream::Streams;
 use super::timer::Timers;
 use crate::addr::{ActorMeta, Addr};
+use crate::core::config::ActorConfig;
 use crate::core::link::LinkError;
 use crate::core::monitor::MonitorRef;
 use crate::core::process::Shared;
@@ -93,6 +94,56 @@ impl ContextCore {
     /// Where this process is in its life.
     pub fn status(&self) -> Lifecycle {
         self.shared.lifecycle()
+    }
+
+    /// Sets the capacity of this process's mailbox while it runs (elfo's
+    /// `set_mailbox_capacity`), keeping its overflow policy; returns the
+    /// capacity now in force. It is validated as
+    /// [`ActorConfig::with_mailbox_capacity`](crate::ActorConfig::with_mailbox_capacity)
+    /// validates it: at least 1, at most
+    /// [`MAX_MAILBOX_CAPACITY`](crate::defaults::MAX_MAILBOX_CAPACITY)
+    /// (clamped, with a warning in the log).
+    ///
+    /// Nothing queued is dropped: a mailbox made smaller than what it
+    /// holds takes no new message until it is drained below the new
+    /// capacity (`try_send` fails with `Full`, `send` waits). Made larger,
+    /// it lets waiting senders in at once. The mailbox, and so its
+    /// capacity, is kept across restarts of the process; a reloaded
+    /// configuration that sets its group's capacity sets this one too.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message(ret = usize)]
+    /// struct Expect { burst: usize }
+    ///
+    /// struct Collector;
+    /// impl Actor for Collector {}
+    /// impl Handler<Expect> for Collector {
+    ///     async fn handle(&mut self, msg: Expect, ctx: &mut ActorContext<Self>) -> HandlerResult<usize> {
+    ///         Ok(ctx.set_mailbox_capacity(msg.burst))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let collector = Collector.spawn().await?;
+    /// assert_eq!(collector.send(Expect { burst: 1024 }).await?, 1024);
+    /// assert_eq!(collector.mailbox_capacity(), 1024);
+    /// assert_eq!(collector.send(Expect { burst: 0 }).await?, 1, "at least 1");
+    /// # Ok(()) }
+    /// ```
+    pub fn set_mailbox_capacity(&self, capacity: usize) -> usize {
+        let capacity = ActorConfig::default()
+            .with_mailbox_capacity(capacity)
+            .mailbox_capacity();
+        let mailbox = &self.shared.mailbox;
+        mailbox.resize(capacity, mailbox.policy());
+        mailbox.capacity()
+    }
+
+    /// The capacity of this process's mailbox now.
+    pub fn mailbox_capacity(&self) -> usize {
+        self.shared.mailbox.capacity()
     }
 
     /// Whether this process is a supervisor.

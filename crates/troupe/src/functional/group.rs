@@ -232,6 +232,7 @@ pub struct ActorGroup {
     router: Option<RouterFn>,
     restart: RestartPolicy,
     config: Option<ActorConfig>,
+    termination: super::TerminationPolicy,
     #[cfg(feature = "config")]
     settings: Option<super::settings::DecodeFn>,
 }
@@ -257,6 +258,16 @@ impl ActorGroup {
     /// Sets the mailbox and request settings of this group's actors.
     pub fn config(mut self, config: ActorConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Sets what a [`Terminate`](super::Terminate) does to this group's
+    /// actors (elfo's `termination_policy`; default
+    /// [`TerminationPolicy::closing`](super::TerminationPolicy::closing)).
+    /// An actor can change its own with
+    /// [`Context::set_termination_policy`].
+    pub fn termination_policy(mut self, policy: super::TerminationPolicy) -> Self {
+        self.termination = policy;
         self
     }
 
@@ -323,6 +334,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -365,6 +377,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -389,6 +402,7 @@ pub struct Schema {
     pub(crate) router: Option<RouterFn>,
     pub(crate) restart: RestartPolicy,
     pub(crate) config: Option<ActorConfig>,
+    pub(crate) termination: super::TerminationPolicy,
     /// Decodes the group's own section of a configuration file.
     #[cfg(feature = "config")]
     pub(crate) settings: Option<super::settings::DecodeFn>,
