@@ -14,7 +14,7 @@ use crate::core::config::ActorConfig;
 use crate::core::link::LinkError;
 use crate::core::monitor::MonitorRef;
 use crate::core::process::Shared;
-use crate::core::restart::Engine;
+use crate::core::restart::{Engine, RestartType, Retry};
 use crate::core::run_loop::Incarnation;
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
@@ -144,6 +144,12 @@ impl ContextCore {
     /// The capacity of this process's mailbox now.
     pub fn mailbox_capacity(&self) -> usize {
         self.shared.mailbox.capacity()
+    }
+
+    /// Sets how this process is restarted from its next exit on (the
+    /// front-ends' `set_restart_policy`).
+    pub(crate) fn set_restart_terms(&self, restart: RestartType, retry: Retry) {
+        self.shared.set_restart_override(restart, retry);
     }
 
     /// Whether this process is a supervisor.

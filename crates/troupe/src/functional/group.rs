@@ -12,7 +12,7 @@ use crate::actor::Actor;
 use crate::catch::BoxFuture;
 use crate::core::config::ActorConfig;
 use crate::core::process::Shared;
-use crate::core::restart::{Backoff, RestartType, SupervisorConfig};
+use crate::core::restart::{Backoff, RestartType, Retry, SupervisorConfig};
 use crate::envelope::Envelope;
 
 /// The key of an actor within its group.
@@ -64,6 +64,18 @@ impl Outcome {
 /// group mounted by a topology is gone, and what is routed to it becomes a
 /// dead letter.
 ///
+/// Each actor is also retried on its own terms (elfo's `RestartParams`):
+/// its backoff grows with *its* restarts in a row, from `min` after its
+/// first failure; an incarnation that ran at least
+/// [`with_auto_reset`](Self::with_auto_reset) (default: the budget's
+/// window) resets that count, so its next failure starts from `min` again;
+/// and [`with_max_retries`](Self::with_max_retries) caps the restarts in
+/// a row, past which the actor is not restarted (its group goes on, and a
+/// message routed to its key later starts it anew). The budget counts the
+/// restarts of every actor of the group together, and ends the group.
+/// An actor can change its own policy while it runs
+/// ([`Context::set_restart_policy`](crate::Context::set_restart_policy)).
+///
 /// Across a restart an actor keeps its address *and* its mailbox: what was
 /// queued when it exited, and what is sent while it waits for its restart,
 /// is handled by the next incarnation (the same holds for struct actors:
@@ -75,6 +87,8 @@ pub struct RestartPolicy {
     backoff: Backoff,
     max_restarts: usize,
     within: Duration,
+    max_retries: Option<u64>,
+    auto_reset: Option<Duration>,
 }
 
 impl Default for RestartPolicy {
@@ -109,12 +123,16 @@ impl RestartPolicy {
             ),
             max_restarts: crate::defaults::GROUP_MAX_RESTARTS,
             within: crate::defaults::GROUP_RESTART_WINDOW,
+            max_retries: None,
+            auto_reset: None,
         }
     }
 
-    /// Sets the exponential backoff between restarts: `min` after the first
-    /// failure, doubling with each restart still within the budget's window,
-    /// up to `max`. Defaults: 10 ms to 10 s.
+    /// Sets the exponential backoff between restarts of an actor: `min`
+    /// before its first restart in a row, doubling with each next one, up
+    /// to `max`. Defaults: 10 ms to 10 s. A zero backoff still restarts
+    /// through a timer: each restart yields to the scheduler, and an actor
+    /// that fails forever is ended by the budget, not spun on.
     pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
         self.backoff = Backoff::exponential(min, max);
         self
@@ -126,6 +144,61 @@ impl RestartPolicy {
         self.max_restarts = max;
         self.within = within;
         self
+    }
+
+    /// Caps the restarts in a row of each actor (elfo's `max_retries`):
+    /// after `max` restarts without a reset (see
+    /// [`with_auto_reset`](Self::with_auto_reset)), the next exit that
+    /// would restart the actor does not; its group goes on. Default: no
+    /// cap of its own, only the group's budget. `0` never restarts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::RestartPolicy;
+    ///
+    /// let policy = RestartPolicy::on_failure()
+    ///     .with_backoff(Duration::from_millis(100), Duration::from_secs(5))
+    ///     .with_max_retries(3)
+    ///     .with_auto_reset(Duration::from_secs(30));
+    /// assert_eq!(policy.max_retries(), Some(3));
+    /// assert_eq!(policy.auto_reset(), Duration::from_secs(30));
+    /// ```
+    pub fn with_max_retries(mut self, max: u64) -> Self {
+        self.max_retries = Some(max);
+        self
+    }
+
+    /// Sets how long an incarnation must run to count as healthy (elfo's
+    /// `auto_reset`): when one that ran at least `healthy` fails, its
+    /// restart is the first in a row again (the minimum backoff, a fresh
+    /// count of retries). Default: the budget's window.
+    pub fn with_auto_reset(mut self, healthy: Duration) -> Self {
+        self.auto_reset = Some(healthy);
+        self
+    }
+
+    /// The cap on restarts in a row of each actor, if any.
+    pub fn max_retries(&self) -> Option<u64> {
+        self.max_retries
+    }
+
+    /// How long an incarnation must run to reset its restarts in a row.
+    pub fn auto_reset(&self) -> Duration {
+        self.auto_reset.unwrap_or(self.within)
+    }
+
+    /// The backoff between restarts of one actor.
+    pub fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    /// How each actor is retried on its own terms.
+    pub(crate) fn retry(&self) -> Retry {
+        Retry {
+            backoff: self.backoff,
+            max_retries: self.max_retries,
+            auto_reset: Some(self.auto_reset()),
+        }
     }
 
     /// The restart type of the group's actors.

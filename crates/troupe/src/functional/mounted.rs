@@ -311,7 +311,8 @@ impl GroupRuntime {
                 group: Arc::downgrade(self),
             }),
         )
-        .restart(self.restart_policy().restart_type());
+        .restart(self.restart_policy().restart_type())
+        .with_retry(self.restart_policy().retry());
         let adopt = SupMsg::Adopt(spec, shared.clone());
         if supervisor
             .mailbox

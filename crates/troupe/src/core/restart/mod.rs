@@ -19,6 +19,7 @@ mod child;
 mod engine;
 mod error;
 mod manage;
+mod retry;
 mod strategy;
 
 pub use budget::RestartBudget;
@@ -28,6 +29,7 @@ pub use error::SupervisorError;
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 
 pub(crate) use engine::{Engine, Handled, Outcome, Template};
+pub(crate) use retry::Retry;
 
 /// The id of a child within its supervisor: stays the same across restarts
 /// (unlike a plain process's address).
