@@ -277,7 +277,7 @@ fn a_group_failing_forever_with_zero_backoff_does_not_spin() {
 
         let total = runs.load(Ordering::Relaxed);
         assert_eq!(total, BUDGET as u64 + 1, "the first run and its restarts");
-        let seen = seen.lock();
+        let seen = seen.lock().clone();
         assert!(
             seen.iter().any(|&n| n > 1 && n < total),
             "the other task ran while the group was failing: {seen:?}"
