@@ -178,6 +178,98 @@ async fn manual_policy_gets_a_terminate_message_routed_to_it() {
     proxy.finish().await;
 }
 
+/// Terminates manually by closing its mailbox: what is queued is still
+/// handled (elfo's `ctx.close()`).
+fn closer(gate: Arc<Notify>) -> Schema {
+    ActorGroup::new().exec(move |mut ctx| {
+        let gate = gate.clone();
+        async move {
+            ctx.set_termination_policy(TerminationPolicy::manually());
+            while let Some(envelope) = ctx.recv().await {
+                msg!(match envelope {
+                    Hold => {
+                        let _ = ctx.send(Holding).await;
+                        gate.notified().await;
+                    }
+                    Terminate => {
+                        let _ = ctx.send(Terminating).await;
+                        assert!(ctx.close(), "open until now");
+                        assert!(!ctx.close(), "closed once");
+                    }
+                    Item(n) => {
+                        let _ = ctx.send(Seen(n)).await;
+                    }
+                })
+            }
+            let _ = ctx.send(BeforeExit).await;
+        }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn manual_policy_may_close_the_mailbox_and_drain() {
+    let gate = Arc::new(Notify::new());
+    let mut proxy = Proxy::start(closer(gate.clone())).await.unwrap();
+    let addr = proxy.actor_addr("_").unwrap();
+    let down = proxy.system().monitor(addr);
+    proxy.send(Hold).await.unwrap();
+    assert_msg!(proxy.recv().await, Holding);
+    proxy.send(Terminate).await.unwrap();
+    proxy.send(Item(1)).await.unwrap();
+    gate.notify_one();
+    assert_msg!(proxy.recv().await, Terminating);
+    expect_seen(&mut proxy, 1).await;
+    assert_msg!(proxy.recv().await, BeforeExit);
+    let down = tokio::time::timeout(Duration::from_secs(1), down).await;
+    assert_eq!(down.unwrap().reason, ExitReason::Normal);
+    proxy.finish().await;
+}
+
+#[message]
+struct Crash;
+
+#[tokio::test(start_paused = true)]
+async fn stopping_an_actor_waiting_for_its_restart_cancels_the_restart() {
+    let schema = ActorGroup::new()
+        .restart_policy(
+            RestartPolicy::on_failure()
+                .with_backoff(Duration::from_secs(10), Duration::from_secs(10)),
+        )
+        .exec(|mut ctx| async move {
+            while let Some(envelope) = ctx.recv().await {
+                msg!(match envelope {
+                    Crash => return Err("crash requested"),
+                    _ => {}
+                })
+            }
+            Ok(())
+        });
+    let proxy = Proxy::start(schema).await.unwrap();
+    let group = proxy.system().group("subject").unwrap();
+    let addr = proxy.actor_addr("_").unwrap();
+    let down = proxy.system().monitor(addr);
+    let mut events = proxy.supervision_events();
+    proxy.send(Crash).await.unwrap();
+    let crashed = tokio::time::timeout(Duration::from_secs(1), down).await;
+    assert_eq!(
+        crashed.unwrap().reason,
+        ExitReason::Failed("crash requested".into())
+    );
+    // It waits 10 s for its restart; stopped now, it ends with its failure.
+    assert_eq!(
+        group.stop_actor("_").await,
+        Ok(ExitReason::Failed("crash requested".into()))
+    );
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    while let Some(event) = events.try_recv() {
+        assert!(
+            !matches!(event, SupervisionEvent::Started { .. }),
+            "{event:?}"
+        );
+    }
+    proxy.finish().await;
+}
+
 /// Ignores `Terminate` (and everything else) forever.
 fn stubborn() -> Schema {
     ActorGroup::new()

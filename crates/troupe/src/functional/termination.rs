@@ -108,7 +108,9 @@ impl TerminationPolicy {
     /// `recv` hands out the `Terminate` and the mailbox stays open: the
     /// actor decides when to stop (returning from its `exec`, or
     /// [`Context::close`](crate::Context::close) to drain first). Each
-    /// further stop request is one more `Terminate`.
+    /// further stop request is one more `Terminate`. A drain
+    /// ([`StopReason::Drain`](crate::StopReason::Drain)) closes the
+    /// mailbox whatever the policy: that is what it asks for.
     pub fn manually() -> Self {
         Self {
             close_mailbox: false,
