@@ -285,3 +285,60 @@ fn a_group_failing_forever_with_zero_backoff_does_not_spin() {
         system.shutdown().await;
     });
 }
+
+/// A struct actor that reports each start, fails on `Crash` (an abnormal
+/// exit of its own) and sets its own restart policy on `Resilient`.
+struct Flaky {
+    starts: mpsc::UnboundedSender<(String, Instant)>,
+}
+
+impl Actor for Flaky {
+    async fn pre_start(&mut self, _: &mut ActorContext<Self>) -> HandlerResult {
+        let _ = self.starts.send(("flaky".to_owned(), Instant::now()));
+        Ok(())
+    }
+}
+
+impl Handler<Crash> for Flaky {
+    async fn handle(&mut self, _: Crash, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.stop_with(ExitReason::custom("crash requested"));
+        Ok(())
+    }
+}
+
+impl Handler<Resilient> for Flaky {
+    async fn handle(&mut self, _: Resilient, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.set_restart_policy(
+            RestartPolicy::on_failure()
+                .with_backoff(Duration::from_millis(10), Duration::from_millis(10))
+                .with_max_retries(1),
+        );
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_supervised_struct_actor_sets_its_own_restart_policy() {
+    use troupe::supervision::{ChildSpec, Supervisor};
+
+    let system = ActorSystem::isolated();
+    let (tx, mut starts) = mpsc::unbounded_channel();
+    // Its child spec says: never restart.
+    let spec = ChildSpec::actor("flaky", move || Flaky { starts: tx.clone() })
+        .restart(RestartType::Temporary);
+    let root = Supervisor::new("root")
+        .with_worker(spec)
+        .spawn(&system)
+        .await
+        .unwrap();
+    next_start(&mut starts).await;
+    let flaky: ActorRef<Flaky> = system.get("flaky").unwrap();
+    flaky.notify(Resilient).await.unwrap();
+    flaky.notify(Crash).await.unwrap();
+    next_start(&mut starts).await; // restarted on the policy it set
+                                   // Its single retry in a row is used: the next failure ends it.
+    flaky.notify(Crash).await.unwrap();
+    assert!(no_start_within(&mut starts, Duration::from_secs(60)).await);
+    root.shutdown().await.unwrap();
+    system.shutdown().await;
+}

@@ -14,7 +14,7 @@ use crate::core::config::ActorConfig;
 use crate::core::link::LinkError;
 use crate::core::monitor::MonitorRef;
 use crate::core::process::Shared;
-use crate::core::restart::{Engine, RestartType, Retry};
+use crate::core::restart::{Engine, RestartPolicy};
 use crate::core::run_loop::Incarnation;
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
@@ -146,9 +146,53 @@ impl ContextCore {
         self.shared.mailbox.capacity()
     }
 
-    /// Sets how this process is restarted from its next exit on (the
-    /// front-ends' `set_restart_policy`).
-    pub(crate) fn set_restart_terms(&self, restart: RestartType, retry: Retry) {
+    /// Sets when *this* process restarts, from its next exit on (elfo's
+    /// `ctx.set_restart_policy`): the policy's restart type, backoff,
+    /// [`max_retries`](RestartPolicy::with_max_retries) and
+    /// [`auto_reset`](RestartPolicy::with_auto_reset) replace, for this
+    /// process alone, what its supervisor had for it.
+    ///
+    /// Scope: an actor of a group sets it for itself; the group's other
+    /// actors keep the group's policy, and so do actors started later for
+    /// other keys. A struct actor under a supervisor sets it in place of
+    /// its child spec's restart type, and is retried on the policy's
+    /// terms. It holds across this process's restarts (it keeps its
+    /// process, as it keeps its mailbox) until it sets another; once it is
+    /// not restarted (and a group's key is started anew by routing) the
+    /// group's policy or the child spec applies again. The policy's budget
+    /// is not used: the supervisor's budget (for a group, over all its
+    /// actors) stays as it is. A process without a supervisor is never
+    /// restarted, whatever it sets; and as always, no restart follows a
+    /// stop it was asked for, nor the system's shutdown.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Connected;
+    ///
+    /// fn link() -> Schema {
+    ///     ActorGroup::new()
+    ///         .restart_policy(RestartPolicy::never())
+    ///         .exec(|mut ctx| async move {
+    ///             while let Some(envelope) = ctx.recv().await {
+    ///                 msg!(match envelope {
+    ///                     // Worth retrying from now on, a few times.
+    ///                     Connected => ctx.set_restart_policy(
+    ///                         RestartPolicy::on_failure()
+    ///                             .with_backoff(Duration::from_millis(50), Duration::from_secs(5))
+    ///                             .with_max_retries(5),
+    ///                     ),
+    ///                     _ => {}
+    ///                 })
+    ///             }
+    ///         })
+    /// }
+    /// # let _ = link;
+    /// ```
+    pub fn set_restart_policy(&self, policy: RestartPolicy) {
+        let (restart, retry) = (policy.restart_type(), policy.retry());
         self.shared.set_restart_override(restart, retry);
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mounted::{GroupRuntime, Routes};
-use super::{RestartPolicy, Terminate, TerminationPolicy};
+use super::{Terminate, TerminationPolicy};
 use crate::addr::Addr;
 use crate::attached::{Accepts, ContextCore};
 use crate::core::current::current;
@@ -206,53 +206,6 @@ impl Context {
     /// What a [`Terminate`] does to this actor now.
     pub fn termination_policy(&self) -> TerminationPolicy {
         self.termination
-    }
-
-    /// Sets when *this* actor restarts, from its next exit on (elfo's
-    /// `ctx.set_restart_policy`): the policy's restart type, backoff,
-    /// [`max_retries`](RestartPolicy::with_max_retries) and
-    /// [`auto_reset`](RestartPolicy::with_auto_reset) replace its group's
-    /// for this actor alone.
-    ///
-    /// Scope: the group's other actors keep the group's policy, and so do
-    /// actors started later for other keys. It holds across this actor's
-    /// restarts (it keeps its process, as it keeps its mailbox) until it
-    /// sets another; once the actor is not restarted, and its key is
-    /// started anew by routing, the group's policy applies again. The
-    /// policy's budget is not used: the group's budget (its supervisor's,
-    /// over all its actors) stays as it is. Restarts follow the same
-    /// rules as the group's: none once the actor was asked to stop or the
-    /// system shuts down.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use troupe::prelude::*;
-    ///
-    /// #[message]
-    /// struct Connected;
-    ///
-    /// fn link() -> Schema {
-    ///     ActorGroup::new()
-    ///         .restart_policy(RestartPolicy::never())
-    ///         .exec(|mut ctx| async move {
-    ///             while let Some(envelope) = ctx.recv().await {
-    ///                 msg!(match envelope {
-    ///                     // Worth retrying from now on, a few times.
-    ///                     Connected => ctx.set_restart_policy(
-    ///                         RestartPolicy::on_failure()
-    ///                             .with_backoff(Duration::from_millis(50), Duration::from_secs(5))
-    ///                             .with_max_retries(5),
-    ///                     ),
-    ///                     _ => {}
-    ///                 })
-    ///             }
-    ///         })
-    /// }
-    /// # let _ = link;
-    /// ```
-    pub fn set_restart_policy(&self, policy: RestartPolicy) {
-        self.core
-            .set_restart_terms(policy.restart_type(), policy.retry());
     }
 
     /// The actor must exit with `reason` (recorded for when `exec` returns).

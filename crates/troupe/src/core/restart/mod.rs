@@ -19,6 +19,7 @@ mod child;
 mod engine;
 mod error;
 mod manage;
+mod policy;
 mod retry;
 mod strategy;
 
@@ -26,6 +27,7 @@ pub use budget::RestartBudget;
 pub use child::{ChildCounts, ChildInfo, ChildSpec, ChildState};
 pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
+pub use policy::RestartPolicy;
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 
 pub(crate) use engine::{Engine, Handled, Outcome, Template};
