@@ -6,7 +6,10 @@
 //! overflow policy. So it never waits, never fails with `Full` and is
 //! never dropped by a lossy policy; a closed mailbox still refuses it.
 //! Routing (a group's router, the topology's routes) runs unchanged
-//! inside the scope, so a routed send and a send by address share it.
+//! inside the scope, so a routed send and a send by address share it (a
+//! router or route filter that sent messages itself, which they are not
+//! meant to, would send them unbounded too). A delivery that leaves the
+//! thread (to another node) is outside the scope: bounded there.
 //!
 //! The mark is ambient rather than a field of the envelope: the usual
 //! path pays nothing for it (a push reads it only when the mailbox is
