@@ -178,6 +178,7 @@ pub use functional::{
     ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
     TryRecvError,
 };
+pub use functional::{StopActorError, Terminate, TerminationPolicy};
 pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
@@ -271,6 +272,7 @@ pub mod prelude {
         Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamId, StreamItem, SystemConfig,
         Topology,
     };
+    pub use crate::{Terminate, TerminationPolicy};
 }
 
 #[doc(hidden)]

@@ -42,3 +42,4 @@ pub(crate) mod run_loop;
 pub(crate) mod runtime;
 pub(crate) mod signal;
 pub(crate) mod system;
+pub(crate) mod unbounded;

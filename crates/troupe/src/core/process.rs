@@ -142,6 +142,9 @@ pub(super) struct Links {
     /// restart makes one): see `Shared::note_restart`.
     pub(super) restarts: u64,
     pub(super) restarted_after: Option<ExitReason>,
+    /// How the process asked to be restarted from its next exit on
+    /// (`restart/retry.rs`), until its supervisor takes it.
+    pub(super) restart_override: Option<(super::restart::RestartType, super::restart::Retry)>,
 }
 
 impl Shared {

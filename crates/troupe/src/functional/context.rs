@@ -6,15 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mounted::{GroupRuntime, Routes};
+use super::{Terminate, TerminationPolicy};
 use crate::addr::Addr;
 use crate::attached::{Accepts, ContextCore};
 use crate::core::current::current;
 use crate::core::delivery::{self, Deliver};
 use crate::core::process::Shared;
 use crate::core::run_loop::{next, try_next, Next, NoHooks};
+use crate::core::unbounded;
 use crate::envelope::{Dispatcher, Envelope, TraceId};
 use crate::error::SendError;
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, StopReason};
 use crate::message::Message;
 use crate::request::{RequestError, ResponseToken};
 
@@ -39,13 +41,27 @@ pub enum TryRecvError {
 pub struct Context {
     pub(crate) core: ContextCore,
     pub(crate) group: Arc<GroupRuntime>,
+    /// What a `Terminate` does to this incarnation.
+    termination: TerminationPolicy,
+}
+
+/// What `recv` makes of one step of the run loop.
+enum Step {
+    /// Hand this envelope to the actor.
+    Give(Envelope),
+    /// Nothing for the actor: ask again.
+    Again,
+    /// The mailbox is closed and drained.
+    Closed,
 }
 
 impl Context {
     pub(crate) fn new(shared: Arc<Shared>, group: Arc<GroupRuntime>) -> Self {
+        let termination = group.schema().termination;
         Self {
             core: ContextCore::new(shared, TraceId::generate()),
             group,
+            termination,
         }
     }
 
@@ -83,11 +99,11 @@ impl Context {
     pub async fn recv(&mut self) -> Option<Envelope> {
         loop {
             self.close_if_stopping();
-            match next(&mut self.core, &mut NoHooks).await {
-                Next::Envelope(env) | Next::Signal(env) => return Some(env),
-                Next::Stop(_) => self.close(),
-                Next::Exit(reason) => self.exit(reason),
-                Next::Closed => return None,
+            let next = next(&mut self.core, &mut NoHooks).await;
+            match self.step(next) {
+                Step::Give(env) => return Some(env),
+                Step::Again => {}
+                Step::Closed => return None,
             }
         }
     }
@@ -96,32 +112,106 @@ impl Context {
     pub fn try_recv(&mut self) -> Result<Envelope, TryRecvError> {
         loop {
             self.close_if_stopping();
-            match try_next(&mut self.core) {
-                Some(Next::Envelope(env) | Next::Signal(env)) => return Ok(env),
-                Some(Next::Stop(_)) => self.close(),
-                Some(Next::Exit(reason)) => self.exit(reason),
-                Some(Next::Closed) => return Err(TryRecvError::Closed),
-                None => return Err(TryRecvError::Empty),
+            let Some(next) = try_next(&mut self.core) else {
+                return Err(TryRecvError::Empty);
+            };
+            match self.step(next) {
+                Step::Give(env) => return Ok(env),
+                Step::Again => {}
+                Step::Closed => return Err(TryRecvError::Closed),
             }
+        }
+    }
+
+    /// Acts on what the run loop says comes next. A stop request (its
+    /// system channel) and a `Terminate` message are the same
+    /// [`Terminate`], which the termination policy handles.
+    fn step(&mut self, next: Next) -> Step {
+        match next {
+            Next::Envelope(env) if env.message::<Terminate>().is_some() => {
+                if self.termination.closes_mailbox() {
+                    self.core.shared.request_stop(StopReason::Graceful);
+                    self.close_mailbox();
+                    return Step::Again;
+                }
+                Step::Give(env)
+            }
+            Next::Envelope(env) | Next::Signal(env) => Step::Give(env),
+            Next::Stop(_) if self.termination.closes_mailbox() => {
+                self.close_mailbox();
+                Step::Again
+            }
+            Next::Stop(_) => {
+                self.core.shared.set_stopping();
+                let trace = self.core.trace_id;
+                Step::Give(Envelope::new(Terminate, Addr::NULL, trace))
+            }
+            Next::Exit(reason) => {
+                self.exit(reason);
+                Step::Again
+            }
+            Next::Closed => Step::Closed,
         }
     }
 
     /// Closes the mailbox once the actor asked to stop (`stop_with`).
     fn close_if_stopping(&mut self) {
         if std::mem::take(&mut self.core.stop_requested) {
-            self.close();
+            self.close_mailbox();
         }
     }
 
-    fn close(&self) {
+    fn close_mailbox(&self) {
         self.core.shared.set_stopping();
         self.core.shared.mailbox.close();
+    }
+
+    /// Closes this actor's mailbox (elfo's `ctx.close()`): it takes no new
+    /// message, `recv` hands out what is queued and then `None`, and the
+    /// actor exits normally when its `exec` returns. Returns whether the
+    /// mailbox was open until now. This is how an actor that terminates
+    /// [`manually`](TerminationPolicy::manually) drains before it stops.
+    pub fn close(&self) -> bool {
+        let was_open = self.core.shared.mailbox.is_open();
+        self.core.shared.request_stop(StopReason::Graceful);
+        self.close_mailbox();
+        was_open
+    }
+
+    /// Sets what a [`Terminate`] does to this actor, from now on and for
+    /// this incarnation (a restarted actor starts with its group's policy,
+    /// [`ActorGroup::termination_policy`](crate::ActorGroup::termination_policy)).
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// fn stubborn() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         ctx.set_termination_policy(TerminationPolicy::manually());
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 // Finish what is queued, then stop.
+    ///                 Terminate => { ctx.close(); }
+    ///                 _ => {}
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    /// # let _ = stubborn;
+    /// ```
+    pub fn set_termination_policy(&mut self, policy: TerminationPolicy) {
+        self.termination = policy;
+    }
+
+    /// What a [`Terminate`] does to this actor now.
+    pub fn termination_policy(&self) -> TerminationPolicy {
+        self.termination
     }
 
     /// The actor must exit with `reason` (recorded for when `exec` returns).
     fn exit(&self, reason: ExitReason) {
         self.core.shared.request_exit(reason);
-        self.close();
+        self.close_mailbox();
     }
 
     /// Sends a message through the topology to the groups this actor's
@@ -142,6 +232,57 @@ impl Context {
         Routes(&self.group)
             .try_deliver(Envelope::new(msg, sender, trace))
             .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// Sends a message through the topology as [`Context::send`] does,
+    /// past the capacity of full mailboxes (elfo's `unbounded_send`): it
+    /// never waits, never fails with `Full`, and no overflow policy drops
+    /// it; it is queued behind what each recipient holds, in order. It
+    /// fails only when no route accepts it (`NoRecipient`) or a
+    /// recipient's mailbox is closed (`Closed`).
+    ///
+    /// An escape hatch, for the rare message that must neither wait nor
+    /// be lost, sent from where waiting is not possible (a `Drop`, a
+    /// callback) or would deadlock (two actors that fill each other's
+    /// mailboxes): every unbounded send makes a mailbox hold more than its
+    /// capacity, which is the memory bound backpressure is there to keep.
+    /// Prefer [`send`](Context::send). To a group of another node it
+    /// leaves as [`try_send`](Context::try_send) does: the capacity there
+    /// applies.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Evicted { key: String }
+    ///
+    /// fn cache() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             # let _ = envelope;
+    ///             // Must reach the index even when it is busy.
+    ///             let _ = ctx.unbounded_send(Evicted { key: "k".into() });
+    ///         }
+    ///     })
+    /// }
+    /// # let _ = cache;
+    /// ```
+    pub fn unbounded_send<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        let env = Envelope::new(msg, sender, trace);
+        unbounded::scope(|| Routes(&self.group).try_deliver(env))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// [`Context::unbounded_send`] to one process by address: fails only
+    /// with `Closed` (the process is gone or its mailbox is closed).
+    pub fn unbounded_send_to<M: Message>(&self, to: Addr, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        let env = Envelope::new(msg, sender, trace);
+        let Some(target) = self.core.shared.system.lookup(to) else {
+            return Err(SendError::Closed(env.into_sent()));
+        };
+        unbounded::scope(|| target.try_deliver(env)).map_err(|e| e.map(Envelope::into_sent))
     }
 
     /// Sends a message to one process by address (a struct actor handles it

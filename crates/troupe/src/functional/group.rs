@@ -5,14 +5,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::Context;
 use crate::actor::Actor;
 use crate::catch::BoxFuture;
 use crate::core::config::ActorConfig;
 use crate::core::process::Shared;
-use crate::core::restart::{Backoff, RestartType, SupervisorConfig};
 use crate::envelope::Envelope;
 
 /// The key of an actor within its group.
@@ -49,110 +47,7 @@ impl Outcome {
     }
 }
 
-/// When a group restarts one of its actors whose `exec` returned or failed:
-/// a preset over the one restart engine.
-///
-/// A mounted group is a supervisor process whose children are the group's
-/// keyed actors (started on demand by routing); this policy sets their
-/// [`RestartType`] (`never` is temporary, `on_failure` transient, `always`
-/// permanent, with [`ExitReason::is_abnormal`](crate::ExitReason::is_abnormal)
-/// deciding what a failure is), the exponential [`Backoff`] between
-/// restarts, and the group's restart budget. When the budget is exceeded
-/// the group's supervisor stops every actor of the group and exits (with
-/// reason `shutdown`, as an OTP supervisor): a group mounted under a
-/// supervisor is then restarted or not by that supervisor's strategy; a
-/// group mounted by a topology is gone, and what is routed to it becomes a
-/// dead letter.
-///
-/// Across a restart an actor keeps its address *and* its mailbox: what was
-/// queued when it exited, and what is sent while it waits for its restart,
-/// is handled by the next incarnation (the same holds for struct actors:
-/// see [`supervision`](crate::supervision)). No restart happens once the
-/// actor was asked to stop or the system shuts down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RestartPolicy {
-    restart: RestartType,
-    backoff: Backoff,
-    max_restarts: usize,
-    within: Duration,
-}
-
-impl Default for RestartPolicy {
-    /// Restart after a failure (error or panic), as a transient OTP child.
-    fn default() -> Self {
-        Self::on_failure()
-    }
-}
-
-impl RestartPolicy {
-    /// Never restart: the actor ends with its `exec` (temporary).
-    pub fn never() -> Self {
-        Self::with_type(RestartType::Temporary)
-    }
-
-    /// Restart when `exec` returns an error or panics (transient).
-    pub fn on_failure() -> Self {
-        Self::with_type(RestartType::Transient)
-    }
-
-    /// Restart whenever `exec` ends, even successfully (permanent).
-    pub fn always() -> Self {
-        Self::with_type(RestartType::Permanent)
-    }
-
-    fn with_type(restart: RestartType) -> Self {
-        Self {
-            restart,
-            backoff: Backoff::exponential(
-                crate::defaults::GROUP_BACKOFF_MIN,
-                crate::defaults::GROUP_BACKOFF_MAX,
-            ),
-            max_restarts: crate::defaults::GROUP_MAX_RESTARTS,
-            within: crate::defaults::GROUP_RESTART_WINDOW,
-        }
-    }
-
-    /// Sets the exponential backoff between restarts: `min` after the first
-    /// failure, doubling with each restart still within the budget's window,
-    /// up to `max`. Defaults: 10 ms to 10 s.
-    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.backoff = Backoff::exponential(min, max);
-        self
-    }
-
-    /// Sets the group's restart budget: more than `max` restarts within
-    /// `within` and the group gives up (default: 20 in 60 s).
-    pub fn with_budget(mut self, max: usize, within: Duration) -> Self {
-        self.max_restarts = max;
-        self.within = within;
-        self
-    }
-
-    /// The restart type of the group's actors.
-    pub fn restart_type(&self) -> RestartType {
-        self.restart
-    }
-
-    /// The restart budget: at most `max` restarts within `within`.
-    pub fn budget(&self) -> (usize, Duration) {
-        (self.max_restarts, self.within)
-    }
-
-    /// This policy with another restart type (keeping its budget and
-    /// backoff).
-    pub fn with_restart_type(mut self, restart: RestartType) -> Self {
-        self.restart = restart;
-        self
-    }
-
-    /// The group's supervisor: simple-one-for-one over its keyed actors,
-    /// with this policy's budget and backoff.
-    pub(crate) fn supervisor_config(&self) -> SupervisorConfig {
-        SupervisorConfig::simple_one_for_one()
-            .max_restarts(self.max_restarts, self.within)
-            .with_backoff(self.backoff)
-    }
-}
+pub use crate::core::restart::RestartPolicy;
 
 /// What an `exec` function may return: `()` or `Result<(), E>`.
 pub trait ExecResult: Send + 'static {
@@ -232,6 +127,7 @@ pub struct ActorGroup {
     router: Option<RouterFn>,
     restart: RestartPolicy,
     config: Option<ActorConfig>,
+    termination: super::TerminationPolicy,
     #[cfg(feature = "config")]
     settings: Option<super::settings::DecodeFn>,
 }
@@ -257,6 +153,16 @@ impl ActorGroup {
     /// Sets the mailbox and request settings of this group's actors.
     pub fn config(mut self, config: ActorConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Sets what a [`Terminate`](super::Terminate) does to this group's
+    /// actors (elfo's `termination_policy`; default
+    /// [`TerminationPolicy::closing`](super::TerminationPolicy::closing)).
+    /// An actor can change its own with
+    /// [`Context::set_termination_policy`].
+    pub fn termination_policy(mut self, policy: super::TerminationPolicy) -> Self {
+        self.termination = policy;
         self
     }
 
@@ -323,6 +229,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -365,6 +272,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -389,6 +297,7 @@ pub struct Schema {
     pub(crate) router: Option<RouterFn>,
     pub(crate) restart: RestartPolicy,
     pub(crate) config: Option<ActorConfig>,
+    pub(crate) termination: super::TerminationPolicy,
     /// Decodes the group's own section of a configuration file.
     #[cfg(feature = "config")]
     pub(crate) settings: Option<super::settings::DecodeFn>,

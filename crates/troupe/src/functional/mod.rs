@@ -10,9 +10,11 @@ pub(crate) mod mounted;
 mod route;
 #[cfg(feature = "config")]
 pub(crate) mod settings;
+mod termination;
 
 pub use context::{Context, RequestBuilder, TryRecvError};
 pub use group::{ActorGroup, ExecResult, Key, Outcome, RestartPolicy, Schema};
 pub use group_ref::GroupRef;
 pub(crate) use mounted::{GroupRuntime, GroupSupervisor};
 pub(crate) use route::{Route, RouteTo};
+pub use termination::{StopActorError, Terminate, TerminationPolicy};

@@ -311,7 +311,8 @@ impl GroupRuntime {
                 group: Arc::downgrade(self),
             }),
         )
-        .restart(self.restart_policy().restart_type());
+        .restart(self.restart_policy().restart_type())
+        .with_retry(self.restart_policy().retry());
         let adopt = SupMsg::Adopt(spec, shared.clone());
         if supervisor
             .mailbox
@@ -341,6 +342,18 @@ impl GroupRuntime {
         if actors.get(key).is_some_and(|s| s.addr == shared.addr) {
             actors.remove(key);
         }
+    }
+
+    /// The actor with this key, if one is alive (running, or waiting for
+    /// its restart); none is started.
+    pub(super) fn existing(&self, key: &str) -> Option<Arc<Shared>> {
+        let actors = self.actors.lock();
+        actors.get(key).filter(|a| a.is_alive()).cloned()
+    }
+
+    /// The group's supervisor process, while it runs.
+    pub(super) fn supervisor(&self) -> Option<Arc<Shared>> {
+        self.supervisor.lock().upgrade().filter(|s| s.is_alive())
     }
 }
 
