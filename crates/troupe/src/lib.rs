@@ -174,8 +174,8 @@ pub use envelope::{Envelope, EnvelopeKind, TraceId};
 pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
 pub use exit::{ExitReason, StopReason};
 pub use functional::{
-    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
-    TryRecvError,
+    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestAll, RequestBuilder,
+    RestartPolicy, Schema, TryRecvError,
 };
 pub use message::Message;
 pub use proxy::request_envelope;
