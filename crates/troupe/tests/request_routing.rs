@@ -320,3 +320,28 @@ async fn gentle_requests_move_on_when_no_actor_exists() {
         .count();
     assert_eq!(sessions, 1, "gentle requests started no session");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_request_to_several_keys_goes_to_one_actor_without_dead_letters() {
+    let proxy = Proxy::start_named("sessions", sessions(), Topology::empty())
+        .await
+        .unwrap();
+    proxy.send(Login { user: 1 }).await.unwrap();
+    proxy.send(Login { user: 2 }).await.unwrap();
+    let mut dead = proxy.dead_letters();
+    let sessions = proxy.system().group("sessions").unwrap();
+    assert_eq!(
+        sessions
+            .send(WhichOf {
+                users: vec![3, 2, 1]
+            })
+            .await,
+        Ok("sessions/2".to_string()),
+        "the first existing key takes it"
+    );
+    assert!(
+        dead.try_recv().is_none(),
+        "the other keys are no dead letters"
+    );
+    proxy.finish().await;
+}

@@ -25,9 +25,12 @@ pub type Key = Cow<'static, str>;
 /// that concern an actor if it is there, and must not bring one to life
 /// (an update about a session, say, after the session ended).
 ///
-/// A request ([`Context::request`](super::Context::request)) is taken by
-/// one actor: the first of the outcome's actors that can take it (see
-/// there); [`request(..).all()`](super::RequestBuilder::all) reaches each.
+/// A request is taken by one actor: of a multicast or a broadcast, the
+/// first that is not waiting for a restart (else the first), without dead
+/// letters for the others; through the topology
+/// ([`Context::request`](super::Context::request)) an outcome without
+/// such an actor lets the next route take it.
+/// [`request(..).all()`](super::RequestBuilder::all) reaches each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// To the actor with this key (started on demand).

@@ -233,6 +233,11 @@ impl GroupRuntime {
                 Some(target) => target.deliver(env).await,
                 None => self.discard(env),
             },
+            // A request is answered once: one actor takes it.
+            outcome if env.is_request() => match self.responder_of(outcome) {
+                Some(target) => target.deliver(env).await,
+                None => self.discard(env),
+            },
             outcome => {
                 let targets = self.targets(outcome);
                 self.deliver_to(targets, env).await
@@ -248,6 +253,12 @@ impl GroupRuntime {
         let targets = match self.route(&env) {
             Outcome::Unicast(key) => {
                 return match self.actor(key) {
+                    Some(target) => target.try_deliver(env),
+                    None => self.discard(env),
+                };
+            }
+            outcome if env.is_request() => {
+                return match self.responder_of(outcome) {
                     Some(target) => target.try_deliver(env),
                     None => self.discard(env),
                 };

@@ -1,6 +1,6 @@
-//! Which actor of a group takes a request that the topology routes to it
-//! (`Context::request`): the group's side of "a request goes to the first
-//! route that takes it".
+//! Which actor of a group takes a request: the group's side of "a request
+//! routed through the topology goes to the first route that takes it"
+//! (`Context::request`), and the one actor a request to the group gets.
 
 use std::sync::Arc;
 
@@ -21,7 +21,15 @@ impl GroupRuntime {
     ///
     /// A unicast, the usual case, costs what delivering to it costs.
     pub(super) fn responder(self: &Arc<Self>, env: &Envelope) -> Option<Arc<Shared>> {
-        match self.route(env) {
+        self.responder_of(self.route(env))
+    }
+
+    /// The actor a request goes to for this outcome of the group's router
+    /// (see [`GroupRuntime::responder`]): also for a request sent to the
+    /// group itself (a [`GroupRef`](crate::GroupRef)), which has no other
+    /// route to go to.
+    pub(super) fn responder_of(self: &Arc<Self>, outcome: Outcome) -> Option<Arc<Shared>> {
+        match outcome {
             Outcome::Unicast(key) => self.actor(key),
             Outcome::GentleUnicast(key) => self.existing(&key),
             Outcome::Multicast(keys) => {
