@@ -25,12 +25,13 @@ pub type Key = Cow<'static, str>;
 /// that concern an actor if it is there, and must not bring one to life
 /// (an update about a session, say, after the session ended).
 ///
-/// A request is taken by one actor: of a multicast or a broadcast, the
-/// first that is not waiting for a restart (else the first), without dead
-/// letters for the others; through the topology
-/// ([`Context::request`](super::Context::request)) an outcome without
-/// such an actor lets the next route take it.
-/// [`request(..).all()`](super::RequestBuilder::all) reaches each.
+/// A request is taken by one actor: of a multicast, the first that is not
+/// waiting for a restart (else the first); of a broadcast, any one not
+/// waiting for a restart; without dead letters for the others. Through
+/// the topology ([`Context::request`](super::Context::request)), an
+/// outcome that gives no actor, or only one waiting for a restart, lets
+/// the next route take it. [`request(..).all()`](super::RequestBuilder::all)
+/// reaches each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// To the actor with this key (started on demand).
