@@ -175,8 +175,8 @@ pub use envelope::{Envelope, EnvelopeKind, TraceId};
 pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
 pub use exit::{ExitReason, StopReason};
 pub use functional::{
-    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
-    TryRecvError,
+    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestAll, RequestBuilder,
+    RestartPolicy, Schema, TryRecvError,
 };
 pub use functional::{StopActorError, Terminate, TerminationPolicy};
 pub use message::Message;

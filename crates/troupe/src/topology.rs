@@ -170,7 +170,8 @@ impl Local {
 
     /// Sends what this group's actors `send` (or `request`) to `dest` when
     /// `filter` accepts the envelope. With several routes, every accepting
-    /// route gets a copy (a request goes to the first only).
+    /// route gets a copy (a request goes to the first route that takes it:
+    /// see [`Context::request`](crate::Context::request)).
     pub fn route_to(
         &self,
         dest: &Local,

@@ -300,7 +300,80 @@ impl Context {
     }
 
     /// A request through the topology; `.resolve().await` gives the
-    /// response. With several routes, the first that accepts it gets it.
+    /// response, `.all().resolve().await` the responses of every actor the
+    /// routes select ([`RequestBuilder::all`]).
+    ///
+    /// The request goes to the first route that *takes* it, in the order
+    /// the routes were declared (`route_to`): the route's filter accepts
+    /// it, the group's router gives it an actor (not
+    /// [`Outcome::Discard`](super::Outcome::Discard), nor a gentle outcome
+    /// without a living actor) that exists or can be started, and that
+    /// actor is not waiting for a restart (in a restart backoff, where the
+    /// request would only wait). A route that does not take it is skipped
+    /// without a dead letter. When no route takes it, a request skipped
+    /// only because its actor waits for a restart goes to the first such
+    /// actor, whose next incarnation answers it (within the deadline);
+    /// otherwise it becomes a dead letter (one,
+    /// [`NoRecipient`](crate::DeadLetterReason)) and resolves with
+    /// [`RequestError::Gone`]. A group of another node counts as taking
+    /// it. This is elfo's rule that a request finds a responder, with one
+    /// difference: elfo offers the request to every route and keeps the
+    /// first answer, troupe hands it to one actor, so that one handler
+    /// does the work.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::{Outcome, Topology};
+    ///
+    /// #[message(ret = &'static str)]
+    /// struct Lookup { id: u32 }
+    ///
+    /// fn answers(group: ActorGroup, name: &'static str) -> Schema {
+    ///     group.exec(move |mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 (Lookup { .. }, token) => { ctx.respond(token, name); }
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let topology = Topology::empty();
+    /// let (client, cache, store) = (
+    ///     topology.local("client"),
+    ///     topology.local("cache"),
+    ///     topology.local("store"),
+    /// );
+    /// // The cache holds even ids only: its router discards the others.
+    /// let cache_router = ActorGroup::new().router(|envelope| {
+    ///     msg!(match envelope {
+    ///         (Lookup { id }, _token) => match id % 2 {
+    ///             0 => Outcome::unicast("even"),
+    ///             _ => Outcome::Discard,
+    ///         },
+    ///         _ => Outcome::Discard,
+    ///     })
+    /// });
+    /// cache.mount(answers(cache_router, "cache"));
+    /// store.mount(answers(ActorGroup::new(), "store"));
+    /// client.route_to(&cache, |_| true);
+    /// client.route_to(&store, |_| true);
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// client.mount(ActorGroup::new().exec(move |ctx| {
+    ///     let tx = tx.clone();
+    ///     async move {
+    ///         let even = ctx.request(Lookup { id: 2 }).resolve().await;
+    ///         // The cache's router discards it: the store takes it.
+    ///         let odd = ctx.request(Lookup { id: 3 }).resolve().await;
+    ///         let _ = tx.send((even, odd));
+    ///     }
+    /// }));
+    /// let system = troupe::init::try_start(topology).unwrap();
+    /// assert_eq!(rx.recv().await, Some((Ok("cache"), Ok("store"))));
+    /// system.shutdown().await;
+    /// # }
+    /// ```
     pub fn request<M: Message>(&self, msg: M) -> RequestBuilder<'_, M> {
         RequestBuilder {
             ctx: self,
@@ -382,10 +455,10 @@ impl fmt::Debug for Context {
 /// A request being built: set a deadline, then `.resolve().await`.
 #[must_use = "a request does nothing until resolved"]
 pub struct RequestBuilder<'a, M: Message> {
-    ctx: &'a Context,
-    msg: M,
-    to: Option<Addr>,
-    timeout: Option<Duration>,
+    pub(super) ctx: &'a Context,
+    pub(super) msg: M,
+    pub(super) to: Option<Addr>,
+    pub(super) timeout: Option<Duration>,
 }
 
 impl<M: Message> RequestBuilder<'_, M> {

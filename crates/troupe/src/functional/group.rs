@@ -17,18 +17,40 @@ use crate::envelope::Envelope;
 pub type Key = Cow<'static, str>;
 
 /// Where a router sends one envelope.
+///
+/// The gentle outcomes (elfo's `GentleUnicast` and `GentleMulticast`)
+/// reach only actors that exist already: a router uses them for messages
+/// that concern an actor if it is there, and must not bring one to life
+/// (an update about a session, say, after the session ended).
+///
+/// A request is taken by one actor: of a multicast, the first that is not
+/// waiting for a restart (else the first); of a broadcast, any one not
+/// waiting for a restart; without dead letters for the others. Through
+/// the topology ([`Context::request`](super::Context::request)), an
+/// outcome that gives no actor, or only one waiting for a restart, lets
+/// the next route take it. [`request(..).all()`](super::RequestBuilder::all)
+/// reaches each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// To the actor with this key (started on demand).
     Unicast(Key),
+    /// To the actor with this key if it exists (it is alive, or waits for
+    /// its restart); none is started. With no such actor, the envelope
+    /// goes nowhere, as with [`Outcome::Discard`].
+    GentleUnicast(Key),
     /// To each of these actors (started on demand). The message is cloned
-    /// for each: a message type that is not `Clone`, or a request, goes to
-    /// the first key only, and the others get a dead letter.
+    /// for each: a message type that is not `Clone` goes to the last key
+    /// only, and the others get a dead letter.
     Multicast(Vec<Key>),
+    /// To each of these actors that exists; none is started, the keys
+    /// without an actor are skipped. With none, the envelope goes nowhere,
+    /// as with [`Outcome::Discard`].
+    GentleMulticast(Vec<Key>),
     /// To every actor of the group that is running now.
     Broadcast,
     /// Nowhere: the envelope is reported as a dead letter and a request
-    /// resolves with `RequestError::Gone`.
+    /// resolves with `RequestError::Gone` (a request routed through the
+    /// topology moves on to the next route first).
     Discard,
     /// The group's default: the singleton actor `_` for a group without a
     /// router; `Discard` when a router returns it.
@@ -44,6 +66,39 @@ impl Outcome {
     /// To each of these actors.
     pub fn multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
         Outcome::Multicast(keys.into_iter().map(Into::into).collect())
+    }
+
+    /// To the actor with this key, only if it exists already.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::Outcome;
+    ///
+    /// #[message]
+    /// struct Login { user: u32 }
+    /// #[message]
+    /// struct Notice { user: u32 }
+    ///
+    /// // A login starts the user's session; a notice reaches a session
+    /// // that exists, and becomes a dead letter otherwise.
+    /// let schema = ActorGroup::new()
+    ///     .router(|envelope| {
+    ///         msg!(match envelope {
+    ///             Login { user } => Outcome::unicast(user.to_string()),
+    ///             Notice { user } => Outcome::gentle_unicast(user.to_string()),
+    ///             _ => Outcome::Discard,
+    ///         })
+    ///     })
+    ///     .exec(|mut ctx| async move { while ctx.recv().await.is_some() {} });
+    /// # let _ = schema;
+    /// ```
+    pub fn gentle_unicast(key: impl Into<Key>) -> Self {
+        Outcome::GentleUnicast(key.into())
+    }
+
+    /// To each of these actors that exists already.
+    pub fn gentle_multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Outcome::GentleMulticast(keys.into_iter().map(Into::into).collect())
     }
 }
 
