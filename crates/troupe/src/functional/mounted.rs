@@ -373,13 +373,6 @@ impl GroupRuntime {
         }
     }
 
-    /// The actor with this key, if one is alive (running, or waiting for
-    /// its restart); none is started.
-    pub(super) fn existing(&self, key: &str) -> Option<Arc<Shared>> {
-        let actors = self.actors.lock();
-        actors.get(key).filter(|a| a.is_alive()).cloned()
-    }
-
     /// The group's supervisor process, while it runs.
     pub(super) fn supervisor(&self) -> Option<Arc<Shared>> {
         self.supervisor.lock().upgrade().filter(|s| s.is_alive())
