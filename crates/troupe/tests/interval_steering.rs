@@ -184,23 +184,28 @@ async fn starting_after_zero_ticks_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn set_period_counts_from_the_last_tick_or_ticks_at_once_if_late() {
-    let mut c = Checker::start(Instant::now()).await;
-    c.begin(ms(10), None, MissPolicy::Skip).await;
-    c.tick(ms(10), 0).await;
+    // No tick is late here: every policy ticks at the same instants.
+    for policy in [MissPolicy::Skip, MissPolicy::CatchUp, MissPolicy::Delay] {
+        let mut c = Checker::start(Instant::now()).await;
+        c.begin(ms(10), None, policy).await;
+        c.tick(ms(10), 0).await;
 
-    // At 17 the period becomes 15: the next tick is 15 after the last (10).
-    sleep(ms(7)).await;
-    assert_eq!(c.proxy.request(SetPeriod(ms(15))).await, Ok(Ok(())));
-    c.tick(ms(15), 0).await;
+        // At 17 the period becomes 15: the next tick is 15 after the last
+        // (10).
+        sleep(ms(7)).await;
+        assert_eq!(c.proxy.request(SetPeriod(ms(15))).await, Ok(Ok(())));
+        c.tick(ms(15), 0).await;
 
-    // At 35 it becomes 5: 25 + 5 has passed, so one tick at once (35)...
-    sleep(ms(10)).await;
-    assert_eq!(c.proxy.request(SetPeriod(ms(5))).await, Ok(Ok(())));
-    c.tick(ms(10), 0).await;
-    // ...not a burst for the instants of the new grid that passed: the
-    // next one is a period later.
-    c.tick(ms(5), 0).await;
-    c.tick(ms(5), 0).await;
+        // At 35 it becomes 5: 25 + 5 has passed, so one tick at once (35)...
+        sleep(ms(10)).await;
+        assert_eq!(c.proxy.request(SetPeriod(ms(5))).await, Ok(Ok(())));
+        c.tick(ms(10), 0).await;
+        // ...not a burst for the instants of the new grid that passed: the
+        // next one is a period later.
+        c.tick(ms(5), 0).await;
+        c.tick(ms(5), 0).await;
+        c.proxy.finish().await;
+    }
 }
 
 #[tokio::test(start_paused = true)]

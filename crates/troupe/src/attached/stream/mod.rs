@@ -48,7 +48,7 @@
 //!   [`Stream`] (the `futures-core` trait, which
 //!   `futures` and `tokio-stream` build on) whose items are messages the
 //!   actor handles. Each item is sent to the actor by the actor itself, in
-//!   stream order, as a new trace.
+//!   stream order.
 //! - [`Attach::add_item_stream`](crate::Attach::add_item_stream) attaches a
 //!   stream of items of any `Send + 'static` type, messages or not (`i32`,
 //!   `String`, a type of another crate): each item `t` arrives as the
@@ -60,6 +60,24 @@
 //!   [`StreamEvent::Error`], in order with the items; the stream goes on
 //!   (it decides itself whether an error ends it; call
 //!   [`ContextCore::cancel_stream`](crate::ContextCore::cancel_stream) to stop it early).
+//! - [`Attach::add_result_stream`](crate::Attach::add_result_stream)
+//!   attaches a stream of `Result<T, E>` whose both sides are messages
+//!   (elfo's `Result` stream items): `Ok(t)` arrives as `t`, `Err(e)` as
+//!   `e`, each an ordinary message for its own handler; no wrapper tells
+//!   them from messages of other origins. Use it when a failure is a
+//!   message of the program's (`FetchFailed`); `add_try_stream` when it is
+//!   any error, reported with the stream's id.
+//! - [`Attach::add_generator`](crate::Attach::add_generator) attaches a
+//!   stream written as an async block (elfo's `Stream::generate`): it gets
+//!   an [`Emitter`] and sends messages of any type the actor accepts with
+//!   `emitter.emit(msg).await`; its end is the block's. Everything below
+//!   holds for it too, each `emit` standing for an item.
+//! - Trace: every item and every [`StreamEvent`] of an attached stream
+//!   carries the trace id of the scope that attached it (the envelope
+//!   being handled then), so what a stream brings is traced back to what
+//!   asked for it. (elfo keeps it for `Stream::once` and
+//!   `Stream::generate`, and starts a new trace per item of a
+//!   `Stream::from_futures03`.)
 //! - Unless cancelled, every stream ends with exactly one
 //!   [`StreamEvent::Finished`], after its last item. A stream that panics
 //!   ends with [`StreamEvent::Error`] (the panic message) then `Finished`.

@@ -20,7 +20,7 @@ pub(super) fn deadline_after(from: Instant, delay: Duration) -> Instant {
 
 /// What to schedule; pick when with [`at`](Self::at), [`after`](Self::after)
 /// or [`every`](Self::every). Returned by
-/// [`ActorContext::schedule`](crate::ActorContext::schedule).
+/// [`Attach::schedule`](crate::Attach::schedule).
 #[must_use = "a schedule builder does nothing until `.at`, `.after` or `.every`, then `.await`"]
 pub struct ScheduleBuilder<'a> {
     timers: &'a mut TimerSet,

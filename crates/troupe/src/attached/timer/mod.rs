@@ -43,7 +43,7 @@
 //! ```
 //!
 //! # Scheduling
-//! [`ActorContext::schedule`] takes the message (cloned for every tick, hence
+//! [`Attach::schedule`](crate::Attach::schedule) takes the message (cloned for every tick, hence
 //! `M: Clone`; `M: Sync` leaves the framework free to share one timer
 //! driver between tasks, and every ordinary message is `Sync`) and returns a
 //! [`ScheduleBuilder`]:
@@ -54,7 +54,10 @@
 //! - `.every(interval)`: on the grid `start + k * interval` for `k = 1, 2, …`,
 //!   where `start` is the moment of scheduling; `.on_miss(policy)` picks the
 //!   [`MissPolicy`] (default [`MissPolicy::Skip`]). A zero interval is refused
-//!   with [`TimerError::ZeroInterval`].
+//!   with [`TimerError::ZeroInterval`]. `.starting_after(delay)` (or
+//!   `.starting_at(instant)`) puts the first tick apart from the period:
+//!   the grid is then `first + k * interval`, `k = 0, 1, …` (elfo's
+//!   `Interval::start_after`).
 //!
 //! The builder is finished by `.await` (it resolves at once: nothing waits,
 //! the `await` keeps the call chain readable in handlers) or by
@@ -64,7 +67,7 @@
 //! # Delivery and late ticks
 //! Every timer is its own small Tokio task that puts the message in the
 //! actor's mailbox, where it waits its turn like any message (it is sent by
-//! the actor to itself: [`ActorContext::sender`] is the actor's own address).
+//! the actor to itself: [`ActorContext::sender`](crate::ActorContext::sender) is the actor's own address).
 //! A tick is *late* when the timer could not deliver it on time: the mailbox
 //! was full and the tick waited for space (the default
 //! [`OverflowPolicy::Wait`](crate::OverflowPolicy)), or the timer task itself
@@ -80,7 +83,7 @@
 //!   them. A tick that does not fit stops the burst. The ticks of the wake
 //!   that were not sent (the one that did not fit, the rest of the burst,
 //!   and those due beyond the bound) are dropped: all counted
-//!   ([`ActorContext::dropped_timer_ticks`], and the metric
+//!   ([`ContextCore::dropped_timer_ticks`](crate::ContextCore::dropped_timer_ticks), and the metric
 //!   `troupe_timer_ticks_dropped_total` with metrics on) but reported *once* per wake, as
 //!   one dead letter with [`DeadLetterReason::Overflow`](crate::DeadLetterReason)
 //!   and one `tracing` debug event carrying the count (so
@@ -119,11 +122,33 @@
 //!   starts a new incarnation with no timers: the new incarnation's own code
 //!   (typically `pre_start`) schedules them again.
 //!
+//! - Every tick carries the trace id of the scope that scheduled the timer
+//!   (the envelope being handled then), a one-shot timer's and a recurring
+//!   one's alike: what a tick causes is traced back to what set the timer.
+//!   (elfo starts a new trace at each tick of an `Interval`.)
+//!
+//! # Steering a recurring timer
+//! From inside the actor, by its [`TimerId`] (elfo's `Interval` handle):
+//! - [`ContextCore::set_timer_period`](crate::ContextCore::set_timer_period):
+//!   the next tick comes the new period after the *last* tick (after the
+//!   start if none came yet), or at once if that instant has already passed
+//!   (one tick, not one for each instant of the new grid that passed); then
+//!   every new period. The origin is the last tick, not the call, as in
+//!   elfo: a period read from a reloaded configuration keeps the timer's
+//!   phase. A first tick set by `starting_after` stays where it is.
+//! - [`Attach::set_timer_message`](crate::Attach::set_timer_message): the
+//!   next ticks send the new message. It must be of the timer's message
+//!   type: another one is refused with [`TimerError::WrongMessage`] (the
+//!   [`TimerId`] does not carry the type, so the check is at run time).
+//! - Neither changes the [`MissPolicy`]. A timer that is not active (cancelled,
+//!   ended, of another incarnation) gives [`TimerError::NotActive`]; a
+//!   one-shot timer, [`TimerError::OneShot`].
+//!
 //! Memory: one timer is one Tokio task (so a tick waiting for space never
 //! holds up another timer). A recurring timer costs about 870 bytes of heap
 //! in all (task, its 664-byte future, the boxed message, bookkeeping;
-//! measured by `tests/timer_memory.rs`), and an actor without timers pays one
-//! null pointer.
+//! measured by `tests/timer_memory.rs`), plus about 100 bytes for its
+//! steering, and an actor without timers pays one null pointer.
 //!
 //! # Every kind of actor
 //! Timers are written once, over the process core: [`Attach::schedule`](crate::Attach::schedule)
