@@ -26,7 +26,37 @@ use crate::message::Message;
 ///
 /// `C` is the actor's context: a struct actor's emitter emits the messages
 /// it has a `Handler` for (checked at compile time), a functional actor's
-/// any message.
+/// any message. A message the actor does not handle does not compile:
+///
+/// ```compile_fail
+/// use troupe::prelude::*;
+///
+/// #[message]
+/// struct Handled;
+///
+/// #[message]
+/// struct NotHandled;
+///
+/// struct Worker;
+///
+/// impl Actor for Worker {
+///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+///         ctx.add_generator(|e| async move {
+///             e.emit(Handled).await;
+///             e.emit(NotHandled).await; // error: the actor needs a `Handler<NotHandled>`
+///         });
+///         Ok(())
+///     }
+/// }
+///
+/// impl Handler<Handled> for Worker {
+///     async fn handle(&mut self, _: Handled, _: &mut ActorContext<Self>) -> HandlerResult { Ok(()) }
+/// }
+///
+/// impl Handler<StreamEvent> for Worker {
+///     async fn handle(&mut self, _: StreamEvent, _: &mut ActorContext<Self>) -> HandlerResult { Ok(()) }
+/// }
+/// ```
 pub struct Emitter<C> {
     target: Weak<Shared>,
     addr: Addr,
