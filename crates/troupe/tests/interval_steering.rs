@@ -34,6 +34,10 @@ struct Start {
     policy: MissPolicy,
 }
 
+/// Starts the interval with its first tick at an instant.
+#[message]
+struct StartAt(Instant, Duration);
+
 #[message(ret = Result<(), TimerError>)]
 struct SetPeriod(Duration);
 
@@ -84,6 +88,11 @@ fn sample(t0: Instant) -> Schema {
                         Some(delay) => builder.starting_after(delay),
                         None => builder,
                     };
+                    timer = Some(builder.start().expect("a valid interval"));
+                    let _ = ctx.send(Started(trace)).await;
+                }
+                StartAt(first, period) => {
+                    let builder = ctx.schedule(Tick(0)).every(period).starting_at(first);
                     timer = Some(builder.start().expect("a valid interval"));
                     let _ = ctx.send(Started(trace)).await;
                 }
@@ -151,6 +160,12 @@ impl Checker {
         started.message::<Started>().expect("`Started` first").0
     }
 
+    /// Starts the interval with its first tick at `first`.
+    async fn begin_at(&mut self, first: Instant, period: Duration) {
+        self.proxy.send(StartAt(first, period)).await.unwrap();
+        troupe::assert_msg!(self.proxy.recv().await, Started(_));
+    }
+
     /// The next tick comes `elapsed` after the previous one (or the test's
     /// start), and carries `no`; returns its trace.
     async fn tick(&mut self, elapsed: Duration, no: u32) -> TraceId {
@@ -180,6 +195,25 @@ async fn starting_after_zero_ticks_at_once() {
         .await;
     c.tick(ms(0), 0).await;
     c.tick(ms(10), 0).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_at_ticks_first_at_the_instant_then_on_its_grid() {
+    let t0 = Instant::now();
+    let mut c = Checker::start(t0).await;
+    c.begin_at(t0 + ms(25), ms(10)).await;
+    c.tick(ms(25), 0).await;
+    c.tick(ms(10), 0).await;
+    c.proxy.finish().await;
+
+    // An instant in the past ticks at once; the grid stays anchored on it.
+    let t1 = Instant::now();
+    let mut c = Checker::start(t1).await;
+    let past = t1.checked_sub(ms(5)).expect("an instant 5 ms ago");
+    c.begin_at(past, ms(10)).await;
+    c.tick(ms(0), 0).await; // at 0
+    c.tick(ms(5), 0).await; // at 5: -5 + 10
+    c.tick(ms(10), 0).await; // at 15
 }
 
 #[tokio::test(start_paused = true)]
