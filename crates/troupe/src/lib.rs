@@ -183,7 +183,7 @@ pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
 pub use status::{ActorStatus, Lifecycle};
-pub use stream::{StreamEvent, StreamId, StreamItem};
+pub use stream::{Emitter, StreamEvent, StreamId, StreamItem};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
