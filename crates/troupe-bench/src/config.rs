@@ -111,6 +111,10 @@ pub struct RunConfig {
     pub repeats: usize,
     /// Time limit of one (workload, framework) run; past it the run is reported as an error.
     pub run_limit: Duration,
+    /// Unrecorded runs of every pair before its repeats: the first run of a workload pays for
+    /// page faults and allocator growth that later ones do not, and was the outlier that
+    /// widened the spreads.
+    pub warmups: usize,
 }
 
 impl RunConfig {
@@ -122,6 +126,7 @@ impl RunConfig {
                 sizes: Sizes::quick(),
                 repeats: 1,
                 run_limit: Duration::from_secs(10),
+                warmups: 0,
             }
         } else {
             Self {
@@ -129,6 +134,7 @@ impl RunConfig {
                 sizes: Sizes::full(),
                 repeats: 5,
                 run_limit: Duration::from_secs(30),
+                warmups: 1,
             }
         }
     }

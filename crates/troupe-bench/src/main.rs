@@ -33,7 +33,8 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
                     [--scaling | --no-scaling]
 
   --quick          small sizes, one repeat, report on stdout only (also TROUPE_BENCH_QUICK=1)
-  --repeats N      repeats per (workload, framework) pair (full: 5, quick: 1)
+  --repeats N      repeats per (workload, framework) pair (full: 5 after one unrecorded
+                   warm-up run, quick: 1)
   --only LIST      run only these workloads: ask, tell, pingpong, ring, fanout, big, spawn,
                    backpressure, restarts, tree
   --frameworks L   run only these frameworks: troupe, troupe+recorder (troupe with its
@@ -166,10 +167,22 @@ fn main() {
     let workloads: &[Workload] = if args.tables { &args.workloads } else { &[] };
     for &workload in workloads {
         let spec = workload.spec();
-        for repeat in 0..cfg.repeats {
+        for round in 0..cfg.warmups + cfg.repeats {
             let n = args.frameworks.len();
+            // Warm-up rounds run every pair once, unrecorded.
+            let warmup = round < cfg.warmups;
+            let repeat = round.saturating_sub(cfg.warmups);
             for k in 0..n {
-                let framework = args.frameworks[(k + repeat) % n];
+                let framework = args.frameworks[(k + round) % n];
+                if warmup {
+                    if framework.runs(workload) {
+                        let (sizes, limit) = (cfg.sizes.clone(), cfg.run_limit);
+                        let _ = run_isolated(format!("warmup-{}", spec.id), limit, move || {
+                            framework.run(workload, &sizes, limit)
+                        });
+                    }
+                    continue;
+                }
                 if !framework.runs(workload) || results.is_stopped(workload, framework) {
                     continue;
                 }

@@ -230,7 +230,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(out, "- Crates: {}", versions.join(", "));
     let _ = writeln!(
         out,
-        "- Method: every (workload, framework) pair runs {} time(s); within each repeat the \
+        "- Method: every (workload, framework) pair runs {} time(s), after {} unrecorded \
+         warm-up run(s); within each repeat the \
          frameworks take turns in an order that rotates by one place per repeat, so machine noise \
          is spread over all of them. Every run gets a fresh thread and a fresh Tokio runtime, \
          and a {} s limit. Each workload has two tables, so that like is compared with like: \
@@ -242,6 +243,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
          for times and memory below 1 beats troupe, for rates above 1 beats troupe. `n/a`: the framework has no idiomatic way to run the \
          workload; `error`: the run failed (reason in the notes).\n",
         cfg.repeats,
+        cfg.warmups,
         cfg.run_limit.as_secs()
     );
 
