@@ -275,6 +275,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     //! What the macros expand to; not a public API.
-    pub use crate::functional::matching::MatchEnvelope;
+    pub use crate::functional::matching::{
+        Borrowed, MatchEnvelope, NoResponse, Owned, Slot, TakeRegular, TakeRequest,
+    };
     pub use crate::message::{CloneProbe, ViaClone, ViaNothing};
 }
