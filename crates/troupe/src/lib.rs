@@ -164,6 +164,7 @@ pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
 pub use crate::core::remote::{RemoteLink, Transport, TransportFuture};
+pub use crate::core::status_reports::StatusSubscription;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
@@ -180,7 +181,7 @@ pub use functional::{
 pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
-pub use status::{ActorStatus, Lifecycle};
+pub use status::{ActorStatus, Lifecycle, Status, StatusKind, StatusReport};
 pub use stream::{StreamEvent, StreamId, StreamItem};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};

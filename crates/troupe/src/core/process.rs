@@ -142,6 +142,8 @@ pub(super) struct Links {
     /// restart makes one): see `Shared::note_restart`.
     pub(super) restarts: u64,
     pub(super) restarted_after: Option<ExitReason>,
+    /// The status the running incarnation set (`status_reports.rs`).
+    pub(super) status: Option<crate::status::Status>,
 }
 
 impl Shared {
@@ -170,7 +172,7 @@ impl Shared {
         });
         let mut mailbox = Mailbox::new(config.mailbox_capacity(), config.overflow());
         mailbox.set_instruments(instruments.clone());
-        Arc::new(Self {
+        let shared = Arc::new(Self {
             addr,
             meta,
             name,
@@ -188,7 +190,9 @@ impl Shared {
             exited: Notify::new(),
             links: Mutex::new(None),
             instruments,
-        })
+        });
+        shared.report_status();
+        shared
     }
 
     /// The default deadline of requests to this process.
@@ -214,10 +218,12 @@ impl Shared {
 
     pub(crate) fn set_running(&self) {
         self.lifecycle.store(RUNNING, Ordering::Release);
+        self.report_status();
     }
 
     pub(crate) fn set_stopping(&self) {
         self.lifecycle.store(STOPPING, Ordering::Release);
+        self.report_status();
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -279,6 +285,7 @@ impl Shared {
             dropped: self.mailbox.dropped(),
             uptime: self.started_at.elapsed(),
             children: self.child_count(),
+            reported: self.reported_status(),
         }
     }
 
@@ -419,8 +426,10 @@ impl Shared {
             exit.abort = None;
         }
         self.stop_request.store(NO_STOP, Ordering::Release);
+        self.clear_status();
         self.lifecycle.store(STARTING, Ordering::Release);
         self.mailbox.reopen();
+        self.report_status();
     }
 
     /// Delivers an envelope, waiting for space if the policy says so.
@@ -547,6 +556,7 @@ impl Shared {
             if awaits_decision { RESTARTING } else { STOPPED },
             Ordering::Release,
         );
+        self.report_status();
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
         // Unregistered first: a watcher that looks the name up on its
         // `Down` finds it free.
@@ -579,6 +589,7 @@ impl Shared {
         }
         reject_all(self.close_queue());
         self.lifecycle.store(STOPPED, Ordering::Release);
+        self.report_status();
         self.exited.notify_waiters();
     }
 
