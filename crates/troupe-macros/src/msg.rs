@@ -18,7 +18,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{parse_macro_input, Expr, ExprMatch, Ident, Pat};
@@ -223,11 +223,8 @@ fn regular_arm(
     let idents = bindings.iter().map(|b| &b.ident);
     let guard = guard_tokens(guard);
     let some = body_pattern(&bindings);
-    // Spanned on the pattern: a request type matched without its token is
-    // reported there.
-    let take = quote_spanned!(pat.span()=> #p::TakeRegular::try_take);
-    Ok(quote! {
-        if let ::core::option::Option::Some(__troupe_b) = #take(
+    let take = quote! {
+        #p::TakeRegular::try_take(
             &mut __troupe_slot,
             |__troupe_m| ::core::matches!(__troupe_m, #probe),
             |__troupe_m| match __troupe_m {
@@ -235,7 +232,10 @@ fn regular_arm(
                 #[allow(unreachable_patterns)]
                 __troupe_m => ::core::result::Result::Err(__troupe_m),
             },
-        ) { #some #body }
+        )
+    };
+    Ok(quote! {
+        if let ::core::option::Option::Some(__troupe_b) = #take { #some #body }
     })
 }
 
@@ -252,7 +252,7 @@ fn request_arm(
     let idents = bindings.iter().map(|b| &b.ident);
     let guard = guard_tokens(guard);
     let some = body_pattern(&bindings);
-    let take = quote_spanned!(pat.span()=> #p::TakeRequest::try_take_request);
+    let take = quote!(#p::TakeRequest::try_take_request);
     Ok(quote! {
         if let ::core::option::Option::Some(__troupe_b) = #take(
             &mut __troupe_slot,
