@@ -203,7 +203,17 @@ pub use troupe_macros::message;
 ///   can answer once (`ctx.respond(token, value)`); dropping it answers the
 ///   requester with [`RequestError::Dropped`];
 /// - `A | B => ..`: alternatives, each of any message type;
+/// - `Pattern if guard => ..`: a guard, on any arm (requests and the
+///   fallback too); it sees the bindings with their own types, as in
+///   `match`. A guard that says no leaves the envelope whole (sender, trace
+///   id, token) for the next arms;
+/// - `m @ Increment { .. } => ..`: binds the whole message (`p @ Ping`
+///   for a unit struct);
 /// - `_ => ..` or `other => ..`: the fallback (binding the envelope).
+///
+/// A request type matched without its token (`GetValue => ..`) does not
+/// compile: requests arrive with their token, so the arm could never
+/// match.
 ///
 /// Without a fallback, an envelope no arm matches is reported as a dead
 /// letter (and a request resolves with [`RequestError::Unhandled`]). It also
@@ -226,6 +236,19 @@ pub use troupe_macros::message;
 ///     })
 /// }
 /// # let _ = route;
+///
+/// /// What an actor does with each envelope.
+/// fn handle(ctx: &Context, envelope: Envelope, value: &mut u32) {
+///     msg!(match envelope {
+///         Increment { delta } if delta > 100 => tracing::warn!(delta, "too large"),
+///         m @ Increment { .. } => *value += m.delta,
+///         (GetValue, token) => {
+///             ctx.respond(token, *value);
+///         }
+///         _ => {}
+///     })
+/// }
+/// # let _ = handle;
 /// ```
 pub use troupe_macros::msg;
 
