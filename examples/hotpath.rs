@@ -6,7 +6,9 @@
 //!
 //! - `tell`: `n` `notify` of a small message, then one `send` to sync;
 //! - `ask`: `n` sequential `send` requests;
-//! - `pingpong`: two actors pass a ball `n` times with `notify`.
+//! - `pingpong`: two actors pass a ball `n` times with `notify`;
+//! - `route-ask`: a functional actor makes `n` sequential requests through
+//!   the topology (`ctx.request`) to the one actor of another group.
 
 use troupe::prelude::*;
 
@@ -92,10 +94,52 @@ async fn pingpong(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(total)
 }
 
+#[message(ret = u64)]
+struct Run(u64);
+
+/// `n` requests routed by the topology from a `client` group to a `server`
+/// group (one route, the server's singleton actor).
+async fn route_ask(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let topology = Topology::empty();
+    let client = topology.local("client");
+    let server = topology.local("server");
+    client.route_to(&server, |_| true);
+    server.mount(ActorGroup::new().exec(|mut ctx| async move {
+        while let Some(envelope) = ctx.recv().await {
+            msg!(match envelope {
+                (Get, token) => {
+                    ctx.respond(token, 0);
+                }
+            })
+        }
+    }));
+    client.mount(ActorGroup::new().exec(|mut ctx| async move {
+        while let Some(envelope) = ctx.recv().await {
+            msg!(match envelope {
+                (Run(n), token) => {
+                    let mut seen = 0;
+                    for _ in 0..n {
+                        seen += ctx.request(Get).resolve().await.unwrap_or(1);
+                    }
+                    ctx.respond(token, seen);
+                }
+            })
+        }
+    }));
+    let system = troupe::init::try_start(topology)?;
+    let client = system.group("client").ok_or("no client group")?;
+    let seen = client.send_timeout(Run(n), None).await?;
+    system.shutdown().await;
+    Ok(seen)
+}
+
 async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     // HOTPATH_SYSTEM=1: on a system of its own rather than the default one.
     if workload == "pingpong" {
         return pingpong(n).await;
+    }
+    if workload == "route-ask" {
+        return route_ask(n).await;
     }
     let actor = if std::env::var("HOTPATH_SYSTEM").is_ok() {
         let system = ActorSystem::create(format!("hotpath-{}", std::process::id()))?;
@@ -117,7 +161,10 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             }
             seen
         }
-        other => return Err(format!("unknown workload {other:?} (tell, ask or pingpong)").into()),
+        other => {
+            let known = "tell, ask, pingpong or route-ask";
+            return Err(format!("unknown workload {other:?} ({known})").into());
+        }
     };
     actor.stop(StopReason::Graceful).await?;
     Ok(total)
@@ -125,7 +172,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: hotpath <tell|ask|pingpong> <n>";
+    let usage = "usage: hotpath <tell|ask|pingpong|route-ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it

@@ -105,10 +105,31 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Builds the runtime every Tokio-based framework runs on: multi-thread, 2 workers.
+thread_local! {
+    /// Set while a run of the single-thread table builds its runtime (see [`single_thread`]).
+    static SINGLE_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `job` (on the calling thread) so that [`run_tokio`] gives it a current-thread runtime:
+/// the driver and every actor on one thread, as actix runs (the single-thread table).
+pub fn single_thread<T>(job: impl FnOnce() -> T) -> T {
+    SINGLE_THREAD.with(|s| s.set(true));
+    let out = job();
+    SINGLE_THREAD.with(|s| s.set(false));
+    out
+}
+
+/// Builds the runtime every Tokio-based framework runs on: multi-thread, 2 workers; or, for a
+/// run of the single-thread table, a current-thread runtime.
 pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let mut builder = if SINGLE_THREAD.with(|s| s.get()) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    builder
         .enable_all()
         .build()
         .ctx("cannot build the Tokio runtime")
@@ -119,7 +140,8 @@ pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, BenchError> {
 const TEARDOWN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Runs a workload future as a task of a fresh 2-worker runtime (so that the driver, like the
-/// actors, runs on the workers), bounded by `limit`. The runtime is then shut down, waiting up to
+/// actors, runs on the workers; in [`single_thread`], of a current-thread runtime), bounded by
+/// `limit`. The runtime is then shut down, waiting up to
 /// [`TEARDOWN_LIMIT`] for its tasks to be dropped (one second after a timed-out run).
 pub fn run_tokio<Fut>(limit: Duration, fut: Fut) -> RunResult
 where

@@ -10,6 +10,7 @@ mod adapters;
 mod config;
 mod harness;
 mod report;
+mod scaling;
 mod util;
 mod workloads;
 
@@ -29,6 +30,7 @@ const USAGE: &str = "\
 troupe-bench: benchmarks of troupe against ractor, kameo, actix, tokio-actors, elfo and raw Tokio
 
 USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] [--out PATH]
+                    [--scaling | --no-scaling]
 
   --quick          small sizes, one repeat, report on stdout only (also TROUPE_BENCH_QUICK=1)
   --repeats N      repeats per (workload, framework) pair (full: 5, quick: 1)
@@ -36,9 +38,13 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
                    backpressure, restarts, tree
   --frameworks L   run only these frameworks: troupe, troupe+recorder (troupe with its
                    metrics on and a Prometheus recorder; ask and tell only), tokio,
-                   ractor, kameo, actix, tokio-actors, elfo
+                   ractor, kameo, tokio-actors, elfo (multi-thread table); troupe-1t,
+                   tokio-1t, actix (single-thread table)
   --out PATH       write the report to PATH (default: BENCHMARKS.md at the workspace root,
-                   only for a full, unfiltered run)
+                   only for a full, unfiltered run); the scaling charts go to docs/bench/
+                   beside it
+  --scaling        run only the scaling series (cost against size, with SVG charts)
+  --no-scaling     skip the scaling series
 ";
 
 /// Parsed command line.
@@ -48,6 +54,10 @@ struct Args {
     frameworks: Vec<Framework>,
     out: Option<PathBuf>,
     filtered: bool,
+    /// Run the tables (false with `--scaling`).
+    tables: bool,
+    /// Run the scaling series (false with `--no-scaling`, or `--only`).
+    scaling: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
     let mut frameworks = Framework::ALL.to_vec();
     let mut out = None;
     let mut filtered = false;
+    let (mut tables, mut scaling, mut only) = (true, true, false);
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -68,6 +79,11 @@ fn parse_args() -> Result<Args, String> {
         };
         match arg.as_str() {
             "--quick" => {}
+            "--scaling" => {
+                tables = false;
+                filtered = true;
+            }
+            "--no-scaling" => scaling = false,
             "-h" | "--help" => return Err(String::new()),
             "--repeats" => {
                 cfg.repeats = value("--repeats")?
@@ -77,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--only" => {
                 filtered = true;
+                only = true;
                 workloads = value("--only")?
                     .split(',')
                     .map(|id| Workload::from_id(id.trim()).ok_or(format!("unknown workload {id}")))
@@ -99,7 +116,20 @@ fn parse_args() -> Result<Args, String> {
         frameworks,
         out,
         filtered,
+        tables,
+        scaling: scaling && (!only || !tables),
     })
+}
+
+/// Where the scaling charts go, relative to the report.
+const CHARTS: &str = "docs/bench";
+
+/// Puts the scaling section before the report's last section (how each framework is set up).
+fn insert_before_setup(markdown: &str, section: &str) -> String {
+    match markdown.find("## How each framework is set up") {
+        Some(at) => format!("{}{section}{}", &markdown[..at], &markdown[at..]),
+        None => format!("{markdown}\n{section}"),
+    }
 }
 
 fn command_line() -> String {
@@ -133,7 +163,8 @@ fn main() {
     let started = Instant::now();
     let mut results = Results::default();
 
-    for &workload in &args.workloads {
+    let workloads: &[Workload] = if args.tables { &args.workloads } else { &[] };
+    for &workload in workloads {
         let spec = workload.spec();
         for repeat in 0..cfg.repeats {
             let n = args.frameworks.len();
@@ -198,9 +229,14 @@ fn main() {
     let env = Environment::detect();
     let command = command_line();
     let date = report::utc_date();
-    let markdown = report::render(&ReportInput {
+    let scaled = if args.scaling {
+        scaling::run(cfg, &args.frameworks)
+    } else {
+        Vec::new()
+    };
+    let mut markdown = report::render(&ReportInput {
         cfg,
-        workloads: &args.workloads,
+        workloads,
         frameworks: &args.frameworks,
         results: &results,
         env: &env,
@@ -208,8 +244,6 @@ fn main() {
         date: &date,
         total_secs: started.elapsed().as_secs_f64(),
     });
-    println!("{markdown}");
-
     let target = match (&args.out, cfg.quick, args.filtered) {
         (Some(path), _, _) => Some(path.clone()),
         (None, false, false) => {
@@ -217,6 +251,23 @@ fn main() {
         }
         _ => None,
     };
+    if !scaled.is_empty() {
+        let charts = target.as_ref().map(|path| {
+            path.parent()
+                .unwrap_or_else(|| std::path::Path::new("."))
+                .join(CHARTS)
+        });
+        if let Some(dir) = &charts {
+            if let Err(e) = scaling::write_charts(&scaled, dir) {
+                eprintln!("error: cannot write the charts to {}: {e}", dir.display());
+                std::process::exit(1);
+            }
+        }
+        let section = scaling::render(&scaled, charts.as_ref().map(|_| CHARTS));
+        markdown = insert_before_setup(&markdown, &section);
+    }
+    println!("{markdown}");
+
     if let Some(path) = target {
         match std::fs::write(&path, &markdown) {
             Ok(()) => eprintln!("report written to {}", path.display()),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::adapters::Framework;
+use crate::adapters::{Framework, Table};
 use crate::config::RunConfig;
 use crate::harness::BenchError;
 use crate::workloads::{Sample, Workload};
@@ -232,11 +232,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
         out,
         "- Method: every (workload, framework) pair runs {} time(s); within each repeat the \
          frameworks take turns in an order that rotates by one place per repeat, so machine noise \
-         is spread over all of them. Every run gets a fresh thread and a fresh multi-thread Tokio \
-         runtime with 2 workers (actix: its own `System`), and a {} s limit. Cells show the \
+         is spread over all of them. Every run gets a fresh thread and a fresh Tokio runtime, \
+         and a {} s limit. Each workload has two tables, so that like is compared with like: \
+         *multi-thread* (a 2-worker runtime: troupe, its peers on Tokio and the Tokio floor) and \
+         *single thread* (a current-thread runtime: `troupe-1t` and the floor `tokio-1t`, \
+         against actix, whose actors all run on its single-threaded arbiter). Cells show the \
          median over repeats; `±` is half the range (max − min) relative to the median. \
-         `× troupe` is the value divided by troupe's: for times and memory below 1 beats troupe, \
-         for rates above 1 beats troupe. `n/a`: the framework has no idiomatic way to run the \
+         `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same table: \
+         for times and memory below 1 beats troupe, for rates above 1 beats troupe. `n/a`: the framework has no idiomatic way to run the \
          workload; `error`: the run failed (reason in the notes).\n",
         cfg.repeats,
         cfg.run_limit.as_secs()
@@ -251,20 +254,69 @@ pub fn render(input: &ReportInput<'_>) -> String {
             spec.title,
             (spec.describe)(&cfg.sizes)
         );
-        let mut header = String::from("| framework |");
-        let mut rule = String::from("| --- |");
-        for m in spec.metrics {
-            let better = if m.higher_is_better {
-                "higher is better"
-            } else {
-                "lower is better"
-            };
-            let _ = write!(header, " {} ({}, {better}) | × troupe |", m.name, m.unit);
-            rule.push_str(" ---: | ---: |");
+        for table in Table::ALL {
+            let rows: Vec<Framework> = input
+                .frameworks
+                .iter()
+                .copied()
+                .filter(|f| f.runs(w) && f.table() == table)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            render_table(&mut out, input, w, table, &rows, &mut errors);
         }
-        let _ = writeln!(out, "{header}\n{rule}");
-        let reference = input.results.medians(w, Framework::Troupe);
-        for &f in input.frameworks.iter().filter(|f| f.runs(w)) {
+        let _ = writeln!(out);
+    }
+
+    if !errors.is_empty() || !input.results.warnings.is_empty() {
+        let _ = writeln!(out, "## Errors, n/a cells and warnings\n");
+        for e in errors.iter().chain(&input.results.warnings) {
+            let _ = writeln!(out, "- {e}");
+        }
+        let _ = writeln!(out);
+    }
+
+    let _ = writeln!(out, "## How each framework is set up\n");
+    for &f in input.frameworks {
+        for note in f.notes() {
+            let _ = writeln!(out, "- **{}**: {note}", f.name());
+        }
+    }
+    out
+}
+
+/// One table of one workload: the frameworks of `table`, ratios to its reference.
+fn render_table(
+    out: &mut String,
+    input: &ReportInput<'_>,
+    w: Workload,
+    table: Table,
+    rows: &[Framework],
+    errors: &mut Vec<String>,
+) {
+    let spec = w.spec();
+    let reference_name = table.reference().name();
+    let _ = writeln!(out, "*{}*\n", table.title());
+    let mut header = String::from("| framework |");
+    let mut rule = String::from("| --- |");
+    for m in spec.metrics {
+        let better = if m.higher_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        let _ = write!(
+            header,
+            " {} ({}, {better}) | × {reference_name} |",
+            m.name, m.unit
+        );
+        rule.push_str(" ---: | ---: |");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    let reference = input.results.medians(w, table.reference());
+    {
+        for &f in rows {
             let mut row = format!("| {} |", f.name());
             match (input.results.medians(w, f), input.results.cell(w, f)) {
                 (Some(medians), _) => {
@@ -304,24 +356,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
             }
             let _ = writeln!(out, "{row}");
         }
-        let _ = writeln!(out);
     }
-
-    if !errors.is_empty() || !input.results.warnings.is_empty() {
-        let _ = writeln!(out, "## Errors, n/a cells and warnings\n");
-        for e in errors.iter().chain(&input.results.warnings) {
-            let _ = writeln!(out, "- {e}");
-        }
-        let _ = writeln!(out);
-    }
-
-    let _ = writeln!(out, "## How each framework is set up\n");
-    for &f in input.frameworks {
-        for note in f.notes() {
-            let _ = writeln!(out, "- **{}**: {note}", f.name());
-        }
-    }
-    out
+    let _ = writeln!(out);
 }
 
 fn fmt_value(v: f64, decimals: usize) -> String {

@@ -96,8 +96,8 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
     let config = std::mem::take(&mut def.config);
     let system = ActorSystem::create_with(name, config)?;
     system.runtimes().set_default(handle);
-    for (filter, handle) in def.runtimes.drain(..) {
-        system.runtimes().add(filter, handle);
+    for (filter, placement) in def.runtimes.drain(..) {
+        system.runtimes().add(filter, placement);
     }
     // One entry per declaration: a group mounted here, or another node's.
     let decls: Vec<Result<Arc<GroupRuntime>, RouteTo>> = def

@@ -155,6 +155,7 @@ pub mod testkit;
 pub mod guide;
 
 pub use crate::core::config::ActorConfig;
+pub use crate::core::core_set::CoreSet;
 pub use crate::core::dead_letter::{DeadLetter, DeadLetterReason};
 pub use crate::core::introspect::{
     ProcessInfo, ProcessKind, RuntimeInfo, SystemSnapshot, WorkerInfo,
@@ -175,14 +176,15 @@ pub use envelope::{Envelope, EnvelopeKind, TraceId};
 pub use error::{BoxError, HandlerResult, SendError, SpawnError, StopError, SystemError};
 pub use exit::{ExitReason, StopReason};
 pub use functional::{
-    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestBuilder, RestartPolicy, Schema,
-    TryRecvError,
+    ActorGroup, Context, ExecResult, GroupRef, Key, Outcome, RequestAll, RequestBuilder,
+    RestartPolicy, Schema, TryRecvError,
 };
+pub use functional::{StopActorError, Terminate, TerminationPolicy};
 pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
 pub use status::{ActorStatus, Lifecycle, Status, StatusKind, StatusReport};
-pub use stream::{StreamEvent, StreamId, StreamItem};
+pub use stream::{Emitter, StreamEvent, StreamId, StreamItem};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
 
@@ -294,6 +296,7 @@ pub mod prelude {
         Spawn, SpawnError, StopError, StopReason, StreamEvent, StreamId, StreamItem, SystemConfig,
         Topology,
     };
+    pub use crate::{Terminate, TerminationPolicy};
 }
 
 #[doc(hidden)]

@@ -82,9 +82,9 @@ pub fn request_envelope<M: Message>(
 /// Starts the proxy of `addr`, or finds the one another sender started.
 fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Option<Arc<Shared>> {
     let meta = ActorMeta::new("remote", addr.to_string());
-    let runtime = system.runtime_for(&meta)?;
     let config = ActorConfig::default();
     let shared = Shared::at(addr, system.clone(), meta, None, &config);
+    let runtime = system.runtime_for(&shared)?;
     shared.set_kind(ProcessKind::PROXY);
     if let Err(existing) = system.register_once(&shared) {
         return Some(existing);

@@ -8,6 +8,8 @@ use parking_lot::Mutex;
 use tokio::runtime::Handle;
 
 use crate::addr::{ActorMeta, NodeNo};
+use crate::core::core_set::CoreSet;
+use crate::core::runtime::Placement;
 use crate::core::system::SystemConfig;
 use crate::envelope::Envelope;
 use crate::functional::Schema;
@@ -32,7 +34,7 @@ pub(crate) struct RouteDecl {
 pub(crate) struct TopologyDef {
     pub(crate) groups: Vec<GroupDecl>,
     pub(crate) routes: Vec<RouteDecl>,
-    pub(crate) runtimes: Vec<(RtFilter, Handle)>,
+    pub(crate) runtimes: Vec<(RtFilter, Placement)>,
     pub(crate) config: SystemConfig,
     /// Set by the first start: its groups now belong to a running system.
     pub(crate) started: bool,
@@ -123,15 +125,33 @@ impl Topology {
 
     /// Runs the actors whose meta matches `filter` on the runtime of
     /// `handle`. Filters are checked in registration order and the first
-    /// match wins; actors no filter matches run on the default runtime (the
-    /// one that drives `init::start`). Actors never migrate between
-    /// runtimes. The runtimes must outlive the system.
+    /// match wins; an actor no filter matches runs beside its nearest
+    /// ancestor that one placed (its children stay on their parent's
+    /// runtime), or else on the default runtime (the one that drives
+    /// `init::start`). Actors never migrate between runtimes. The runtimes
+    /// must outlive the system.
     pub fn add_dedicated_rt(
         &self,
         filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
         handle: Handle,
     ) {
-        self.def.lock().runtimes.push((Box::new(filter), handle));
+        let placement = Placement::One(handle);
+        self.def.lock().runtimes.push((Box::new(filter), placement));
+    }
+
+    /// Runs the actors whose meta matches `filter` on the single-threaded
+    /// runtimes of `cores`, each on one of them (picked from its address,
+    /// so the actors spread evenly), with their children on the same
+    /// thread: thread-per-core. Filters are checked in registration order,
+    /// with those of [`add_dedicated_rt`](Topology::add_dedicated_rt). See
+    /// [`CoreSet`] for when to choose it.
+    pub fn add_core_set(
+        &self,
+        filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
+        cores: &CoreSet,
+    ) {
+        let placement = Placement::Spread(cores.handles());
+        self.def.lock().runtimes.push((Box::new(filter), placement));
     }
 }
 
@@ -150,7 +170,8 @@ impl Local {
 
     /// Sends what this group's actors `send` (or `request`) to `dest` when
     /// `filter` accepts the envelope. With several routes, every accepting
-    /// route gets a copy (a request goes to the first only).
+    /// route gets a copy (a request goes to the first route that takes it:
+    /// see [`Context::request`](crate::Context::request)).
     pub fn route_to(
         &self,
         dest: &Local,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::config::Sizes;
-use crate::harness::RunResult;
+use crate::harness::{single_thread, RunResult};
 use crate::workloads::Workload;
 
 pub mod actix;
@@ -16,15 +16,50 @@ pub mod tokio_raw;
 pub mod troupe;
 pub mod troupe_recorder;
 
+/// The two tables of the report, each comparing like with like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Multi-thread: a 2-worker Tokio runtime (troupe, its peers on Tokio, the Tokio floor).
+    Multi,
+    /// Single thread: troupe and the Tokio floor on a current-thread runtime, and actix (whose
+    /// actors all run on one single-threaded arbiter).
+    Single,
+}
+
+impl Table {
+    /// Both tables, in report order.
+    pub const ALL: [Table; 2] = [Table::Multi, Table::Single];
+
+    /// The table's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Table::Multi => "Multi-thread (2-worker Tokio runtime)",
+            Table::Single => "Single thread (one current-thread runtime; actix's arbiter)",
+        }
+    }
+
+    /// The framework the table's ratios are relative to.
+    pub fn reference(self) -> Framework {
+        match self {
+            Table::Multi => Framework::Troupe,
+            Table::Single => Framework::TroupeSingle,
+        }
+    }
+}
+
 /// The frameworks compared. troupe is the reference of the ratios; raw Tokio is the floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framework {
     /// troupe, this workspace's framework.
     Troupe,
+    /// troupe on one current-thread runtime (the single-thread table).
+    TroupeSingle,
     /// troupe with its metrics on and a recorder installed (ask and tell only).
     TroupeRecorder,
     /// Raw Tokio channels (mpsc + oneshot): the floor.
     Tokio,
+    /// Raw Tokio channels on one current-thread runtime: the single-thread floor.
+    TokioSingle,
     /// ractor.
     Ractor,
     /// kameo.
@@ -39,21 +74,33 @@ pub enum Framework {
 
 impl Framework {
     /// All frameworks in report order.
-    pub const ALL: [Framework; 8] = [
+    pub const ALL: [Framework; 10] = [
         Framework::Troupe,
         Framework::TroupeRecorder,
         Framework::Tokio,
         Framework::Ractor,
         Framework::Kameo,
-        Framework::Actix,
         Framework::TokioActors,
         Framework::Elfo,
+        Framework::TroupeSingle,
+        Framework::TokioSingle,
+        Framework::Actix,
     ];
+
+    /// Which table of the report the framework is in: like is compared with like.
+    pub fn table(self) -> Table {
+        match self {
+            Framework::TroupeSingle | Framework::TokioSingle | Framework::Actix => Table::Single,
+            _ => Table::Multi,
+        }
+    }
 
     /// Name shown in reports and accepted by `--frameworks`.
     pub fn name(self) -> &'static str {
         match self {
             Framework::Troupe => "troupe",
+            Framework::TroupeSingle => "troupe-1t",
+            Framework::TokioSingle => "tokio-1t",
             Framework::TroupeRecorder => "troupe+recorder",
             Framework::Tokio => "tokio",
             Framework::Ractor => "ractor",
@@ -67,8 +114,8 @@ impl Framework {
     /// Name of the crate whose version is reported for this framework.
     pub fn crate_name(self) -> &'static str {
         match self {
-            Framework::Tokio => "tokio",
-            Framework::TroupeRecorder => "troupe",
+            Framework::Tokio | Framework::TokioSingle => "tokio",
+            Framework::TroupeRecorder | Framework::TroupeSingle => "troupe",
             other => other.name(),
         }
     }
@@ -82,6 +129,13 @@ impl Framework {
     pub fn notes(self) -> &'static [&'static str] {
         match self {
             Framework::Troupe => troupe::NOTES,
+            Framework::TroupeSingle => &[
+                "as troupe, on a current-thread Tokio runtime: the driver and every actor on one \
+                 thread (the single-thread table, compared with actix's single-threaded arbiter).",
+            ],
+            Framework::TokioSingle => {
+                &["as tokio, on a current-thread Tokio runtime: the single-thread table's floor."]
+            }
             Framework::TroupeRecorder => troupe_recorder::NOTES,
             Framework::Tokio => tokio_raw::NOTES,
             Framework::Ractor => ractor::NOTES,
@@ -105,6 +159,8 @@ impl Framework {
     pub fn run(self, workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         match self {
             Framework::Troupe => troupe::run(workload, sizes, limit),
+            Framework::TroupeSingle => single_thread(|| troupe::run(workload, sizes, limit)),
+            Framework::TokioSingle => single_thread(|| tokio_raw::run(workload, sizes, limit)),
             Framework::TroupeRecorder => troupe_recorder::run(workload, sizes, limit),
             Framework::Tokio => tokio_raw::run(workload, sizes, limit),
             Framework::Ractor => ractor::run(workload, sizes, limit),

@@ -100,6 +100,21 @@ impl<A: Actor> ActorRef<A> {
             .map_err(|e| e.map(Envelope::into_sent))
     }
 
+    /// Sends a fire-and-forget message past the mailbox's capacity (as
+    /// [`Context::unbounded_send`](crate::Context::unbounded_send) does):
+    /// it never waits, never fails with `Full`, no overflow policy drops
+    /// it, and it is queued behind what the mailbox holds. Fails only with
+    /// [`SendError::Closed`]. An escape hatch for the rare message that
+    /// must neither wait nor be lost: each one makes the mailbox hold more
+    /// than its capacity; prefer [`notify`](Self::notify).
+    pub fn notify_unbounded<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Handler<M>,
+    {
+        crate::core::unbounded::scope(|| self.shared.try_deliver(Self::envelope(msg)))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
     /// Sends a fire-and-forget message in the actor's priority lane: it
     /// overtakes every ordinary message already queued, but not a stop,
     /// kill or other system message. Among themselves priority messages

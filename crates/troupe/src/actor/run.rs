@@ -225,7 +225,7 @@ async fn spawn_in<A: Actor>(
     supervision: Option<SupervisorConfig>,
 ) -> Result<ActorRef<A>, SpawnError> {
     let system = shared.system.clone();
-    let Some(here) = system.runtimes().current_if_selected(&shared.meta) else {
+    let Some(here) = system.runtimes().current_if_selected(&shared) else {
         let started = start_in(actor, shared.clone(), supervision)?;
         // A spawner that stops waiting (its future dropped) kills the
         // actor it was starting: a cancelled spawn leaves nothing behind.

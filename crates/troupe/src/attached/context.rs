@@ -10,10 +10,11 @@ use std::sync::Arc;
 use super::stream::Streams;
 use super::timer::Timers;
 use crate::addr::{ActorMeta, Addr};
+use crate::core::config::ActorConfig;
 use crate::core::link::LinkError;
 use crate::core::monitor::MonitorRef;
 use crate::core::process::Shared;
-use crate::core::restart::Engine;
+use crate::core::restart::{Engine, RestartPolicy};
 use crate::core::run_loop::Incarnation;
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
@@ -93,6 +94,106 @@ impl ContextCore {
     /// Where this process is in its life.
     pub fn status(&self) -> Lifecycle {
         self.shared.lifecycle()
+    }
+
+    /// Sets the capacity of this process's mailbox while it runs (elfo's
+    /// `set_mailbox_capacity`), keeping its overflow policy; returns the
+    /// capacity now in force. It is validated as
+    /// [`ActorConfig::with_mailbox_capacity`](crate::ActorConfig::with_mailbox_capacity)
+    /// validates it: at least 1, at most
+    /// [`MAX_MAILBOX_CAPACITY`](crate::defaults::MAX_MAILBOX_CAPACITY)
+    /// (clamped, with a warning in the log).
+    ///
+    /// Nothing queued is dropped: a mailbox made smaller than what it
+    /// holds takes no new message until it is drained below the new
+    /// capacity (`try_send` fails with `Full`, `send` waits). Made larger,
+    /// it lets waiting senders in at once. The mailbox, and so its
+    /// capacity, is kept across restarts of the process; a reloaded
+    /// configuration that sets its group's capacity sets this one too.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message(ret = usize)]
+    /// struct Expect { burst: usize }
+    ///
+    /// struct Collector;
+    /// impl Actor for Collector {}
+    /// impl Handler<Expect> for Collector {
+    ///     async fn handle(&mut self, msg: Expect, ctx: &mut ActorContext<Self>) -> HandlerResult<usize> {
+    ///         Ok(ctx.set_mailbox_capacity(msg.burst))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let collector = Collector.spawn().await?;
+    /// assert_eq!(collector.send(Expect { burst: 1024 }).await?, 1024);
+    /// assert_eq!(collector.mailbox_capacity(), 1024);
+    /// assert_eq!(collector.send(Expect { burst: 0 }).await?, 1, "at least 1");
+    /// # Ok(()) }
+    /// ```
+    pub fn set_mailbox_capacity(&self, capacity: usize) -> usize {
+        let capacity = ActorConfig::default()
+            .with_mailbox_capacity(capacity)
+            .mailbox_capacity();
+        let mailbox = &self.shared.mailbox;
+        mailbox.resize(capacity, mailbox.policy());
+        mailbox.capacity()
+    }
+
+    /// The capacity of this process's mailbox now.
+    pub fn mailbox_capacity(&self) -> usize {
+        self.shared.mailbox.capacity()
+    }
+
+    /// Sets when *this* process restarts, from its next exit on (elfo's
+    /// `ctx.set_restart_policy`): the policy's restart type, backoff,
+    /// [`max_retries`](RestartPolicy::with_max_retries) and
+    /// [`auto_reset`](RestartPolicy::with_auto_reset) replace, for this
+    /// process alone, what its supervisor had for it.
+    ///
+    /// Scope: an actor of a group sets it for itself; the group's other
+    /// actors keep the group's policy, and so do actors started later for
+    /// other keys. A struct actor under a supervisor sets it in place of
+    /// its child spec's restart type, and is retried on the policy's
+    /// terms. It holds across this process's restarts (it keeps its
+    /// process, as it keeps its mailbox) until it sets another; once it is
+    /// not restarted (and a group's key is started anew by routing) the
+    /// group's policy or the child spec applies again. The policy's budget
+    /// is not used: the supervisor's budget (for a group, over all its
+    /// actors) stays as it is. A process without a supervisor is never
+    /// restarted, whatever it sets; and as always, no restart follows a
+    /// stop it was asked for, nor the system's shutdown.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Connected;
+    ///
+    /// fn link() -> Schema {
+    ///     ActorGroup::new()
+    ///         .restart_policy(RestartPolicy::never())
+    ///         .exec(|mut ctx| async move {
+    ///             while let Some(envelope) = ctx.recv().await {
+    ///                 msg!(match envelope {
+    ///                     // Worth retrying from now on, a few times.
+    ///                     Connected => ctx.set_restart_policy(
+    ///                         RestartPolicy::on_failure()
+    ///                             .with_backoff(Duration::from_millis(50), Duration::from_secs(5))
+    ///                             .with_max_retries(5),
+    ///                     ),
+    ///                     _ => {}
+    ///                 })
+    ///             }
+    ///         })
+    /// }
+    /// # let _ = link;
+    /// ```
+    pub fn set_restart_policy(&self, policy: RestartPolicy) {
+        let (restart, retry) = (policy.restart_type(), policy.retry());
+        self.shared.set_restart_override(restart, retry);
     }
 
     /// Publishes this process's status: [`Status::NORMAL`] or

@@ -18,23 +18,20 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 use tracing::Instrument;
 
+mod attach;
 pub(crate) mod context;
 pub mod stream;
 pub mod timer;
 
-use std::ops::DerefMut;
-use std::time::Duration;
-
-use futures_core::Stream;
-
+pub use attach::Attach;
 pub use context::ContextCore;
+
+use std::ops::DerefMut;
 
 use crate::core::process::Shared;
 use crate::envelope::{Dispatcher, Envelope};
-use crate::error::{BoxError, SendError};
+use crate::error::SendError;
 use crate::message::Message;
-use stream::{StreamEvent, StreamId, StreamItem};
-use timer::{RecurringBuilder, ScheduleBuilder};
 
 /// A context whose process accepts messages of type `M` from its own
 /// timers and streams: a functional actor's [`Context`](crate::Context)
@@ -51,175 +48,6 @@ pub trait Accepts<M: Message>: DerefMut<Target = ContextCore> {
     #[doc(hidden)]
     fn dispatcher() -> Option<Dispatcher>;
 }
-
-/// Timers and streams, for every kind of actor: implemented by both
-/// contexts (in the prelude).
-///
-/// ```
-/// use std::time::Duration;
-/// use troupe::prelude::*;
-/// use troupe::MissPolicy;
-///
-/// #[derive(Clone)]
-/// #[message]
-/// struct Tick;
-///
-/// struct A;
-/// impl Actor for A {}
-/// impl Handler<Tick> for A {
-///     async fn handle(&mut self, _: Tick, _: &mut ActorContext<Self>) -> HandlerResult { Ok(()) }
-/// }
-///
-/// async fn demo(ctx: &mut ActorContext<A>) -> HandlerResult {
-///     ctx.schedule(Tick).after(Duration::from_secs(1)).await?;
-///     ctx.schedule(Tick).every(Duration::from_millis(100)).await?;
-///     let id = ctx
-///         .schedule(Tick)
-///         .every(Duration::from_millis(100))
-///         .on_miss(MissPolicy::CatchUp)
-///         .await?;
-///     assert_eq!(ctx.active_timer_count(), 3);
-///     assert!(ctx.cancel_timer(id));
-///     Ok(())
-/// }
-/// # let _ = demo;
-/// ```
-pub trait Attach: DerefMut<Target = ContextCore> + Sized {
-    /// Schedules `msg` to this actor: once (`.at`, `.after`) or on a period
-    /// (`.every`, with `.on_miss`); finish with `.await` (or `.start()`) to
-    /// get the [`TimerId`](timer::TimerId). See the [timer docs](timer)
-    /// for the exact semantics.
-    fn schedule<M>(&mut self, msg: M) -> ScheduleBuilder<'_>
-    where
-        M: Message + Clone + Sync,
-        Self: Accepts<M>,
-    {
-        let dispatcher = <Self as Accepts<M>>::dispatcher();
-        let core: &mut ContextCore = self;
-        core.timers.schedule(&core.shared, msg, dispatcher)
-    }
-
-    /// Schedules the messages `factory` builds, a new one for each tick:
-    /// for message types that are not `Clone` (or whose contents change
-    /// from tick to tick). Pick when as with [`schedule`](Self::schedule).
-    ///
-    /// A factory that panics ends its timer (logged at error level, counted
-    /// in `troupe_timer_failures_total`): it is a failure of that timer,
-    /// not of the actor, which goes on.
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use troupe::prelude::*;
-    ///
-    /// // Not `Clone`: each tick carries its own instant.
-    /// #[message]
-    /// struct Sample { taken: Instant }
-    ///
-    /// #[derive(Default)]
-    /// struct Sampler { samples: u32 }
-    ///
-    /// impl Actor for Sampler {
-    ///     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
-    ///         ctx.schedule_with(|| Sample { taken: Instant::now() })
-    ///             .every(Duration::from_millis(5))
-    ///             .await?;
-    ///         Ok(())
-    ///     }
-    /// }
-    ///
-    /// impl Handler<Sample> for Sampler {
-    ///     async fn handle(&mut self, msg: Sample, ctx: &mut ActorContext<Self>) -> HandlerResult {
-    ///         assert!(msg.taken <= Instant::now());
-    ///         self.samples += 1;
-    ///         if self.samples == 3 {
-    ///             ctx.stop();
-    ///         }
-    ///         Ok(())
-    ///     }
-    /// }
-    ///
-    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let sampler = Sampler::default().spawn().await?;
-    /// assert_eq!(sampler.wait_for_exit().await, ExitReason::Normal);
-    /// # Ok(()) }
-    /// ```
-    fn schedule_with<M, F>(&mut self, factory: F) -> ScheduleBuilder<'_>
-    where
-        M: Message,
-        F: Fn() -> M + Send + Sync + 'static,
-        Self: Accepts<M>,
-    {
-        let dispatcher = <Self as Accepts<M>>::dispatcher();
-        let core: &mut ContextCore = self;
-        core.timers
-            .schedule_factory(&core.shared, factory, dispatcher)
-    }
-
-    /// Every `interval`, the message `factory` builds: shorthand for
-    /// `schedule_with(factory).every(interval)` (then `.on_miss` and
-    /// `.await` as usual).
-    fn every_with<M, F>(&mut self, interval: Duration, factory: F) -> RecurringBuilder<'_>
-    where
-        M: Message,
-        F: Fn() -> M + Send + Sync + 'static,
-        Self: Accepts<M>,
-    {
-        self.schedule_with(factory).every(interval)
-    }
-
-    /// Attaches a stream: each item arrives as a message, then its end as
-    /// [`StreamEvent::Finished`]. The stream is polled only as fast as the
-    /// mailbox takes its items. See the [stream docs](stream). The items
-    /// must be messages; [`add_item_stream`](Self::add_item_stream) takes
-    /// items of any type.
-    fn add_stream<S>(&mut self, stream: S) -> StreamId
-    where
-        S: Stream + Send + 'static,
-        S::Item: Message,
-        Self: Accepts<S::Item> + Accepts<StreamEvent>,
-    {
-        let item = <Self as Accepts<S::Item>>::dispatcher();
-        let event = <Self as Accepts<StreamEvent>>::dispatcher();
-        let core: &mut ContextCore = self;
-        core.streams.add(&core.shared, stream, item, event)
-    }
-
-    /// Attaches a stream of items of any type: each item `t` arrives as
-    /// the message [`StreamItem(t)`](StreamItem) (a struct actor implements
-    /// `Handler<StreamItem<T>>`), then its end as
-    /// [`StreamEvent::Finished`]. For items that are messages themselves,
-    /// [`add_stream`](Self::add_stream) delivers them as they are. See the
-    /// [stream docs](stream).
-    fn add_item_stream<S>(&mut self, stream: S) -> StreamId
-    where
-        S: Stream + Send + 'static,
-        S::Item: Send + 'static,
-        Self: Accepts<StreamItem<S::Item>> + Accepts<StreamEvent>,
-    {
-        let item = <Self as Accepts<StreamItem<S::Item>>>::dispatcher();
-        let event = <Self as Accepts<StreamEvent>>::dispatcher();
-        let core: &mut ContextCore = self;
-        core.streams.add_items(&core.shared, stream, item, event)
-    }
-
-    /// Attaches a stream of results: `Ok(t)` arrives as the message `t`,
-    /// `Err(e)` as [`StreamEvent::Error`] (the stream goes on), and its end
-    /// as [`StreamEvent::Finished`].
-    fn add_try_stream<S, T, E>(&mut self, stream: S) -> StreamId
-    where
-        S: Stream<Item = Result<T, E>> + Send + 'static,
-        T: Message,
-        E: Into<BoxError> + Send + 'static,
-        Self: Accepts<T> + Accepts<StreamEvent>,
-    {
-        let item = <Self as Accepts<T>>::dispatcher();
-        let event = <Self as Accepts<StreamEvent>>::dispatcher();
-        let core: &mut ContextCore = self;
-        core.streams.add_try(&core.shared, stream, item, event)
-    }
-}
-
-impl<C: DerefMut<Target = ContextCore>> Attach for C {}
 
 /// Whether an attached task may still send messages. The task clears it when
 /// it is done sending on its own (a one-shot timer fired, a stream ended),
@@ -243,22 +71,23 @@ impl Live {
     }
 }
 
-struct Entry {
+struct Entry<X> {
     abort: AbortHandle,
     live: Live,
+    /// What the kind keeps per task besides (a recurring timer's steering).
+    extra: X,
 }
 
-impl Entry {
+impl<X> Entry<X> {
     fn is_active(&self) -> bool {
         self.live.is_live() && !self.abort.is_finished()
     }
 }
 
 /// The attached tasks of one kind (timers or streams) of one incarnation,
-/// by id.
-#[derive(Default)]
-pub(crate) struct Attached {
-    entries: HashMap<u64, Entry>,
+/// by id, each with what that kind keeps besides (`X`).
+pub(crate) struct Attached<X = ()> {
+    entries: HashMap<u64, Entry<X>>,
     /// Finished entries are pruned when the map reaches this size, which then
     /// doubles: pruning stays amortized O(1) per insert.
     prune_at: usize,
@@ -266,13 +95,30 @@ pub(crate) struct Attached {
 
 const MIN_PRUNE_AT: usize = 16;
 
-impl Attached {
-    pub(crate) fn insert(&mut self, id: u64, abort: AbortHandle, live: Live) {
+impl<X> Default for Attached<X> {
+    fn default() -> Self {
+        Self {
+            entries: HashMap::new(),
+            prune_at: 0,
+        }
+    }
+}
+
+impl<X> Attached<X> {
+    pub(crate) fn insert(&mut self, id: u64, abort: AbortHandle, live: Live, extra: X) {
         if self.entries.len() >= self.prune_at.max(MIN_PRUNE_AT) {
             self.entries.retain(|_, e| !e.abort.is_finished());
             self.prune_at = (self.entries.len() * 2).max(MIN_PRUNE_AT);
         }
-        self.entries.insert(id, Entry { abort, live });
+        self.entries.insert(id, Entry { abort, live, extra });
+    }
+
+    /// What an active task keeps besides; `None` if it is not active.
+    pub(crate) fn active_extra(&self, id: u64) -> Option<&X> {
+        self.entries
+            .get(&id)
+            .filter(|e| e.is_active())
+            .map(|e| &e.extra)
     }
 
     /// Cancels an active task. A retired task (it is delivering its last
@@ -320,7 +166,7 @@ impl Attached {
     }
 }
 
-impl Drop for Attached {
+impl<X> Drop for Attached<X> {
     fn drop(&mut self) {
         self.abort_all();
     }
@@ -368,7 +214,7 @@ pub(crate) fn spawn(
 ) -> Option<AbortHandle> {
     let handle = Handle::try_current().ok().or_else(|| {
         let shared = shared.upgrade()?;
-        shared.system.runtime_for(&shared.meta)
+        shared.system.runtime_for(&shared)
     })?;
     let join = handle.spawn(task.instrument(tracing::Span::current()));
     Some(join.abort_handle())

@@ -305,7 +305,7 @@ fn info(system: &ActorSystem, shared: &Shared) -> ProcessInfo {
         last_exit: shared.last_exit(),
         runtime: system
             .runtimes()
-            .dedicated_index(&shared.meta)
+            .dedicated_index(shared)
             .map_or(0, |i| i + 1),
     }
 }

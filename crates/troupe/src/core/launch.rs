@@ -35,7 +35,7 @@ pub(crate) fn span(shared: &Shared) -> tracing::Span {
 pub(crate) fn register(shared: &Arc<Shared>, kind: fn() -> TypeId) -> Result<Handle, SpawnError> {
     let runtime = shared
         .system
-        .runtime_for(&shared.meta)
+        .runtime_for(shared)
         .ok_or(SpawnError::NoRuntime)?;
     shared.system.register(shared, kind)?;
     Ok(runtime)

@@ -164,7 +164,6 @@ impl Mailbox {
         OverflowPolicy::from_u8(self.policy.load(Ordering::Relaxed))
     }
 
-    #[cfg_attr(not(feature = "config"), allow(dead_code))]
     /// Changes the capacity (1 to `MAX_MAILBOX_CAPACITY`) and the overflow policy of a live
     /// mailbox. Nothing queued is dropped: a mailbox made smaller than what
     /// it holds takes no new message until it is drained below its new
@@ -212,7 +211,8 @@ impl Mailbox {
             return Err(Refused::Closed(env));
         }
         let mut evicted = None;
-        if st.queue.len() >= self.capacity() {
+        // An unbounded send (`unbounded.rs`) passes a full mailbox.
+        if st.queue.len() >= self.capacity() && !super::unbounded::active() {
             match self.policy() {
                 OverflowPolicy::Wait | OverflowPolicy::FailFast => {
                     if waiting {

@@ -22,6 +22,7 @@
 //!   in a running process.
 
 pub(crate) mod config;
+pub(crate) mod core_set;
 pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;
@@ -44,3 +45,4 @@ pub(crate) mod runtime;
 pub(crate) mod signal;
 pub(crate) mod status_reports;
 pub(crate) mod system;
+pub(crate) mod unbounded;

@@ -142,6 +142,9 @@ pub(super) struct Links {
     /// restart makes one): see `Shared::note_restart`.
     pub(super) restarts: u64,
     pub(super) restarted_after: Option<ExitReason>,
+    /// How the process asked to be restarted from its next exit on
+    /// (`restart/retry.rs`), until its supervisor takes it.
+    pub(super) restart_override: Option<(super::restart::RestartType, super::restart::Retry)>,
     /// The status the running incarnation set (`status_reports.rs`).
     pub(super) status: Option<crate::status::Status>,
 }
@@ -391,7 +394,7 @@ impl Shared {
         self.links.lock().as_mut()?.exit_with.take()
     }
 
-    fn parent(&self) -> Option<Arc<Shared>> {
+    pub(crate) fn parent(&self) -> Option<Arc<Shared>> {
         self.links.lock().as_ref()?.parent.as_ref()?.upgrade()
     }
 

@@ -1,62 +1,138 @@
-//! Pinning actors to Tokio runtimes by filters over their [`ActorMeta`].
+//! Pinning actors to Tokio runtimes by filters over their [`ActorMeta`],
+//! and placing children beside their parent.
+
+use std::sync::Arc;
 
 use parking_lot::RwLock;
 use tokio::runtime::Handle;
 
-use crate::addr::ActorMeta;
+use super::process::Shared;
+use crate::addr::{ActorMeta, Addr};
 
 pub(crate) type Filter = Box<dyn Fn(&ActorMeta) -> bool + Send + Sync>;
 
-/// The dedicated runtimes of a system, checked in registration order: the
-/// first filter that matches an actor's meta picks its runtime; an actor no
-/// filter matches runs on the default runtime (the one that spawns it, or
-/// the system's configured default). Actors never migrate between runtimes.
+/// Where the actors a filter selects run.
+#[derive(Clone)]
+pub(crate) enum Placement {
+    /// All on one runtime.
+    One(Handle),
+    /// Each on one runtime of a [`CoreSet`](super::core_set::CoreSet),
+    /// picked from its address (so a process restarted in place, which
+    /// keeps its address, stays where it was).
+    Spread(Arc<[Handle]>),
+}
+
+impl Placement {
+    fn pick(&self, addr: Addr) -> &Handle {
+        match self {
+            Placement::One(h) => h,
+            // Addresses are handed out in sequence: consecutive actors go
+            // to consecutive runtimes.
+            Placement::Spread(hs) => &hs[(addr.id() % hs.len() as u64) as usize],
+        }
+    }
+
+    fn handles(&self) -> impl Iterator<Item = &Handle> {
+        let (one, many) = match self {
+            Placement::One(h) => (Some(h), &[][..]),
+            Placement::Spread(hs) => (None, &hs[..]),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
+/// The dedicated runtimes of a system, checked in registration order.
+///
+/// A process runs on:
+/// 1. the placement of the first filter that matches its meta;
+/// 2. else, beside its nearest ancestor (supervisor, parent, …) that a
+///    filter placed: on the same runtime, the same thread of a core set, so
+///    a subtree stays on one thread ("children beside their parent");
+/// 3. else on the default runtime: the system's configured one (a
+///    topology's is the one that drives `init::start`), or else the one
+///    that spawns it.
+///
+/// Processes never migrate: the choice is made when a process starts (and
+/// again when it is restarted in place, with the same result unless the
+/// rules changed).
 #[derive(Default)]
 pub(crate) struct Runtimes {
-    rules: RwLock<Vec<(Filter, Handle)>>,
+    rules: RwLock<Vec<(Filter, Placement)>>,
     default: RwLock<Option<Handle>>,
 }
 
+/// How far up the tree a process looks for a placed ancestor (a bound
+/// against a cycle that should never exist).
+const MAX_DEPTH: usize = 64;
+
 impl Runtimes {
-    pub(crate) fn add(&self, filter: Filter, handle: Handle) {
-        self.rules.write().push((filter, handle));
+    pub(crate) fn add(&self, filter: Filter, placement: Placement) {
+        self.rules.write().push((filter, placement));
     }
 
     pub(crate) fn set_default(&self, handle: Handle) {
         *self.default.write() = Some(handle);
     }
 
-    /// The runtime of the running task, if that is where an actor with this
-    /// meta runs (no dedicated runtime and no configured default claims it).
-    pub(crate) fn current_if_selected(&self, meta: &ActorMeta) -> Option<Handle> {
-        if self.rules.read().iter().any(|(filter, _)| filter(meta)) || self.default.read().is_some()
-        {
-            return None;
-        }
-        Handle::try_current().ok()
+    /// The runtime of the running task, if that is where this process runs
+    /// (so its start can run right in the spawner's task).
+    pub(crate) fn current_if_selected(&self, shared: &Shared) -> Option<Handle> {
+        let here = Handle::try_current().ok()?;
+        let selected = self.select(shared)?;
+        (selected.id() == here.id()).then_some(here)
     }
 
     /// The configured default runtime, if any, and the dedicated ones in
-    /// registration order (for introspection).
+    /// registration order, a core set's one by one (for introspection).
     pub(crate) fn handles(&self) -> (Option<Handle>, Vec<Handle>) {
-        let dedicated = self.rules.read().iter().map(|(_, h)| h.clone()).collect();
+        let rules = self.rules.read();
+        let dedicated = rules
+            .iter()
+            .flat_map(|(_, p)| p.handles())
+            .cloned()
+            .collect();
         (self.default.read().clone(), dedicated)
     }
 
-    /// The index of the dedicated runtime that runs an actor with this
-    /// meta (the first filter that matches), or `None`: the default one.
-    pub(crate) fn dedicated_index(&self, meta: &ActorMeta) -> Option<usize> {
-        self.rules
-            .read()
+    /// The index, among [`Runtimes::handles`]' dedicated ones, of the
+    /// runtime that runs this process, or `None`: the default one.
+    pub(crate) fn dedicated_index(&self, shared: &Shared) -> Option<usize> {
+        let rules = self.rules.read();
+        let (rule, addr) = Self::placed(&rules, shared)?;
+        let chosen = rules[rule].1.pick(addr).id();
+        let index = rules
             .iter()
-            .position(|(filter, _)| filter(meta))
+            .flat_map(|(_, p)| p.handles())
+            .position(|h| h.id() == chosen);
+        index
     }
 
-    /// The runtime an actor with this meta runs on.
-    pub(crate) fn select(&self, meta: &ActorMeta) -> Option<Handle> {
+    /// The rule that places this process and the address it picks by: its
+    /// own, or its nearest placed ancestor's.
+    fn placed(rules: &[(Filter, Placement)], shared: &Shared) -> Option<(usize, Addr)> {
+        if rules.is_empty() {
+            return None;
+        }
+        let find = |meta: &ActorMeta| rules.iter().position(|(filter, _)| filter(meta));
+        if let Some(rule) = find(&shared.meta) {
+            return Some((rule, shared.addr));
+        }
+        let mut ancestor = shared.parent();
+        for _ in 0..MAX_DEPTH {
+            let a = ancestor?;
+            if let Some(rule) = find(&a.meta) {
+                return Some((rule, a.addr));
+            }
+            ancestor = a.parent();
+        }
+        None
+    }
+
+    /// The runtime this process runs on.
+    pub(crate) fn select(&self, shared: &Shared) -> Option<Handle> {
         let rules = self.rules.read();
-        if let Some((_, h)) = rules.iter().find(|(filter, _)| filter(meta)) {
-            return Some(h.clone());
+        if let Some((rule, addr)) = Self::placed(&rules, shared) {
+            return Some(rules[rule].1.pick(addr).clone());
         }
         drop(rules);
         if let Some(h) = self.default.read().as_ref() {

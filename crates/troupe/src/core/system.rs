@@ -541,8 +541,53 @@ impl ActorSystem {
         self.inner.dead_letters.report(recipient, env, reason);
     }
 
-    pub(crate) fn runtime_for(&self, meta: &ActorMeta) -> Option<Handle> {
-        self.inner.runtimes.select(meta)
+    pub(crate) fn runtime_for(&self, shared: &Shared) -> Option<Handle> {
+        self.inner.runtimes.select(shared)
+    }
+
+    /// Runs the actors that start from now on and whose meta matches
+    /// `filter` on the runtime of `handle` (as
+    /// [`Topology::add_dedicated_rt`](crate::Topology::add_dedicated_rt)
+    /// does for a topology's system): filters are checked in the order
+    /// they were added, the first match wins; an actor no filter matches
+    /// runs beside its nearest placed ancestor, or else on the runtime that
+    /// spawns it. Actors already running stay where they are.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// struct Feed;
+    /// impl Actor for Feed {}
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let io = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    /// let system = ActorSystem::isolated();
+    /// system.add_dedicated_rt(|meta| meta.key == "feed", io.handle().clone());
+    /// let feed = Feed.spawn().on_system(&system).named("feed").await?;
+    /// assert!(feed.is_alive());
+    /// system.shutdown().await;
+    /// # io.shutdown_background(); Ok(()) }
+    /// ```
+    pub fn add_dedicated_rt(
+        &self,
+        filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
+        handle: Handle,
+    ) {
+        let placement = super::runtime::Placement::One(handle);
+        self.inner.runtimes.add(Box::new(filter), placement);
+    }
+
+    /// Runs the actors that start from now on and whose meta matches
+    /// `filter` on the single-threaded runtimes of `cores`, each on one of
+    /// them, with their children on the same thread (thread-per-core; see
+    /// [`CoreSet`](crate::CoreSet) for an example and when to choose it).
+    pub fn add_core_set(
+        &self,
+        filter: impl Fn(&ActorMeta) -> bool + Send + Sync + 'static,
+        cores: &crate::CoreSet,
+    ) {
+        let placement = super::runtime::Placement::Spread(cores.handles());
+        self.inner.runtimes.add(Box::new(filter), placement);
     }
 
     pub(crate) fn status_hub(&self) -> &super::status_reports::StatusHub {

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::mounted::{GroupRuntime, Routes};
+use super::{Terminate, TerminationPolicy};
 use crate::addr::Addr;
 use crate::attached::{Accepts, ContextCore};
 use crate::core::current::current;
 use crate::core::delivery::{self, Deliver};
 use crate::core::process::Shared;
 use crate::core::run_loop::{next, try_next, Next, NoHooks};
+use crate::core::unbounded;
 use crate::envelope::{Dispatcher, Envelope, TraceId};
 use crate::error::SendError;
-use crate::exit::ExitReason;
+use crate::exit::{ExitReason, StopReason};
 use crate::message::Message;
 use crate::request::{RequestError, ResponseToken};
 
@@ -39,13 +41,27 @@ pub enum TryRecvError {
 pub struct Context {
     pub(crate) core: ContextCore,
     pub(crate) group: Arc<GroupRuntime>,
+    /// What a `Terminate` does to this incarnation.
+    termination: TerminationPolicy,
+}
+
+/// What `recv` makes of one step of the run loop.
+enum Step {
+    /// Hand this envelope to the actor.
+    Give(Envelope),
+    /// Nothing for the actor: ask again.
+    Again,
+    /// The mailbox is closed and drained.
+    Closed,
 }
 
 impl Context {
     pub(crate) fn new(shared: Arc<Shared>, group: Arc<GroupRuntime>) -> Self {
+        let termination = group.schema().termination;
         Self {
             core: ContextCore::new(shared, TraceId::generate()),
             group,
+            termination,
         }
     }
 
@@ -83,11 +99,11 @@ impl Context {
     pub async fn recv(&mut self) -> Option<Envelope> {
         loop {
             self.close_if_stopping();
-            match next(&mut self.core, &mut NoHooks).await {
-                Next::Envelope(env) | Next::Signal(env) => return Some(env),
-                Next::Stop(_) => self.close(),
-                Next::Exit(reason) => self.exit(reason),
-                Next::Closed => return None,
+            let next = next(&mut self.core, &mut NoHooks).await;
+            match self.step(next) {
+                Step::Give(env) => return Some(env),
+                Step::Again => {}
+                Step::Closed => return None,
             }
         }
     }
@@ -96,32 +112,106 @@ impl Context {
     pub fn try_recv(&mut self) -> Result<Envelope, TryRecvError> {
         loop {
             self.close_if_stopping();
-            match try_next(&mut self.core) {
-                Some(Next::Envelope(env) | Next::Signal(env)) => return Ok(env),
-                Some(Next::Stop(_)) => self.close(),
-                Some(Next::Exit(reason)) => self.exit(reason),
-                Some(Next::Closed) => return Err(TryRecvError::Closed),
-                None => return Err(TryRecvError::Empty),
+            let Some(next) = try_next(&mut self.core) else {
+                return Err(TryRecvError::Empty);
+            };
+            match self.step(next) {
+                Step::Give(env) => return Ok(env),
+                Step::Again => {}
+                Step::Closed => return Err(TryRecvError::Closed),
             }
+        }
+    }
+
+    /// Acts on what the run loop says comes next. A stop request (its
+    /// system channel) and a `Terminate` message are the same
+    /// [`Terminate`], which the termination policy handles.
+    fn step(&mut self, next: Next) -> Step {
+        match next {
+            Next::Envelope(env) if env.message::<Terminate>().is_some() => {
+                if self.termination.closes_mailbox() {
+                    self.core.shared.request_stop(StopReason::Graceful);
+                    self.close_mailbox();
+                    return Step::Again;
+                }
+                Step::Give(env)
+            }
+            Next::Envelope(env) | Next::Signal(env) => Step::Give(env),
+            Next::Stop(_) if self.termination.closes_mailbox() => {
+                self.close_mailbox();
+                Step::Again
+            }
+            Next::Stop(_) => {
+                self.core.shared.set_stopping();
+                let trace = self.core.trace_id;
+                Step::Give(Envelope::new(Terminate, Addr::NULL, trace))
+            }
+            Next::Exit(reason) => {
+                self.exit(reason);
+                Step::Again
+            }
+            Next::Closed => Step::Closed,
         }
     }
 
     /// Closes the mailbox once the actor asked to stop (`stop_with`).
     fn close_if_stopping(&mut self) {
         if std::mem::take(&mut self.core.stop_requested) {
-            self.close();
+            self.close_mailbox();
         }
     }
 
-    fn close(&self) {
+    fn close_mailbox(&self) {
         self.core.shared.set_stopping();
         self.core.shared.mailbox.close();
+    }
+
+    /// Closes this actor's mailbox (elfo's `ctx.close()`): it takes no new
+    /// message, `recv` hands out what is queued and then `None`, and the
+    /// actor exits normally when its `exec` returns. Returns whether the
+    /// mailbox was open until now. This is how an actor that terminates
+    /// [`manually`](TerminationPolicy::manually) drains before it stops.
+    pub fn close(&self) -> bool {
+        let was_open = self.core.shared.mailbox.is_open();
+        self.core.shared.request_stop(StopReason::Graceful);
+        self.close_mailbox();
+        was_open
+    }
+
+    /// Sets what a [`Terminate`] does to this actor, from now on and for
+    /// this incarnation (a restarted actor starts with its group's policy,
+    /// [`ActorGroup::termination_policy`](crate::ActorGroup::termination_policy)).
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// fn stubborn() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         ctx.set_termination_policy(TerminationPolicy::manually());
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 // Finish what is queued, then stop.
+    ///                 Terminate => { ctx.close(); }
+    ///                 _ => {}
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    /// # let _ = stubborn;
+    /// ```
+    pub fn set_termination_policy(&mut self, policy: TerminationPolicy) {
+        self.termination = policy;
+    }
+
+    /// What a [`Terminate`] does to this actor now.
+    pub fn termination_policy(&self) -> TerminationPolicy {
+        self.termination
     }
 
     /// The actor must exit with `reason` (recorded for when `exec` returns).
     fn exit(&self, reason: ExitReason) {
         self.core.shared.request_exit(reason);
-        self.close();
+        self.close_mailbox();
     }
 
     /// Sends a message through the topology to the groups this actor's
@@ -144,6 +234,57 @@ impl Context {
             .map_err(|e| e.map(Envelope::into_sent))
     }
 
+    /// Sends a message through the topology as [`Context::send`] does,
+    /// past the capacity of full mailboxes (elfo's `unbounded_send`): it
+    /// never waits, never fails with `Full`, and no overflow policy drops
+    /// it; it is queued behind what each recipient holds, in order. It
+    /// fails only when no route accepts it (`NoRecipient`) or a
+    /// recipient's mailbox is closed (`Closed`).
+    ///
+    /// An escape hatch, for the rare message that must neither wait nor
+    /// be lost, sent from where waiting is not possible (a `Drop`, a
+    /// callback) or would deadlock (two actors that fill each other's
+    /// mailboxes): every unbounded send makes a mailbox hold more than its
+    /// capacity, which is the memory bound backpressure is there to keep.
+    /// Prefer [`send`](Context::send). To a group of another node it
+    /// leaves as [`try_send`](Context::try_send) does: the capacity there
+    /// applies.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    ///
+    /// #[message]
+    /// struct Evicted { key: String }
+    ///
+    /// fn cache() -> Schema {
+    ///     ActorGroup::new().exec(|mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             # let _ = envelope;
+    ///             // Must reach the index even when it is busy.
+    ///             let _ = ctx.unbounded_send(Evicted { key: "k".into() });
+    ///         }
+    ///     })
+    /// }
+    /// # let _ = cache;
+    /// ```
+    pub fn unbounded_send<M: Message>(&self, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        let env = Envelope::new(msg, sender, trace);
+        unbounded::scope(|| Routes(&self.group).try_deliver(env))
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+
+    /// [`Context::unbounded_send`] to one process by address: fails only
+    /// with `Closed` (the process is gone or its mailbox is closed).
+    pub fn unbounded_send_to<M: Message>(&self, to: Addr, msg: M) -> Result<(), SendError<M>> {
+        let (sender, trace) = current();
+        let env = Envelope::new(msg, sender, trace);
+        let Some(target) = self.core.shared.system.lookup(to) else {
+            return Err(SendError::Closed(env.into_sent()));
+        };
+        unbounded::scope(|| target.try_deliver(env)).map_err(|e| e.map(Envelope::into_sent))
+    }
+
     /// Sends a message to one process by address (a struct actor handles it
     /// with its `Handler<M>`).
     pub async fn send_to<M: Message>(&self, to: Addr, msg: M) -> Result<(), SendError<M>> {
@@ -159,7 +300,80 @@ impl Context {
     }
 
     /// A request through the topology; `.resolve().await` gives the
-    /// response. With several routes, the first that accepts it gets it.
+    /// response, `.all().resolve().await` the responses of every actor the
+    /// routes select ([`RequestBuilder::all`]).
+    ///
+    /// The request goes to the first route that *takes* it, in the order
+    /// the routes were declared (`route_to`): the route's filter accepts
+    /// it, the group's router gives it an actor (not
+    /// [`Outcome::Discard`](super::Outcome::Discard), nor a gentle outcome
+    /// without a living actor) that exists or can be started, and that
+    /// actor is not waiting for a restart (in a restart backoff, where the
+    /// request would only wait). A route that does not take it is skipped
+    /// without a dead letter. When no route takes it, a request skipped
+    /// only because its actor waits for a restart goes to the first such
+    /// actor, whose next incarnation answers it (within the deadline);
+    /// otherwise it becomes a dead letter (one,
+    /// [`NoRecipient`](crate::DeadLetterReason)) and resolves with
+    /// [`RequestError::Gone`]. A group of another node counts as taking
+    /// it. This is elfo's rule that a request finds a responder, with one
+    /// difference: elfo offers the request to every route and keeps the
+    /// first answer, troupe hands it to one actor, so that one handler
+    /// does the work.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::{Outcome, Topology};
+    ///
+    /// #[message(ret = &'static str)]
+    /// struct Lookup { id: u32 }
+    ///
+    /// fn answers(group: ActorGroup, name: &'static str) -> Schema {
+    ///     group.exec(move |mut ctx| async move {
+    ///         while let Some(envelope) = ctx.recv().await {
+    ///             msg!(match envelope {
+    ///                 (Lookup { .. }, token) => { ctx.respond(token, name); }
+    ///             })
+    ///         }
+    ///     })
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let topology = Topology::empty();
+    /// let (client, cache, store) = (
+    ///     topology.local("client"),
+    ///     topology.local("cache"),
+    ///     topology.local("store"),
+    /// );
+    /// // The cache holds even ids only: its router discards the others.
+    /// let cache_router = ActorGroup::new().router(|envelope| {
+    ///     msg!(match envelope {
+    ///         (Lookup { id }, _token) => match id % 2 {
+    ///             0 => Outcome::unicast("even"),
+    ///             _ => Outcome::Discard,
+    ///         },
+    ///         _ => Outcome::Discard,
+    ///     })
+    /// });
+    /// cache.mount(answers(cache_router, "cache"));
+    /// store.mount(answers(ActorGroup::new(), "store"));
+    /// client.route_to(&cache, |_| true);
+    /// client.route_to(&store, |_| true);
+    /// let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    /// client.mount(ActorGroup::new().exec(move |ctx| {
+    ///     let tx = tx.clone();
+    ///     async move {
+    ///         let even = ctx.request(Lookup { id: 2 }).resolve().await;
+    ///         // The cache's router discards it: the store takes it.
+    ///         let odd = ctx.request(Lookup { id: 3 }).resolve().await;
+    ///         let _ = tx.send((even, odd));
+    ///     }
+    /// }));
+    /// let system = troupe::init::try_start(topology).unwrap();
+    /// assert_eq!(rx.recv().await, Some((Ok("cache"), Ok("store"))));
+    /// system.shutdown().await;
+    /// # }
+    /// ```
     pub fn request<M: Message>(&self, msg: M) -> RequestBuilder<'_, M> {
         RequestBuilder {
             ctx: self,
@@ -241,10 +455,10 @@ impl fmt::Debug for Context {
 /// A request being built: set a deadline, then `.resolve().await`.
 #[must_use = "a request does nothing until resolved"]
 pub struct RequestBuilder<'a, M: Message> {
-    ctx: &'a Context,
-    msg: M,
-    to: Option<Addr>,
-    timeout: Option<Duration>,
+    pub(super) ctx: &'a Context,
+    pub(super) msg: M,
+    pub(super) to: Option<Addr>,
+    pub(super) timeout: Option<Duration>,
 }
 
 impl<M: Message> RequestBuilder<'_, M> {

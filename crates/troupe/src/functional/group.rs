@@ -5,32 +5,52 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::Context;
 use crate::actor::Actor;
 use crate::catch::BoxFuture;
 use crate::core::config::ActorConfig;
 use crate::core::process::Shared;
-use crate::core::restart::{Backoff, RestartType, SupervisorConfig};
 use crate::envelope::Envelope;
 
 /// The key of an actor within its group.
 pub type Key = Cow<'static, str>;
 
 /// Where a router sends one envelope.
+///
+/// The gentle outcomes (elfo's `GentleUnicast` and `GentleMulticast`)
+/// reach only actors that exist already: a router uses them for messages
+/// that concern an actor if it is there, and must not bring one to life
+/// (an update about a session, say, after the session ended).
+///
+/// A request is taken by one actor: of a multicast, the first that is not
+/// waiting for a restart (else the first); of a broadcast, any one not
+/// waiting for a restart; without dead letters for the others. Through
+/// the topology ([`Context::request`](super::Context::request)), an
+/// outcome that gives no actor, or only one waiting for a restart, lets
+/// the next route take it. [`request(..).all()`](super::RequestBuilder::all)
+/// reaches each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// To the actor with this key (started on demand).
     Unicast(Key),
+    /// To the actor with this key if it exists (it is alive, or waits for
+    /// its restart); none is started. With no such actor, the envelope
+    /// goes nowhere, as with [`Outcome::Discard`].
+    GentleUnicast(Key),
     /// To each of these actors (started on demand). The message is cloned
-    /// for each: a message type that is not `Clone`, or a request, goes to
-    /// the first key only, and the others get a dead letter.
+    /// for each: a message type that is not `Clone` goes to the last key
+    /// only, and the others get a dead letter.
     Multicast(Vec<Key>),
+    /// To each of these actors that exists; none is started, the keys
+    /// without an actor are skipped. With none, the envelope goes nowhere,
+    /// as with [`Outcome::Discard`].
+    GentleMulticast(Vec<Key>),
     /// To every actor of the group that is running now.
     Broadcast,
     /// Nowhere: the envelope is reported as a dead letter and a request
-    /// resolves with `RequestError::Gone`.
+    /// resolves with `RequestError::Gone` (a request routed through the
+    /// topology moves on to the next route first).
     Discard,
     /// The group's default: the singleton actor `_` for a group without a
     /// router; `Discard` when a router returns it.
@@ -47,112 +67,42 @@ impl Outcome {
     pub fn multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
         Outcome::Multicast(keys.into_iter().map(Into::into).collect())
     }
-}
 
-/// When a group restarts one of its actors whose `exec` returned or failed:
-/// a preset over the one restart engine.
-///
-/// A mounted group is a supervisor process whose children are the group's
-/// keyed actors (started on demand by routing); this policy sets their
-/// [`RestartType`] (`never` is temporary, `on_failure` transient, `always`
-/// permanent, with [`ExitReason::is_abnormal`](crate::ExitReason::is_abnormal)
-/// deciding what a failure is), the exponential [`Backoff`] between
-/// restarts, and the group's restart budget. When the budget is exceeded
-/// the group's supervisor stops every actor of the group and exits (with
-/// reason `shutdown`, as an OTP supervisor): a group mounted under a
-/// supervisor is then restarted or not by that supervisor's strategy; a
-/// group mounted by a topology is gone, and what is routed to it becomes a
-/// dead letter.
-///
-/// Across a restart an actor keeps its address *and* its mailbox: what was
-/// queued when it exited, and what is sent while it waits for its restart,
-/// is handled by the next incarnation (the same holds for struct actors:
-/// see [`supervision`](crate::supervision)). No restart happens once the
-/// actor was asked to stop or the system shuts down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RestartPolicy {
-    restart: RestartType,
-    backoff: Backoff,
-    max_restarts: usize,
-    within: Duration,
-}
+    /// To the actor with this key, only if it exists already.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::Outcome;
+    ///
+    /// #[message]
+    /// struct Login { user: u32 }
+    /// #[message]
+    /// struct Notice { user: u32 }
+    ///
+    /// // A login starts the user's session; a notice reaches a session
+    /// // that exists, and becomes a dead letter otherwise.
+    /// let schema = ActorGroup::new()
+    ///     .router(|envelope| {
+    ///         msg!(match envelope {
+    ///             Login { user } => Outcome::unicast(user.to_string()),
+    ///             Notice { user } => Outcome::gentle_unicast(user.to_string()),
+    ///             _ => Outcome::Discard,
+    ///         })
+    ///     })
+    ///     .exec(|mut ctx| async move { while ctx.recv().await.is_some() {} });
+    /// # let _ = schema;
+    /// ```
+    pub fn gentle_unicast(key: impl Into<Key>) -> Self {
+        Outcome::GentleUnicast(key.into())
+    }
 
-impl Default for RestartPolicy {
-    /// Restart after a failure (error or panic), as a transient OTP child.
-    fn default() -> Self {
-        Self::on_failure()
+    /// To each of these actors that exists already.
+    pub fn gentle_multicast<K: Into<Key>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Outcome::GentleMulticast(keys.into_iter().map(Into::into).collect())
     }
 }
 
-impl RestartPolicy {
-    /// Never restart: the actor ends with its `exec` (temporary).
-    pub fn never() -> Self {
-        Self::with_type(RestartType::Temporary)
-    }
-
-    /// Restart when `exec` returns an error or panics (transient).
-    pub fn on_failure() -> Self {
-        Self::with_type(RestartType::Transient)
-    }
-
-    /// Restart whenever `exec` ends, even successfully (permanent).
-    pub fn always() -> Self {
-        Self::with_type(RestartType::Permanent)
-    }
-
-    fn with_type(restart: RestartType) -> Self {
-        Self {
-            restart,
-            backoff: Backoff::exponential(
-                crate::defaults::GROUP_BACKOFF_MIN,
-                crate::defaults::GROUP_BACKOFF_MAX,
-            ),
-            max_restarts: crate::defaults::GROUP_MAX_RESTARTS,
-            within: crate::defaults::GROUP_RESTART_WINDOW,
-        }
-    }
-
-    /// Sets the exponential backoff between restarts: `min` after the first
-    /// failure, doubling with each restart still within the budget's window,
-    /// up to `max`. Defaults: 10 ms to 10 s.
-    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
-        self.backoff = Backoff::exponential(min, max);
-        self
-    }
-
-    /// Sets the group's restart budget: more than `max` restarts within
-    /// `within` and the group gives up (default: 20 in 60 s).
-    pub fn with_budget(mut self, max: usize, within: Duration) -> Self {
-        self.max_restarts = max;
-        self.within = within;
-        self
-    }
-
-    /// The restart type of the group's actors.
-    pub fn restart_type(&self) -> RestartType {
-        self.restart
-    }
-
-    /// The restart budget: at most `max` restarts within `within`.
-    pub fn budget(&self) -> (usize, Duration) {
-        (self.max_restarts, self.within)
-    }
-
-    /// This policy with another restart type (keeping its budget and
-    /// backoff).
-    pub fn with_restart_type(mut self, restart: RestartType) -> Self {
-        self.restart = restart;
-        self
-    }
-
-    /// The group's supervisor: simple-one-for-one over its keyed actors,
-    /// with this policy's budget and backoff.
-    pub(crate) fn supervisor_config(&self) -> SupervisorConfig {
-        SupervisorConfig::simple_one_for_one()
-            .max_restarts(self.max_restarts, self.within)
-            .with_backoff(self.backoff)
-    }
-}
+pub use crate::core::restart::RestartPolicy;
 
 /// What an `exec` function may return: `()` or `Result<(), E>`.
 pub trait ExecResult: Send + 'static {
@@ -232,6 +182,7 @@ pub struct ActorGroup {
     router: Option<RouterFn>,
     restart: RestartPolicy,
     config: Option<ActorConfig>,
+    termination: super::TerminationPolicy,
     #[cfg(feature = "config")]
     settings: Option<super::settings::DecodeFn>,
 }
@@ -257,6 +208,16 @@ impl ActorGroup {
     /// Sets the mailbox and request settings of this group's actors.
     pub fn config(mut self, config: ActorConfig) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Sets what a [`Terminate`](super::Terminate) does to this group's
+    /// actors (elfo's `termination_policy`; default
+    /// [`TerminationPolicy::closing`](super::TerminationPolicy::closing)).
+    /// An actor can change its own with
+    /// [`Context::set_termination_policy`].
+    pub fn termination_policy(mut self, policy: super::TerminationPolicy) -> Self {
+        self.termination = policy;
         self
     }
 
@@ -323,6 +284,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -365,6 +327,7 @@ impl ActorGroup {
             router: self.router,
             restart: self.restart,
             config: self.config,
+            termination: self.termination,
             #[cfg(feature = "config")]
             settings: self.settings,
         }
@@ -389,6 +352,7 @@ pub struct Schema {
     pub(crate) router: Option<RouterFn>,
     pub(crate) restart: RestartPolicy,
     pub(crate) config: Option<ActorConfig>,
+    pub(crate) termination: super::TerminationPolicy,
     /// Decodes the group's own section of a configuration file.
     #[cfg(feature = "config")]
     pub(crate) settings: Option<super::settings::DecodeFn>,

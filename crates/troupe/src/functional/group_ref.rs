@@ -73,6 +73,14 @@ impl GroupRef {
         }
     }
 
+    /// The group's runtime, if it is a group of this node.
+    pub(super) fn local(&self) -> Option<&Arc<GroupRuntime>> {
+        match &self.via {
+            Via::Local(runtime) => Some(runtime),
+            Via::Remote(_) => None,
+        }
+    }
+
     /// The node the group is mounted on, if it is another node's.
     pub fn node(&self) -> Option<NodeNo> {
         match &self.via {

@@ -184,7 +184,7 @@ impl GroupRuntime {
     }
 
     /// Where the group's router sends this envelope.
-    fn route(&self, env: &Envelope) -> Outcome {
+    pub(super) fn route(&self, env: &Envelope) -> Outcome {
         match &self.schema.router {
             None => Outcome::Unicast(Cow::Borrowed("_")),
             Some(router) => match router(env) {
@@ -194,15 +194,33 @@ impl GroupRuntime {
         }
     }
 
-    /// The targets of a multicast or broadcast outcome, starting keyed
-    /// actors on demand. (A unicast, the common case, takes no list.)
-    fn targets(self: &Arc<Self>, outcome: Outcome) -> Vec<Arc<Shared>> {
+    /// The targets of an outcome, starting keyed actors on demand (but for
+    /// a gentle outcome). (A unicast, the common case, takes no list.)
+    pub(super) fn targets(self: &Arc<Self>, outcome: Outcome) -> Vec<Arc<Shared>> {
         match outcome {
             Outcome::Unicast(key) => self.actor(key).into_iter().collect(),
+            Outcome::GentleUnicast(key) => self.existing(&key).into_iter().collect(),
             Outcome::Multicast(keys) => keys.into_iter().filter_map(|k| self.actor(k)).collect(),
+            Outcome::GentleMulticast(keys) => {
+                keys.iter().filter_map(|k| self.existing(k)).collect()
+            }
             Outcome::Broadcast => self.actors.lock().values().cloned().collect(),
             Outcome::Discard | Outcome::Default => Vec::new(),
         }
+    }
+
+    /// The actor with this key if it exists (alive, or waiting for its
+    /// restart); none is started.
+    pub(super) fn existing(&self, key: &str) -> Option<Arc<Shared>> {
+        let actors = self.actors.lock();
+        actors.get(key).filter(|a| a.is_alive()).cloned()
+    }
+
+    /// One actor of the group that is alive now and takes `pick`, if any
+    /// (for a request to any actor of a broadcast).
+    pub(super) fn any_actor(&self, pick: impl Fn(&Shared) -> bool) -> Option<Arc<Shared>> {
+        let actors = self.actors.lock();
+        actors.values().find(|a| a.is_alive() && pick(a)).cloned()
     }
 
     /// Delivers an envelope to this group, through its router.
@@ -212,6 +230,11 @@ impl GroupRuntime {
     ) -> Result<(), SendError<Envelope>> {
         match self.route(&env) {
             Outcome::Unicast(key) => match self.actor(key) {
+                Some(target) => target.deliver(env).await,
+                None => self.discard(env),
+            },
+            // A request is answered once: one actor takes it.
+            outcome if env.is_request() => match self.responder_of(outcome) {
                 Some(target) => target.deliver(env).await,
                 None => self.discard(env),
             },
@@ -230,6 +253,12 @@ impl GroupRuntime {
         let targets = match self.route(&env) {
             Outcome::Unicast(key) => {
                 return match self.actor(key) {
+                    Some(target) => target.try_deliver(env),
+                    None => self.discard(env),
+                };
+            }
+            outcome if env.is_request() => {
+                return match self.responder_of(outcome) {
                     Some(target) => target.try_deliver(env),
                     None => self.discard(env),
                 };
@@ -311,7 +340,8 @@ impl GroupRuntime {
                 group: Arc::downgrade(self),
             }),
         )
-        .restart(self.restart_policy().restart_type());
+        .restart(self.restart_policy().restart_type())
+        .with_retry(self.restart_policy().retry());
         let adopt = SupMsg::Adopt(spec, shared.clone());
         if supervisor
             .mailbox
@@ -342,6 +372,11 @@ impl GroupRuntime {
             actors.remove(key);
         }
     }
+
+    /// The group's supervisor process, while it runs.
+    pub(super) fn supervisor(&self) -> Option<Arc<Shared>> {
+        self.supervisor.lock().upgrade().filter(|s| s.is_alive())
+    }
 }
 
 /// Delivering to a group goes through its router.
@@ -363,7 +398,8 @@ impl Deliver for Arc<GroupRuntime> {
 }
 
 /// A group's outgoing routes (`Context::send`): every route whose filter
-/// accepts an envelope gets it; a request goes to the first only.
+/// accepts an envelope gets it; a request goes to the first route that
+/// takes it (see `route.rs`).
 pub(crate) struct Routes<'a>(pub(crate) &'a GroupRuntime);
 
 impl Deliver for Routes<'_> {

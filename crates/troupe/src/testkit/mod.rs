@@ -66,7 +66,7 @@ mod subscription;
 mod wall;
 
 pub use crate::core::probe::Fault;
-pub use proxy::{Proxy, ProxyError};
+pub use proxy::{Proxy, ProxyError, PROXY_GROUP};
 pub use subscription::{Subscription, SubscriptionError};
 pub use wall::{within, TimedOut};
 

@@ -24,8 +24,11 @@ use crate::message::Message;
 use crate::request::RequestError;
 use crate::topology::Topology;
 
-/// The name of the proxy's own group.
-const PROXY_GROUP: &str = "troupe.testkit.proxy";
+/// The name of the proxy's own group in the system [`Proxy::start_named`]
+/// starts. A test that gives the proxy more routes declares them on
+/// `topology.local(PROXY_GROUP)` before the start: they come before the
+/// proxy's route to the group under test, which is added last.
+pub const PROXY_GROUP: &str = "troupe.testkit.proxy";
 
 /// What [`Proxy::recv_within`] and [`Proxy::sync`] could not do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -126,7 +129,8 @@ impl Proxy {
 
     /// Starts the group `schema` under `name` in `topology` (which may set
     /// the system's config, or a configuration file with the `config`
-    /// feature), with the proxy as its peer.
+    /// feature, or declare more groups and routes, see [`PROXY_GROUP`]),
+    /// with the proxy as its peer.
     pub async fn start_named(
         name: &str,
         schema: Schema,
@@ -214,6 +218,14 @@ impl Proxy {
     /// once with `Timeout` rather than hanging).
     pub async fn request<M: Message>(&self, msg: M) -> Result<M::Response, RequestError> {
         self.as_proxy(self.ctx.request(msg).resolve()).await
+    }
+
+    /// Sends a request to every actor the group's router selects
+    /// (`ctx.request(msg).all()`, see [`RequestAll`](crate::RequestAll))
+    /// and waits for each one's answer or error, within the same bound as
+    /// [`Proxy::request`].
+    pub async fn request_all<M: Message>(&self, msg: M) -> Vec<Result<M::Response, RequestError>> {
+        self.as_proxy(self.ctx.request(msg).all().resolve()).await
     }
 
     /// Sends a request to one process by address.

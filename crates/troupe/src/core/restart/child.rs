@@ -83,6 +83,8 @@ pub struct ChildSpec {
     pub(crate) start_timeout: Option<Duration>,
     pub(crate) supervisor: bool,
     pub(crate) start: Arc<dyn Start>,
+    /// Its own retry terms, if any (`retry.rs`).
+    pub(crate) retry: Option<super::Retry>,
 }
 
 impl ChildSpec {
@@ -100,7 +102,14 @@ impl ChildSpec {
             start_timeout,
             supervisor,
             start,
+            retry: None,
         }
+    }
+
+    /// Sets the child's own retry terms (`retry.rs`).
+    pub(crate) fn with_retry(mut self, retry: super::Retry) -> Self {
+        self.retry = Some(retry);
+        self
     }
 
     /// Sets the restart type.

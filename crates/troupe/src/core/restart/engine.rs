@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use super::budget::RestartBudget;
 use super::child::{stop_incarnation, ChildInfo, ChildSpec, ChildState, Link};
+use super::retry::Retries;
 use super::strategy::{RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 use super::{ChildExited, ChildId, RestartDecision, SupMsg, SupervisionEvent, SupervisorError};
 use crate::addr::Addr;
@@ -70,6 +71,8 @@ pub(super) struct Child {
     pub(super) state: State,
     pub(super) restarts: u64,
     pub(super) last_exit: Option<ExitReason>,
+    /// Its restarts in a row (`retry.rs`).
+    pub(super) retries: Retries,
 }
 
 impl Child {
@@ -92,7 +95,7 @@ pub(crate) struct Engine {
     me: Weak<Shared>,
     system: ActorSystem,
     pub(super) config: SupervisorConfig,
-    budget: RestartBudget,
+    pub(super) budget: RestartBudget,
     /// In start order.
     pub(super) children: Vec<Child>,
     next_id: u64,
@@ -284,6 +287,7 @@ impl Engine {
             spec,
             restarts: 0,
             last_exit: None,
+            retries: Retries::new(),
         });
     }
 
@@ -312,6 +316,7 @@ impl Engine {
                 exited: None,
             };
         };
+        self.take_override(idx);
         let child = &mut self.children[idx];
         child.state = State::Stopped;
         child.last_exit = Some(reason.clone());
@@ -323,7 +328,8 @@ impl Engine {
             name: name.clone(),
             reason: reason.clone(),
         });
-        let (result, decision) = if self.no_restarts() || !restart.restarts_after(&reason) {
+        let restarts = !self.no_restarts() && restart.restarts_after(&reason);
+        let (result, decision) = if !restarts || !self.retry_allowed(idx) {
             // No restart: what waits in its mailbox will never be handled.
             self.children[idx].shared.close_for_good();
             let forget = restart == RestartType::Temporary
@@ -404,8 +410,11 @@ impl Engine {
                 }
                 kept
             });
-            if let Some(backoff) = self.config.backoff() {
-                let due = Instant::now() + backoff.delay(self.budget.recent());
+            if let Some(delay) = self.restart_delay(failed) {
+                // Through a timer even when it is zero: each restart
+                // yields to the scheduler, and a child failing forever
+                // does not spin (its budget ends it).
+                let due = Instant::now() + delay;
                 for c in self.children.iter_mut().filter(|c| group.contains(&c.id)) {
                     c.state = State::Restarting(due);
                 }
@@ -437,6 +446,7 @@ impl Engine {
             let name = child.spec.name.to_string();
             match result {
                 Ok(shared) => {
+                    child.retries.started();
                     shared.count_restart(ended);
                     child.state = State::Running {
                         incarnation: shared.incarnation(),

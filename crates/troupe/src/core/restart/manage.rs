@@ -84,6 +84,7 @@ impl Engine {
         let child = &mut self.children[idx];
         match result {
             Ok(shared) => {
+                child.retries.started();
                 child.state = State::Running {
                     incarnation: shared.incarnation(),
                 };

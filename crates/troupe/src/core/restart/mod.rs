@@ -19,15 +19,19 @@ mod child;
 mod engine;
 mod error;
 mod manage;
+mod policy;
+mod retry;
 mod strategy;
 
 pub use budget::RestartBudget;
 pub use child::{ChildCounts, ChildInfo, ChildSpec, ChildState};
 pub(crate) use child::{Link, Start};
 pub use error::SupervisorError;
+pub use policy::RestartPolicy;
 pub use strategy::{Backoff, RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
 
 pub(crate) use engine::{Engine, Handled, Outcome, Template};
+pub(crate) use retry::Retry;
 
 /// The id of a child within its supervisor: stays the same across restarts
 /// (unlike a plain process's address).

@@ -110,7 +110,8 @@ impl Default for ShutdownStrategy {
 ///
 /// The delay is `initial * 2^(n-1)`, capped at `max`, where `n` is the
 /// number of restarts in the supervisor's current budget window, including
-/// this one. Waiting does not block the supervisor: it keeps answering
+/// this one. (The actors of a group count their own restarts in a row
+/// instead, see [`RestartPolicy`](crate::RestartPolicy).) Waiting does not block the supervisor: it keeps answering
 /// introspection and stop requests, and the restart happens on a timer.
 ///
 /// ```

@@ -48,7 +48,7 @@
 //!   [`Stream`] (the `futures-core` trait, which
 //!   `futures` and `tokio-stream` build on) whose items are messages the
 //!   actor handles. Each item is sent to the actor by the actor itself, in
-//!   stream order, as a new trace.
+//!   stream order.
 //! - [`Attach::add_item_stream`](crate::Attach::add_item_stream) attaches a
 //!   stream of items of any `Send + 'static` type, messages or not (`i32`,
 //!   `String`, a type of another crate): each item `t` arrives as the
@@ -60,6 +60,24 @@
 //!   [`StreamEvent::Error`], in order with the items; the stream goes on
 //!   (it decides itself whether an error ends it; call
 //!   [`ContextCore::cancel_stream`](crate::ContextCore::cancel_stream) to stop it early).
+//! - [`Attach::add_result_stream`](crate::Attach::add_result_stream)
+//!   attaches a stream of `Result<T, E>` whose both sides are messages
+//!   (elfo's `Result` stream items): `Ok(t)` arrives as `t`, `Err(e)` as
+//!   `e`, each an ordinary message for its own handler; no wrapper tells
+//!   them from messages of other origins. Use it when a failure is a
+//!   message of the program's (`FetchFailed`); `add_try_stream` when it is
+//!   any error, reported with the stream's id.
+//! - [`Attach::add_generator`](crate::Attach::add_generator) attaches a
+//!   stream written as an async block (elfo's `Stream::generate`): it gets
+//!   an [`Emitter`] and sends messages of any type the actor accepts with
+//!   `emitter.emit(msg).await`; its end is the block's. Everything below
+//!   holds for it too, each `emit` standing for an item.
+//! - Trace: every item and every [`StreamEvent`] of an attached stream
+//!   carries the trace id of the scope that attached it (the envelope
+//!   being handled then), so what a stream brings is traced back to what
+//!   asked for it. (elfo keeps it for `Stream::once` and
+//!   `Stream::generate`, and starts a new trace per item of a
+//!   `Stream::from_futures03`.)
 //! - Unless cancelled, every stream ends with exactly one
 //!   [`StreamEvent::Finished`], after its last item. A stream that panics
 //!   ends with [`StreamEvent::Error`] (the panic message) then `Finished`.
@@ -88,25 +106,26 @@
 //! actor's arrive through `recv` (match `StreamEvent::Finished(id)` with
 //! `msg!`, and the items of `add_item_stream` as `StreamItem::<T>(t)`).
 
+mod forward;
+mod generator;
+
 use std::fmt;
-use std::future::poll_fn;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::Poll;
 
 use futures_core::Stream;
 
 use super::context::ContextCore;
-use super::{Attached, Live, Sent};
+use super::{Attached, Live};
 use crate::addr::Addr;
-use crate::catch::panic_message;
-use crate::core::dead_letter::DeadLetterReason;
 use crate::core::process::Shared;
 use crate::envelope::{Dispatcher, Envelope, TraceId};
 use crate::error::BoxError;
 use crate::message::Message;
+use forward::Forward;
+pub use generator::Emitter;
+use generator::Generated;
 
 /// Identifies one stream attached to an actor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -229,10 +248,24 @@ impl<T: Send + 'static> Message for StreamItem<T> {
     type Response = ();
 }
 
-fn envelope<M: Message>(msg: M, from: Addr, dispatcher: Option<Dispatcher>) -> Envelope {
-    let mut env = Envelope::new(msg, from, TraceId::generate());
+fn envelope<M: Message>(
+    msg: M,
+    from: Addr,
+    trace: TraceId,
+    dispatcher: Option<Dispatcher>,
+) -> Envelope {
+    let mut env = Envelope::new(msg, from, trace);
     env.dispatcher = dispatcher;
     env
+}
+
+/// Where an attached stream sends, as what, and how it ends (front-end
+/// agnostic): the dispatchers of its items and of its [`StreamEvent`]s
+/// (`None` for a functional actor), and the trace all of them carry.
+#[derive(Clone, Copy)]
+pub(crate) struct Attaching {
+    pub(crate) trace: TraceId,
+    pub(crate) event: Option<Dispatcher>,
 }
 
 /// The streams of one incarnation of a process (front-end agnostic).
@@ -249,27 +282,23 @@ struct StreamSet {
 }
 
 impl Streams {
-    /// Attaches a stream of messages to the process `shared`; envelopes
-    /// carry `item` (items) and `event` ([`StreamEvent`]s) as dispatchers
-    /// (`None` for functional actors).
+    /// Attaches a stream of messages to the process `shared`; the items'
+    /// envelopes carry the dispatcher `item` (`None` for functional
+    /// actors).
     pub(crate) fn add<S>(
         &mut self,
         shared: &Arc<Shared>,
         stream: S,
         item: Option<Dispatcher>,
-        event: Option<Dispatcher>,
+        how: Attaching,
     ) -> StreamId
     where
         S: Stream + Send + 'static,
         S::Item: Message,
     {
-        let addr = shared.addr;
-        self.attach(
-            shared,
-            stream,
-            move |_, msg| envelope(msg, addr, item),
-            event,
-        )
+        let (addr, trace) = (shared.addr, how.trace);
+        let wrap = move |_, msg| envelope(msg, addr, trace, item);
+        self.attach(shared, stream, wrap, how)
     }
 
     /// Attaches a stream of any items, each sent as a [`StreamItem`].
@@ -278,19 +307,15 @@ impl Streams {
         shared: &Arc<Shared>,
         stream: S,
         item: Option<Dispatcher>,
-        event: Option<Dispatcher>,
+        how: Attaching,
     ) -> StreamId
     where
         S: Stream + Send + 'static,
         S::Item: Send + 'static,
     {
-        let addr = shared.addr;
-        self.attach(
-            shared,
-            stream,
-            move |_, it| envelope(StreamItem(it), addr, item),
-            event,
-        )
+        let (addr, trace) = (shared.addr, how.trace);
+        let wrap = move |_, it| envelope(StreamItem(it), addr, trace, item);
+        self.attach(shared, stream, wrap, how)
     }
 
     /// Attaches a stream of results: `Ok` items as messages, `Err` ones as
@@ -300,29 +325,63 @@ impl Streams {
         shared: &Arc<Shared>,
         stream: S,
         item: Option<Dispatcher>,
-        event: Option<Dispatcher>,
+        how: Attaching,
     ) -> StreamId
     where
         S: Stream<Item = Result<T, E>> + Send + 'static,
         T: Message,
         E: Into<BoxError> + Send + 'static,
     {
-        let addr = shared.addr;
+        let (addr, trace, event) = (shared.addr, how.trace, how.event);
         let wrap = move |id, res: Result<T, E>| match res {
-            Ok(msg) => envelope(msg, addr, item),
-            Err(e) => envelope(StreamEvent::Error(id, e.into()), addr, event),
+            Ok(msg) => envelope(msg, addr, trace, item),
+            Err(e) => envelope(StreamEvent::Error(id, e.into()), addr, trace, event),
         };
-        self.attach(shared, stream, wrap, event)
+        self.attach(shared, stream, wrap, how)
     }
 
-    /// Attaches a stream whose items `wrap` turns into envelopes.
-    pub(crate) fn attach<S, F>(
+    /// Attaches a stream of results whose both sides are messages: `Ok(t)`
+    /// as `t` (dispatcher `ok`), `Err(e)` as `e` (dispatcher `err`).
+    pub(crate) fn add_results<S, T, E>(
         &mut self,
         shared: &Arc<Shared>,
         stream: S,
-        wrap: F,
-        event: Option<Dispatcher>,
+        (ok, err): (Option<Dispatcher>, Option<Dispatcher>),
+        how: Attaching,
     ) -> StreamId
+    where
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+        T: Message,
+        E: Message,
+    {
+        let (addr, trace) = (shared.addr, how.trace);
+        let wrap = move |_, res: Result<T, E>| match res {
+            Ok(msg) => envelope(msg, addr, trace, ok),
+            Err(msg) => envelope(msg, addr, trace, err),
+        };
+        self.attach(shared, stream, wrap, how)
+    }
+
+    /// Attaches the generator `generator` builds from its emitter: it runs
+    /// as a stream without items, its messages going out through the
+    /// emitter.
+    pub(crate) fn add_generator<C, G, F>(
+        &mut self,
+        shared: &Arc<Shared>,
+        generator: G,
+        how: Attaching,
+    ) -> StreamId
+    where
+        G: FnOnce(Emitter<C>) -> F,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let emitter = Emitter::new(Arc::downgrade(shared), shared.addr, how.trace);
+        let stream = Generated::new(generator(emitter));
+        self.attach(shared, stream, |_, never| match never {}, how)
+    }
+
+    /// Attaches a stream whose items `wrap` turns into envelopes.
+    fn attach<S, F>(&mut self, shared: &Arc<Shared>, stream: S, wrap: F, how: Attaching) -> StreamId
     where
         S: Stream + Send + 'static,
         S::Item: Send,
@@ -341,11 +400,12 @@ impl Streams {
             target: streams.target.clone(),
             addr: streams.addr,
             id,
-            event,
+            trace: how.trace,
+            event: how.event,
         };
         let task = fwd.run(stream, wrap, live.clone());
         match super::spawn(&streams.target, task) {
-            Some(abort) => streams.set.insert(id.0, abort, live),
+            Some(abort) => streams.set.insert(id.0, abort, live, ()),
             None => {
                 // Only outside any Tokio runtime, which an actor never is.
                 tracing::error!(addr = %streams.addr, %id, "no Tokio runtime to poll the stream");
@@ -353,7 +413,8 @@ impl Streams {
                     target: streams.target.clone(),
                     addr: streams.addr,
                     id,
-                    event,
+                    trace: how.trace,
+                    event: how.event,
                 };
                 fwd.try_event(StreamEvent::Error(
                     id,
@@ -381,87 +442,6 @@ impl Streams {
     pub(crate) fn abort_all(&mut self) {
         if let Some(s) = &mut self.0 {
             s.set.abort_all();
-        }
-    }
-}
-
-/// The forwarding task of one stream.
-struct Forward {
-    target: Weak<Shared>,
-    addr: Addr,
-    id: StreamId,
-    event: Option<Dispatcher>,
-}
-
-impl Forward {
-    async fn run<S, F>(self, stream: S, mut wrap: F, live: Live)
-    where
-        S: Stream + Send + 'static,
-        F: FnMut(StreamId, S::Item) -> Envelope + Send + 'static,
-    {
-        let mut stream = pin!(stream);
-        let mut panicked = None;
-        loop {
-            let next = poll_fn(|cx| {
-                match catch_unwind(AssertUnwindSafe(|| stream.as_mut().poll_next(cx))) {
-                    Ok(Poll::Pending) => Poll::Pending,
-                    Ok(Poll::Ready(item)) => Poll::Ready(item),
-                    Err(payload) => {
-                        panicked = Some(panic_message(payload.as_ref()));
-                        Poll::Ready(None)
-                    }
-                }
-            })
-            .await;
-            let Some(item) = next else { break };
-            if !self.send(wrap(self.id, item)).await {
-                live.retire();
-                return;
-            }
-        }
-        live.retire();
-        if let Some(panic) = panicked {
-            tracing::warn!(addr = %self.addr, id = %self.id, %panic, "stream panicked");
-            let error = format!("the stream panicked: {panic}");
-            if !self
-                .send(self.event(StreamEvent::Error(self.id, error.into())))
-                .await
-            {
-                return;
-            }
-        }
-        self.send(self.event(StreamEvent::Finished(self.id))).await;
-    }
-
-    fn event(&self, event: StreamEvent) -> Envelope {
-        envelope(event, self.addr, self.event)
-    }
-
-    /// Sends one envelope, waiting for space; `false` once the actor is gone.
-    async fn send(&self, env: Envelope) -> bool {
-        match super::deliver(&self.target, env).await {
-            Sent::Queued => true,
-            Sent::Full(env) => {
-                self.report(&env);
-                true
-            }
-            Sent::Gone => false,
-        }
-    }
-
-    fn try_event(&self, event: StreamEvent) {
-        if let Some(shared) = self.target.upgrade() {
-            if let Sent::Full(env) = super::try_deliver(&shared, self.event(event)) {
-                self.report(&env);
-            }
-        }
-    }
-
-    fn report(&self, env: &Envelope) {
-        if let Some(shared) = self.target.upgrade() {
-            shared
-                .system
-                .dead_letter_at(&shared, env, DeadLetterReason::Overflow);
         }
     }
 }
