@@ -17,8 +17,8 @@
 //! ```text
 //! app (struct actor, supervising)
 //! ├── busy (group): w0..w3, ~200 messages/s; every tenth has no key (a dead letter)
-//! ├── stuck: never finishes its first job; its mailbox fills, then its own
-//! │   heartbeat timer drops ticks
+//! ├── stuck: never finishes its first job (and says so: status `alarming`);
+//! │   its mailbox fills, then its own heartbeat timer drops ticks
 //! ├── crashy: fails every --crash-every seconds and is restarted
 //! └── load (supervisor)
 //!     ├── producer (plain process): feeds busy
@@ -119,8 +119,10 @@ impl Actor for Stuck {
 }
 
 impl Handler<Job> for Stuck {
-    async fn handle(&mut self, _: Job, _: &mut ActorContext<Self>) -> HandlerResult {
-        // Deliberately stuck: waits for nothing, forever (a kill ends it).
+    async fn handle(&mut self, _: Job, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        // Says so on the page (the `reported` column), then is
+        // deliberately stuck: waits for nothing, forever (a kill ends it).
+        ctx.set_status(troupe::Status::ALARMING.with_details("stuck in its first job"));
         std::future::pending::<()>().await;
         Ok(())
     }

@@ -141,6 +141,17 @@ pub struct ProcessView {
     pub supervises: bool,
     /// `starting`, `running`, `stopping`, `restarting` or `stopped`.
     pub status: String,
+    /// The status it publishes
+    /// ([`ContextCore::set_status`](troupe::ContextCore::set_status)):
+    /// `normal` or `alarming` while it runs, else the one its life gives
+    /// (`starting`, `stopping`, `restarting`, `terminated`, `failed`; more
+    /// may come: show an unknown one as it is).
+    #[serde(default)]
+    pub reported: String,
+    /// The short detail of its published status, if any ("connecting to
+    /// db"; the exit reason when it ended).
+    #[serde(default)]
+    pub details: Option<String>,
     /// Its supervisor's address, if it has one.
     pub parent: Option<String>,
     /// Its live children's addresses, in start order.
@@ -254,6 +265,8 @@ impl ProcessView {
             kind: p.kind.as_str().to_owned(),
             supervises: p.supervises,
             status: lifecycle_str(p.lifecycle()).to_owned(),
+            reported: p.status.reported.kind().as_str().to_owned(),
+            details: p.status.reported.details().map(str::to_owned),
             parent: p.parent.map(addr_string),
             children: p.children.iter().copied().map(addr_string).collect(),
             mailbox_len: p.status.mailbox_len,

@@ -41,6 +41,21 @@ impl Actor for Stubborn {
     }
 }
 
+#[message]
+struct Degrade;
+
+/// Publishes an alarm when told to.
+struct Db;
+
+impl Actor for Db {}
+
+impl Handler<Degrade> for Db {
+    async fn handle(&mut self, _: Degrade, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        ctx.set_status(troupe::Status::ALARMING.with_details("replica lost"));
+        Ok(())
+    }
+}
+
 /// A message whose contents must never be shown.
 #[message]
 struct Secret(#[allow(dead_code)] &'static str);
@@ -160,6 +175,28 @@ async fn the_snapshot_api_is_versioned_and_answers_every_view() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "a stopped observer listens no more"
     );
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_process_shows_the_status_it_publishes() {
+    let system = ActorSystem::create("observer-statuses").unwrap();
+    let db = Db.spawn().named("db").on_system(&system).await.unwrap();
+    let calm = Db.spawn().named("calm").on_system(&system).await.unwrap();
+    db.send(Degrade).await.unwrap();
+    let observer = Observer::new(&system).serve().await.unwrap();
+    let addr = observer.local_addr();
+    let rows = get(addr, "/api/v1/processes?sort=addr").await.json();
+    assert_eq!(rows[0]["name"], "db");
+    assert_eq!(rows[0]["reported"], "alarming");
+    assert_eq!(rows[0]["details"], "replica lost");
+    assert_eq!(rows[1]["name"], "calm");
+    assert_eq!(rows[1]["reported"], "normal");
+    assert!(rows[1]["details"].is_null());
+    let detail = get(addr, &path_of(db.addr())).await.json();
+    assert_eq!(detail["process"]["reported"], "alarming");
+    observer.shutdown().await;
+    drop(calm);
     system.shutdown().await;
 }
 

@@ -53,6 +53,10 @@ pub const RESTART_WINDOW: Duration = Duration::from_secs(5);
 /// How many dead letters a slow subscriber may lag behind.
 pub const DEAD_LETTER_BUFFER: usize = 1024;
 
+/// How many status reports a subscription keeps unread before it loses
+/// the oldest ([`StatusSubscription`](crate::StatusSubscription)).
+pub const STATUS_BUFFER: usize = 256;
+
 /// The restart budget of an actor group: at most this many restarts...
 pub const GROUP_MAX_RESTARTS: usize = 20;
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::addr::Addr;
 use crate::message::{Message, Requested};
-use crate::payload::Payload;
+use crate::payload::{Erasable, Payload};
 use crate::request::{RequestError, ResponseToken};
 
 /// Identifies a chain of messages caused by one another, for tracing.
@@ -210,6 +210,29 @@ impl Envelope {
         }
     }
 
+    /// Takes the `T` inside out (a message, or a `Requested`), keeping the
+    /// rest of the envelope to put it back with [`Hollow::refill`]: `msg!`
+    /// does so when an arm's pattern or guard turns the message down.
+    pub(crate) fn hollow<T: Erasable>(self) -> Result<(T, Hollow), Envelope> {
+        let Envelope {
+            sender,
+            sent_at,
+            trace_id,
+            payload,
+            dispatcher,
+        } = self;
+        let hollow = Hollow {
+            sender,
+            sent_at,
+            trace_id,
+            dispatcher,
+        };
+        match payload.downcast::<T>() {
+            Ok(value) => Ok((value, hollow)),
+            Err(payload) => Err(hollow.refill_payload(payload)),
+        }
+    }
+
     /// The message of an envelope built from an `M` by the caller (a failed
     /// send hands it back).
     pub(crate) fn into_sent<M: Message>(self) -> M {
@@ -224,6 +247,32 @@ impl Envelope {
     /// deliver this one.
     pub fn fail(self, err: RequestError) {
         self.payload.fail(err);
+    }
+}
+
+/// An envelope whose message was taken out ([`Envelope::hollow`]): its
+/// sender, send time, trace id and dispatcher, waiting for the message.
+pub(crate) struct Hollow {
+    sender: Addr,
+    sent_at: Instant,
+    trace_id: TraceId,
+    dispatcher: Option<Dispatcher>,
+}
+
+impl Hollow {
+    /// The envelope again, with `value` inside.
+    pub(crate) fn refill<T: Erasable>(self, value: T) -> Envelope {
+        self.refill_payload(Payload::new(value))
+    }
+
+    fn refill_payload(self, payload: Payload) -> Envelope {
+        Envelope {
+            sender: self.sender,
+            sent_at: self.sent_at,
+            trace_id: self.trace_id,
+            payload,
+            dispatcher: self.dispatcher,
+        }
     }
 }
 

@@ -165,6 +165,7 @@ pub use crate::core::mailbox::{OverflowPolicy, DEFAULT_CAPACITY};
 pub use crate::core::monitor::{Down, Monitor, MonitorRef};
 pub use crate::core::recipient::Recipient;
 pub use crate::core::remote::{RemoteLink, Transport, TransportFuture};
+pub use crate::core::status_reports::StatusSubscription;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
     Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
@@ -182,7 +183,7 @@ pub use functional::{StopActorError, Terminate, TerminationPolicy};
 pub use message::Message;
 pub use proxy::request_envelope;
 pub use request::{RequestError, ResponseToken};
-pub use status::{ActorStatus, Lifecycle};
+pub use status::{ActorStatus, Lifecycle, Status, StatusKind, StatusReport};
 pub use stream::{Emitter, StreamEvent, StreamId, StreamItem};
 pub use timer::{MissPolicy, TimerError, TimerId};
 pub use topology::{Local, Topology};
@@ -204,7 +205,17 @@ pub use troupe_macros::message;
 ///   can answer once (`ctx.respond(token, value)`); dropping it answers the
 ///   requester with [`RequestError::Dropped`];
 /// - `A | B => ..`: alternatives, each of any message type;
+/// - `Pattern if guard => ..`: a guard, on any arm (requests and the
+///   fallback too); it sees the bindings with their own types, as in
+///   `match`. A guard that says no leaves the envelope whole (sender, trace
+///   id, token) for the next arms;
+/// - `m @ Increment { .. } => ..`: binds the whole message (`p @ Ping`
+///   for a unit struct);
 /// - `_ => ..` or `other => ..`: the fallback (binding the envelope).
+///
+/// A request type matched without its token (`GetValue => ..`) does not
+/// compile: requests arrive with their token, so the arm could never
+/// match.
 ///
 /// Without a fallback, an envelope no arm matches is reported as a dead
 /// letter (and a request resolves with [`RequestError::Unhandled`]). It also
@@ -227,6 +238,19 @@ pub use troupe_macros::message;
 ///     })
 /// }
 /// # let _ = route;
+///
+/// /// What an actor does with each envelope.
+/// fn handle(ctx: &Context, envelope: Envelope, value: &mut u32) {
+///     msg!(match envelope {
+///         Increment { delta } if delta > 100 => tracing::warn!(delta, "too large"),
+///         m @ Increment { .. } => *value += m.delta,
+///         (GetValue, token) => {
+///             ctx.respond(token, *value);
+///         }
+///         _ => {}
+///     })
+/// }
+/// # let _ = handle;
 /// ```
 pub use troupe_macros::msg;
 
@@ -278,6 +302,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     //! What the macros expand to; not a public API.
-    pub use crate::functional::matching::MatchEnvelope;
+    pub use crate::functional::matching::{
+        Borrowed, MatchEnvelope, NoResponse, Owned, Slot, TakeRegular, TakeRequest,
+    };
     pub use crate::message::{CloneProbe, ViaClone, ViaNothing};
 }

@@ -1,4 +1,9 @@
-//! Status snapshots of running actors.
+//! Status snapshots of running actors, and the statuses they publish
+//! (`report.rs`).
+
+mod report;
+
+pub use report::{Status, StatusKind, StatusReport};
 
 use std::time::Duration;
 
@@ -47,4 +52,9 @@ pub struct ActorStatus {
     /// How many of its supervised children are alive (0 unless it is a
     /// supervisor).
     pub children: usize,
+    /// The status it publishes: the one it set
+    /// ([`ContextCore::set_status`](crate::ContextCore::set_status)) while
+    /// it runs, else the one its life gives (starting, stopping,
+    /// restarting, terminated, failed with the exit reason).
+    pub reported: Status,
 }

@@ -4,7 +4,8 @@ Starts the `observer` example on 127.0.0.1:0 (it prints its address on its
 first line), opens the page, and checks what a person would look at:
 
 1. the tree shows the root supervisor and its children;
-2. the stuck actor's mailbox depth rises;
+2. the stuck actor's mailbox depth rises, and it shows the alarm it
+   published;
 3. the crashing child's restart count rises;
 4. kill is refused without the bearer token (and touches nothing);
 5. kill works with the token (the stuck actor is killed, and restarted by
@@ -92,6 +93,10 @@ def check_mailbox_rises(page):
     wait_above(page, cell, "data-len", first)
     second = number(page.locator(cell), "data-len")
     assert second > first, (first, second)
+    # It says what is wrong: the status it published.
+    reported = row(page, "stuck").locator("td.reported")
+    expect(reported).to_have_attribute("data-reported", "alarming", timeout=WAIT_MS)
+    expect(reported).to_contain_text("stuck in its first job")
     # Sorted by mailbox depth, the stuck actor comes first: who is stuck?
     page.click('th[data-sort="mailbox"]')
     top = page.locator("#processes tbody tr.proc").first
@@ -144,7 +149,7 @@ def check_kill_with_token(page):
 
 CHECKS = [
     ("the tree shows the supervisor and its children", check_tree),
-    ("the stuck actor's mailbox depth rises", check_mailbox_rises),
+    ("the stuck actor's mailbox depth rises and it shows its alarm", check_mailbox_rises),
     ("the crashing child's restart count rises", check_restarts_rise),
     ("kill is refused without the token", check_kill_refused_without_token),
     ("kill works with the token", check_kill_with_token),

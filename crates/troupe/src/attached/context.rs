@@ -19,7 +19,7 @@ use crate::core::run_loop::Incarnation;
 use crate::core::system::ActorSystem;
 use crate::envelope::TraceId;
 use crate::exit::ExitReason;
-use crate::status::Lifecycle;
+use crate::status::{Lifecycle, Status};
 
 /// What every running process sees: its identity, the trace of the
 /// envelope it handles, its system, the timers, streams and children of
@@ -194,6 +194,55 @@ impl ContextCore {
     pub fn set_restart_policy(&self, policy: RestartPolicy) {
         let (restart, retry) = (policy.restart_type(), policy.retry());
         self.shared.set_restart_override(restart, retry);
+    }
+
+    /// Publishes this process's status: [`Status::NORMAL`] or
+    /// [`Status::ALARMING`], with a short detail if useful. Subscribers of
+    /// its group ([`ActorSystem::subscribe_statuses`]) get a
+    /// [`StatusReport`](crate::StatusReport) when the status it shows
+    /// changes (setting the same one twice reports nothing); the observer
+    /// shows it. It holds until it sets another or its incarnation ends (a
+    /// restarted incarnation starts `normal` again). Set while it starts,
+    /// only the details show (next to `starting`); the kind shows once it
+    /// runs. Cheap when nobody subscribes (no report is built).
+    ///
+    /// elfo's `ctx.set_status(ActorStatus::ALARMING.with_details(..))`.
+    ///
+    /// ```
+    /// use troupe::prelude::*;
+    /// use troupe::{Status, StatusKind};
+    ///
+    /// #[message]
+    /// struct LostReplica;
+    ///
+    /// struct Db;
+    /// impl Actor for Db {}
+    /// impl Handler<LostReplica> for Db {
+    ///     async fn handle(&mut self, _: LostReplica, ctx: &mut ActorContext<Self>) -> HandlerResult {
+    ///         ctx.set_status(Status::ALARMING.with_details("2 of 3 replicas"));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = Db.spawn().await?;
+    /// db.send(LostReplica).await?;
+    /// let status = db.get_status().await?.reported;
+    /// assert_eq!(status.kind(), StatusKind::Alarming);
+    /// assert_eq!(status.details(), Some("2 of 3 replicas"));
+    /// # Ok(()) }
+    /// ```
+    pub fn set_status(&self, status: Status) {
+        self.shared.set_status(|_| status);
+    }
+
+    /// Publishes new details for this process's status, keeping its kind
+    /// (`normal` unless it set another): "connecting to db", "catching up,
+    /// 40%". See [`set_status`](Self::set_status).
+    pub fn set_status_details(&self, details: impl Into<std::sync::Arc<str>>) {
+        let details = details.into();
+        self.shared
+            .set_status(|old| old.cloned().unwrap_or(Status::NORMAL).with_details(details));
     }
 
     /// Whether this process is a supervisor.

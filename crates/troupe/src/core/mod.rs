@@ -14,6 +14,8 @@
 //!   reaches it (in order, never dropped);
 //! - [`restart`]: the one restart engine;
 //! - [`system`]: registry, dead letters, runtimes, coordinated shutdown;
+//! - [`status_reports`]: the statuses processes publish, and who
+//!   subscribes to them;
 //! - [`introspect`]: processes by address (kind, parent, children,
 //!   restarts, last exit), runtimes, stop and kill by address;
 //! - `probe` (feature `testkit`): faults and sync markers a test places
@@ -41,5 +43,6 @@ pub(crate) mod restart;
 pub(crate) mod run_loop;
 pub(crate) mod runtime;
 pub(crate) mod signal;
+pub(crate) mod status_reports;
 pub(crate) mod system;
 pub(crate) mod unbounded;

@@ -145,6 +145,8 @@ pub(super) struct Links {
     /// How the process asked to be restarted from its next exit on
     /// (`restart/retry.rs`), until its supervisor takes it.
     pub(super) restart_override: Option<(super::restart::RestartType, super::restart::Retry)>,
+    /// The status the running incarnation set (`status_reports.rs`).
+    pub(super) status: Option<crate::status::Status>,
 }
 
 impl Shared {
@@ -173,7 +175,7 @@ impl Shared {
         });
         let mut mailbox = Mailbox::new(config.mailbox_capacity(), config.overflow());
         mailbox.set_instruments(instruments.clone());
-        Arc::new(Self {
+        let shared = Arc::new(Self {
             addr,
             meta,
             name,
@@ -191,7 +193,9 @@ impl Shared {
             exited: Notify::new(),
             links: Mutex::new(None),
             instruments,
-        })
+        });
+        shared.report_status();
+        shared
     }
 
     /// The default deadline of requests to this process.
@@ -217,10 +221,12 @@ impl Shared {
 
     pub(crate) fn set_running(&self) {
         self.lifecycle.store(RUNNING, Ordering::Release);
+        self.report_status();
     }
 
     pub(crate) fn set_stopping(&self) {
         self.lifecycle.store(STOPPING, Ordering::Release);
+        self.report_status();
     }
 
     pub(crate) fn is_alive(&self) -> bool {
@@ -282,6 +288,7 @@ impl Shared {
             dropped: self.mailbox.dropped(),
             uptime: self.started_at.elapsed(),
             children: self.child_count(),
+            reported: self.reported_status(),
         }
     }
 
@@ -422,8 +429,10 @@ impl Shared {
             exit.abort = None;
         }
         self.stop_request.store(NO_STOP, Ordering::Release);
+        self.clear_status();
         self.lifecycle.store(STARTING, Ordering::Release);
         self.mailbox.reopen();
+        self.report_status();
     }
 
     /// Delivers an envelope, waiting for space if the policy says so.
@@ -550,6 +559,7 @@ impl Shared {
             if awaits_decision { RESTARTING } else { STOPPED },
             Ordering::Release,
         );
+        self.report_status();
         tracing::debug!(addr = %self.addr, meta = %self.meta, %reason, "stopped");
         // Unregistered first: a watcher that looks the name up on its
         // `Down` finds it free.
@@ -582,6 +592,7 @@ impl Shared {
         }
         reject_all(self.close_queue());
         self.lifecycle.store(STOPPED, Ordering::Release);
+        self.report_status();
         self.exited.notify_waiters();
     }
 

@@ -94,6 +94,8 @@ struct SystemInner {
     remote: OnceLock<super::remote::Installed>,
     /// What every supervisor of the system does, for subscribers.
     supervision: broadcast::Sender<super::restart::SupervisionEvent>,
+    /// Who listens to the statuses processes publish.
+    statuses: super::status_reports::StatusHub,
 }
 
 /// A running actor system: the registry of its processes and names,
@@ -178,6 +180,7 @@ impl ActorSystem {
             runtimes: Runtimes::default(),
             remote: OnceLock::new(),
             supervision,
+            statuses: Default::default(),
         });
         systems()
             .lock()
@@ -585,6 +588,10 @@ impl ActorSystem {
     ) {
         let placement = super::runtime::Placement::Spread(cores.handles());
         self.inner.runtimes.add(Box::new(filter), placement);
+    }
+
+    pub(crate) fn status_hub(&self) -> &super::status_reports::StatusHub {
+        &self.inner.statuses
     }
 
     pub(crate) fn runtimes(&self) -> &Runtimes {
