@@ -22,6 +22,16 @@ struct Crash;
 #[message(ret = bool)]
 struct CrashChild;
 
+/// The runtime that drives a topology: one worker thread named `main#0`.
+fn main_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .thread_name("main#0")
+        .build()
+        .unwrap()
+}
+
 fn thread_name() -> String {
     std::thread::current().name().unwrap_or("?").to_owned()
 }
@@ -157,12 +167,7 @@ async fn actors_a_filter_selects_spread_over_the_core_set() {
 #[test]
 fn children_run_beside_their_parent_not_on_the_default_runtime() {
     let cores = CoreSet::new("tree", 2).unwrap();
-    let default = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .thread_name("main#0")
-        .build()
-        .unwrap();
+    let default = main_runtime();
     let topology = Topology::empty();
     topology.add_core_set(|meta| meta.key.starts_with("parent-"), &cores);
     let pairs = default.block_on(async move {
@@ -242,12 +247,7 @@ async fn a_restarted_child_stays_on_its_thread() {
 #[test]
 fn a_topology_pins_a_group_to_a_core_set() {
     let cores = CoreSet::new("grp", 2).unwrap();
-    let default = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .thread_name("main#0")
-        .build()
-        .unwrap();
+    let default = main_runtime();
     let topology = Topology::empty();
     topology
         .local("plain")
