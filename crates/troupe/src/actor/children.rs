@@ -9,7 +9,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::run::{prepare, short_type_name, start_in, KillOnDrop, Started};
+use tokio::runtime::Handle;
+
+use super::run::{prepare, short_type_name, start_here, start_in, KillOnDrop, Started};
 use super::{Actor, ActorContext, ActorRef, SpawnBuilder};
 use crate::addr::Addr;
 use crate::catch::{panic_message, BoxFuture};
@@ -371,10 +373,10 @@ pub(crate) struct ActorStart<C> {
 }
 
 impl<C: Actor> ActorStart<C> {
-    /// Builds the actor and launches it in a fresh process, or in the
-    /// previous incarnation's process (same address, name and mailbox,
-    /// with what was queued in it).
-    fn launch(&self, link: &Link) -> Result<(Arc<Shared>, Started), SupervisorError> {
+    /// Builds the actor for a fresh process, or for the previous
+    /// incarnation's process (same address, name and mailbox, with what was
+    /// queued in it).
+    fn build(&self, link: &Link) -> Result<Built<C>, SupervisorError> {
         let shared = match &link.previous {
             Some(previous) => {
                 previous.reset_for_restart();
@@ -406,7 +408,27 @@ impl<C: Actor> ActorStart<C> {
             .supervision
             .clone()
             .or_else(|| self.config.as_ref().and_then(|c| c.supervision().cloned()));
-        match start_in(actor, shared.clone(), supervision) {
+        Ok(Built {
+            shared,
+            actor,
+            supervision,
+        })
+    }
+}
+
+/// A child built and not started yet.
+struct Built<C> {
+    shared: Arc<Shared>,
+    actor: C,
+    supervision: Option<SupervisorConfig>,
+}
+
+impl<C: Actor> Built<C> {
+    /// Launches it in a task of its own; the returned receiver says how its
+    /// `pre_start` went.
+    fn launch(self, link: &Link) -> Result<(Arc<Shared>, Started), SupervisorError> {
+        let shared = self.shared;
+        match start_in(self.actor, shared.clone(), self.supervision) {
             Ok(started) => Ok((shared, started)),
             Err(e) => {
                 shared.finish(ExitReason::StartFailed(e.to_string()));
@@ -414,11 +436,47 @@ impl<C: Actor> ActorStart<C> {
             }
         }
     }
+
+    /// Starts it right in the supervisor's task (its `pre_start` runs
+    /// there), as a spawn does when the child runs on the supervisor's
+    /// runtime: a restart costs no round trip to a new task and back.
+    async fn start_here(self, link: Link, here: Handle) -> Result<Arc<Shared>, SupervisorError> {
+        let shared = self.shared.clone();
+        let start = start_here(self.actor, self.shared, self.supervision, here);
+        // Dropping the start (a timeout here, or the supervisor's future
+        // dropped) finishes the child: nothing is left behind.
+        let outcome = match link.start_timeout {
+            Some(t) => tokio::time::timeout(t, start).await.ok(),
+            None => Some(start.await),
+        };
+        match outcome {
+            Some(Ok(())) => Ok(shared),
+            Some(Err(SpawnError::StartFailed(e))) => Err(link.failed(e)),
+            Some(Err(SpawnError::Killed)) => Err(link.failed(SpawnError::Killed)),
+            // Refused before it started (e.g. its name is taken).
+            Some(Err(e)) => {
+                shared.finish(ExitReason::StartFailed(e.to_string()));
+                Err(link.spawn_error(e))
+            }
+            None => {
+                let t = link.start_timeout.unwrap_or_default();
+                Err(link.failed(format!("did not start within {t:?}")))
+            }
+        }
+    }
 }
 
 impl<C: Actor> Start for ActorStart<C> {
     fn start(&self, link: Link) -> BoxFuture<'static, Result<Arc<Shared>, SupervisorError>> {
-        let launched = self.launch(&link);
+        let built = match self.build(&link) {
+            Ok(built) => built,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
+        let here = link.system.runtimes().current_if_selected(&built.shared);
+        if let Some(here) = here {
+            return Box::pin(built.start_here(link, here));
+        }
+        let launched = built.launch(&link);
         Box::pin(async move {
             let (shared, started) = launched?;
             // A start abandoned midway (its supervisor's future dropped)

@@ -9,6 +9,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::dispatch::{Handled, HandlerFn};
@@ -220,7 +221,7 @@ pub(crate) async fn spawn_keyed<A: Actor>(
 }
 
 async fn spawn_in<A: Actor>(
-    mut actor: A,
+    actor: A,
     shared: Arc<Shared>,
     supervision: Option<SupervisorConfig>,
 ) -> Result<ActorRef<A>, SpawnError> {
@@ -239,6 +240,26 @@ async fn spawn_in<A: Actor>(
             Err(_) => Err(SpawnError::Killed),
         };
     };
+    start_here(actor, shared.clone(), supervision, here).await?;
+    Ok(ActorRef::from_shared(shared))
+}
+
+/// Starts a prepared process right in the calling task, which must run on
+/// `here`, the runtime the process runs on: registers it, runs its
+/// `pre_start` here (in the actor's span, with the actor as the sender),
+/// then spawns its loop on `here`. A spawn and a supervisor's (re)start of
+/// a struct actor both start this way when they can: no round trip to a
+/// new task and back before the start is known.
+///
+/// Dropping the returned future before it resolves (a start timeout, an
+/// abandoned spawn) finishes the process: nothing is left behind.
+pub(crate) async fn start_here<A: Actor>(
+    mut actor: A,
+    shared: Arc<Shared>,
+    supervision: Option<SupervisorConfig>,
+    here: Handle,
+) -> Result<(), SpawnError> {
+    let system = shared.system.clone();
     system.register(&shared, TypeId::of::<A>)?;
     // Registered: from here on, however the spawn ends (an error, a kill,
     // the spawner dropping this future), the guard finishes the process,
@@ -276,7 +297,7 @@ async fn spawn_in<A: Actor>(
     }
     shared.set_running();
     launch::spawn_task(guard, &here, trace_id, |guard| serve(actor, ctx, guard));
-    Ok(ActorRef::from_shared(shared))
+    Ok(())
 }
 
 /// Kills a starting actor when dropped armed: its spawner stopped waiting.
