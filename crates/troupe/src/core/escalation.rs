@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::process::{Shared, SysMsg};
+use super::process::Shared;
 use crate::error::StopError;
 use crate::exit::StopReason;
 
@@ -45,14 +45,9 @@ impl Shared {
             let stopped = match reason {
                 // Drain's own escalation is this one, with `each` per tier.
                 StopReason::Drain => {
-                    let incarnation = self.incarnation();
-                    let msg = SysMsg::Stop {
-                        reason: StopReason::Drain,
-                        veto: None,
-                    };
-                    if self.mailbox.push_sys(msg).is_err() {
+                    let Some(incarnation) = self.ask_drain() else {
                         return Ok(()); // already gone
-                    }
+                    };
                     tokio::time::timeout(each, self.wait_exit_of(incarnation))
                         .await
                         .is_ok()

@@ -674,18 +674,24 @@ impl Shared {
         }
     }
 
-    /// Drains the running incarnation (see [`StopReason::Drain`]) and waits
-    /// for its exit; past `deadline`, escalates to a shutdown, and past one
-    /// more control wait, to a kill.
-    pub(crate) async fn drain(&self, deadline: Duration) -> Result<(), StopError> {
+    /// Asks the running incarnation to drain (see [`StopReason::Drain`]);
+    /// `None` if it is gone, else the incarnation whose exit to wait for.
+    pub(crate) fn ask_drain(&self) -> Option<u64> {
         let incarnation = self.incarnation();
         let msg = SysMsg::Stop {
             reason: StopReason::Drain,
             veto: None,
         };
-        if self.mailbox.push_sys(msg).is_err() {
+        self.mailbox.push_sys(msg).ok().map(|_| incarnation)
+    }
+
+    /// Drains the running incarnation (see [`StopReason::Drain`]) and waits
+    /// for its exit; past `deadline`, escalates to a shutdown, and past one
+    /// more control wait, to a kill.
+    pub(crate) async fn drain(&self, deadline: Duration) -> Result<(), StopError> {
+        let Some(incarnation) = self.ask_drain() else {
             return Ok(()); // already gone
-        }
+        };
         if tokio::time::timeout(deadline, self.wait_exit_of(incarnation))
             .await
             .is_ok()
