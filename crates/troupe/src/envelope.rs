@@ -7,6 +7,8 @@ use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use crate::stamp::Stamp;
+
 use crate::addr::Addr;
 use crate::message::{Message, Requested};
 use crate::payload::{Erasable, Payload};
@@ -86,7 +88,7 @@ pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
 /// functional actors, `Handler<M>` impls for struct actors).
 pub struct Envelope {
     pub(crate) sender: Addr,
-    sent_at: Instant,
+    sent_at: Stamp,
     pub(crate) trace_id: TraceId,
     pub(crate) payload: Payload,
     pub(crate) dispatcher: Option<Dispatcher>,
@@ -110,7 +112,7 @@ impl Envelope {
     pub(crate) fn from_payload(payload: Payload, sender: Addr, trace_id: TraceId) -> Self {
         Self {
             sender,
-            sent_at: Instant::now(),
+            sent_at: Stamp::now(),
             trace_id,
             payload,
             dispatcher: None,
@@ -124,7 +126,7 @@ impl Envelope {
 
     /// When the message was sent.
     pub fn sent_at(&self) -> Instant {
-        self.sent_at
+        self.sent_at.instant()
     }
 
     /// The trace this message belongs to.
@@ -254,7 +256,7 @@ impl Envelope {
 /// sender, send time, trace id and dispatcher, waiting for the message.
 pub(crate) struct Hollow {
     sender: Addr,
-    sent_at: Instant,
+    sent_at: Stamp,
     trace_id: TraceId,
     dispatcher: Option<Dispatcher>,
 }

@@ -122,6 +122,7 @@ mod message;
 pub mod metrics;
 mod payload;
 mod request;
+mod stamp;
 mod status;
 
 // Layer 2, the process core: process state, mailbox, the run loop, launch,

@@ -83,7 +83,7 @@ pub fn request_envelope<M: Message>(
 fn spawn(system: &ActorSystem, addr: Addr, transport: &Arc<dyn Transport>) -> Option<Arc<Shared>> {
     let meta = ActorMeta::new("remote", addr.to_string());
     let config = ActorConfig::default();
-    let shared = Shared::at(addr, system.clone(), meta, None, &config);
+    let shared = Shared::at(addr, system.clone(), Arc::new(meta), false, &config);
     let runtime = system.runtime_for(&shared)?;
     shared.set_kind(ProcessKind::PROXY);
     if let Err(existing) = system.register_once(&shared) {

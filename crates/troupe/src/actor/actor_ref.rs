@@ -392,7 +392,7 @@ impl<A: Actor> ActorRef<A> {
 
     /// The name the actor is registered under, if any.
     pub fn name(&self) -> Option<&str> {
-        self.shared.name.as_deref()
+        self.shared.name()
     }
 }
 

@@ -3,12 +3,13 @@
 //! loop calls (`pre_stop`, `on_stopped`).
 
 use std::any::TypeId;
-use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
+use parking_lot::RwLock;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
@@ -48,13 +49,28 @@ pub(crate) fn prepare<A: Actor>(
     key: Option<String>,
     config: &ActorConfig,
 ) -> Arc<Shared> {
-    let key = match (&name, key) {
-        (Some(n), _) => Cow::Owned(n.clone()),
-        (None, Some(k)) => Cow::Owned(k),
-        (None, None) => Cow::Borrowed("_"),
+    let meta = match (&name, key) {
+        (Some(n), _) => Arc::new(ActorMeta::new(short_type_name::<A>(), n.clone())),
+        (None, Some(k)) => Arc::new(ActorMeta::new(short_type_name::<A>(), k)),
+        (None, None) => type_meta::<A>(),
     };
-    let meta = ActorMeta::new(short_type_name::<A>(), key);
-    Shared::new(system.clone(), meta, name.map(Arc::from), config)
+    Shared::new(system.clone(), meta, name.is_some(), config)
+}
+
+/// The meta of the unkeyed actors of type `A` (group: its short type name,
+/// key `_`), built once per type and shared by all of them: one process
+/// state keeps a pointer (8 bytes) instead of a meta (48).
+fn type_meta<A: Actor>() -> Arc<ActorMeta> {
+    static METAS: RwLock<BTreeMap<TypeId, Arc<ActorMeta>>> = RwLock::new(BTreeMap::new());
+    let id = TypeId::of::<A>();
+    if let Some(meta) = METAS.read().get(&id) {
+        return meta.clone();
+    }
+    METAS
+        .write()
+        .entry(id)
+        .or_insert_with(|| Arc::new(ActorMeta::new(short_type_name::<A>(), "_")))
+        .clone()
 }
 
 /// The process of an unregistered struct actor with a key of its own.
@@ -72,8 +88,8 @@ pub(crate) fn engine(
     supervision: Option<SupervisorConfig>,
 ) -> Option<Box<Engine>> {
     supervision.map(|config| {
-        let name = match &shared.name {
-            Some(n) => n.clone(),
+        let name = match shared.name() {
+            Some(n) => Arc::from(n),
             None if shared.meta.key != "_" => Arc::from(&*shared.meta.key),
             None => Arc::from(shared.meta.to_string()),
         };
@@ -275,11 +291,17 @@ pub(crate) async fn start_here<A: Actor>(
         // then, and `pre_start` is dropped at its current await point.
         let killed = shared.wait_exit_of(incarnation);
         let (mut begin, mut killed) = (pin!(begin), pin!(killed));
+        // `pre_start` first: most are done at their first poll, and the
+        // wait for a kill then never registers (nor allocates its waiter);
+        // a kill that came before is seen by the check below.
         poll_fn(|cx| {
+            if let Poll::Ready(begun) = begin.as_mut().poll(cx) {
+                return Poll::Ready(Some(begun));
+            }
             if killed.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
-            begin.as_mut().poll(cx).map(Some)
+            Poll::Pending
         })
         .await
     };
@@ -335,45 +357,83 @@ fn serve<A: Actor>(
         ctx,
     );
     async move {
-        let reason = loop {
+        // What lives across an `.await` here is kept in every actor's task
+        // for its whole life: each envelope is taken apart in a block of its
+        // own, and the rare paths (signals, failures) await a boxed future,
+        // so that only the handler's future (in `run.slot`) and a few words
+        // are kept while a handler runs. `tests/actor_memory.rs` guards it.
+        let reason = 'serve: loop {
             if ctx.core.stop_requested {
                 break ctx.shared().requested_exit().unwrap_or(ExitReason::Normal);
             }
-            let taken = next(&mut ctx, &mut run).await;
-            let env = match taken {
-                Next::Envelope(env) => env,
-                Next::Signal(env) => match on_signal(&mut run.actor, &mut ctx, env).await {
-                    Some(reason) => break reason,
-                    None => continue,
-                },
-                Next::Stop(stop) => break stop.exit_reason(),
-                Next::Exit(reason) => break reason,
-                // Drained (see `StopReason::Drain`).
-                Next::Closed => break ExitReason::Normal,
+            let env = 'take: {
+                let signal = match next(&mut ctx, &mut run).await {
+                    Next::Envelope(env) => break 'take env,
+                    Next::Signal(env) => on_signal(&mut run.actor, &mut ctx, env),
+                    Next::Stop(stop) => break 'serve stop.exit_reason(),
+                    Next::Exit(reason) => break 'serve reason,
+                    // Drained (see `StopReason::Drain`).
+                    Next::Closed => break 'serve ExitReason::Normal,
+                };
+                match signal.await {
+                    Some(reason) => break 'serve reason,
+                    None => continue 'serve,
+                }
             };
-            ctx.sender = env.sender;
-            // A typed send carries its handler; an envelope that came by
-            // address alone is looked up in the receiver's table.
-            let dispatcher = env
-                .dispatcher
-                .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
-            let Some(handler) = dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>()) else {
-                unhandled(env);
-                continue;
+            // (A `let` whose scrutinee is the block: the block's value is
+            // gone before the failure's future is awaited.)
+            let (handler, payload, is_request, message) = 'prepare: {
+                #[allow(clippy::blocks_in_conditions)] // on purpose: see above
+                let failed = match {
+                    let env = env;
+                    ctx.sender = env.sender;
+                    // A typed send carries its handler; an envelope that came
+                    // by address alone is looked up in the receiver's table.
+                    let dispatcher = env
+                        .dispatcher
+                        .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
+                    let Some(handler) =
+                        dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
+                    else {
+                        unhandled(env);
+                        continue 'serve;
+                    };
+                    let is_request = env.payload.is_request();
+                    let message = env.payload.name();
+                    // With the test kit, an injected panic (`core/probe.rs`)
+                    // fails this handling as the handler's own panic would.
+                    #[cfg(feature = "testkit")]
+                    if let Some(panic) = crate::core::probe::take_panic(ctx.shared().addr) {
+                        drop_failed(env, &panic);
+                        let cause = FailureCause::Panic(panic);
+                        Err(on_failure(
+                            &mut run.actor,
+                            &mut ctx,
+                            message,
+                            is_request,
+                            cause,
+                        ))
+                    } else {
+                        Ok((handler, env.payload, is_request, message))
+                    }
+                    #[cfg(not(feature = "testkit"))]
+                    Ok::<_, BoxFuture<'_, Option<ExitReason>>>((
+                        handler,
+                        env.payload,
+                        is_request,
+                        message,
+                    ))
+                } {
+                    Ok(prepared) => break 'prepare prepared,
+                    Err(failed) => failed,
+                };
+                match failed.await {
+                    Some(reason) => break 'serve reason,
+                    None => continue 'serve,
+                }
             };
-            let is_request = env.payload.is_request();
-            let message = env.payload.name();
-            // With the test kit, an injected panic (`core/probe.rs`) fails
-            // this handling as the handler's own panic would.
-            #[cfg(feature = "testkit")]
-            let injected = crate::core::probe::take_panic(ctx.shared().addr);
-            #[cfg(not(feature = "testkit"))]
-            let injected: Option<String> = None;
-            let cause = if let Some(panic) = injected {
-                drop_failed(env, &panic);
-                FailureCause::Panic(panic)
-            } else {
-                let mut fut = handler(&mut run.actor, &mut ctx, env.payload, &mut run.slot);
+            let cause = {
+                let mut fut = handler(&mut run.actor, &mut ctx, payload, &mut run.slot);
                 match CatchUnwind(&mut fut).await {
                     Ok(Handled::Done) => continue,
                     Ok(Handled::NotifyFailed(e)) => {
@@ -395,18 +455,39 @@ fn serve<A: Actor>(
                     }
                 }
             };
-            ctx.shared().count_failure();
-            if is_request {
-                break ExitReason::Failed(format!("{message}: {cause}"));
-            }
-            let failure = Failure { message, cause };
-            if let Err(panic) = catch(run.actor.handle_failure(&mut ctx, failure)).await {
-                break ExitReason::Failed(format!("handle_failure panicked: {panic}"));
+            let failed = on_failure(&mut run.actor, &mut ctx, message, is_request, cause);
+            if let Some(reason) = failed.await {
+                break reason;
             }
         };
         let reason = teardown(&mut ctx, &mut run, reason).await;
         end(ctx, run, reason, guard);
     }
+}
+
+/// A failed handling: a failed request ends the incarnation (`Some`: its
+/// exit reason; its supervisor decides what next); a failed fire-and-forget
+/// message goes to `handle_failure` and the actor goes on (`None`), unless
+/// `handle_failure` panics. Boxed: failures are rare, and the hook's future
+/// would otherwise grow every actor's task.
+fn on_failure<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut ActorContext<A>,
+    message: &'static str,
+    is_request: bool,
+    cause: FailureCause,
+) -> BoxFuture<'a, Option<ExitReason>> {
+    Box::pin(async move {
+        ctx.shared().count_failure();
+        if is_request {
+            return Some(ExitReason::Failed(format!("{message}: {cause}")));
+        }
+        let failure = Failure { message, cause };
+        catch(actor.handle_failure(ctx, failure))
+            .await
+            .err()
+            .map(|panic| ExitReason::Failed(format!("handle_failure panicked: {panic}")))
+    })
 }
 
 /// Runs the hook of a signal (`on_down`, or `on_link_exit` for a trapped

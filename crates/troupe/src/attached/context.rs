@@ -67,7 +67,7 @@ impl ContextCore {
 
     /// The name this process is registered under, if any.
     pub fn actor_name(&self) -> Option<&str> {
-        self.shared.name.as_deref()
+        self.shared.name()
     }
 
     /// This process's group and key.

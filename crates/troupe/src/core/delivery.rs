@@ -72,7 +72,7 @@ impl Deliver for Shared {
     }
 
     fn request_series(&self, _: &Envelope) -> Option<Cow<'_, Series>> {
-        self.instruments.as_ref().map(|m| Cow::Borrowed(&m.series))
+        self.instruments().map(|m| Cow::Borrowed(&m.series))
     }
 }
 

@@ -276,7 +276,7 @@ pub(crate) fn describe() {
 impl super::process::Shared {
     /// The process was registered (`up`) or unregistered.
     pub(crate) fn count_live(&self, up: bool) {
-        if let Some(m) = &self.instruments {
+        if let Some(m) = self.instruments() {
             m.live(up);
         }
     }
@@ -284,14 +284,14 @@ impl super::process::Shared {
     /// The `reason` label of how the incarnation a supervisor is about to
     /// restart ended (`None` with metrics off).
     pub(crate) fn restart_reason(&self) -> Option<&'static str> {
-        self.instruments.as_ref()?;
+        self.instruments()?;
         self.exit_reason().map(|r| reason_label(&r))
     }
 
     /// A supervisor restarted this process after an exit with `reason`
     /// ([`Shared::restart_reason`] of the incarnation it replaces).
     pub(crate) fn count_restart(&self, reason: Option<&'static str>) {
-        if let (Some(m), Some(reason)) = (&self.instruments, reason) {
+        if let (Some(m), Some(reason)) = (self.instruments(), reason) {
             m.restarted(reason);
         }
     }

@@ -2,16 +2,16 @@
 //! priority system channel.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::sync::Arc;
 use std::task::{Context as TaskCx, Poll, Waker};
 
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 use super::instruments::Instruments;
+use super::lazy_notify::LazyNotify;
 use super::process::SysMsg;
 use super::signal::is_signal;
 use crate::envelope::Envelope;
@@ -97,7 +97,8 @@ struct State {
     lanes: Option<Box<Lanes>>,
     phase: Phase,
     rx_waker: Option<Waker>,
-    waiting_senders: usize,
+    /// Senders waiting for space (a count that fits beside `phase`).
+    waiting_senders: u32,
     dropped: u64,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
@@ -105,6 +106,12 @@ struct State {
     /// until it is over.
     #[cfg(feature = "testkit")]
     stall: Option<crate::catch::BoxFuture<'static, ()>>,
+}
+
+/// A capacity within 1 to `MAX_MAILBOX_CAPACITY`, which fits in 32 bits.
+fn clamp_capacity(capacity: usize) -> u32 {
+    const _: () = assert!(crate::defaults::MAX_MAILBOX_CAPACITY <= u32::MAX as usize);
+    capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY) as u32
 }
 
 /// A bounded multi-producer single-consumer queue of envelopes.
@@ -116,8 +123,10 @@ struct State {
 /// lock by every push.
 pub(crate) struct Mailbox {
     state: Mutex<State>,
-    space: Notify,
-    capacity: AtomicUsize,
+    /// Senders waiting for space wait here (allocated by the first).
+    space: LazyNotify,
+    /// At most `MAX_MAILBOX_CAPACITY` (2^22): 32 bits, beside `policy`.
+    capacity: AtomicU32,
     policy: AtomicU8,
     /// Its process's metric handles, in a system with metrics on: what
     /// arrives is counted here, and a handling ends when it waits.
@@ -138,8 +147,8 @@ impl Mailbox {
                 #[cfg(feature = "testkit")]
                 stall: None,
             }),
-            space: Notify::new(),
-            capacity: AtomicUsize::new(capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY)),
+            space: LazyNotify::default(),
+            capacity: AtomicU32::new(clamp_capacity(capacity)),
             policy: AtomicU8::new(policy as u8),
             instruments: None,
         }
@@ -150,13 +159,18 @@ impl Mailbox {
         self.instruments = instruments;
     }
 
+    /// The metric handles it counts in, if any.
+    pub(crate) fn instruments(&self) -> Option<&Arc<Instruments>> {
+        self.instruments.as_ref()
+    }
+
     /// Whether senders wait for space when the mailbox is full.
     pub(crate) fn waits_when_full(&self) -> bool {
         self.policy() == OverflowPolicy::Wait
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity.load(Ordering::Relaxed)
+        self.capacity.load(Ordering::Relaxed) as usize
     }
 
     /// The overflow policy now in force.
@@ -173,8 +187,8 @@ impl Mailbox {
         {
             // Under the lock: a push sees the old pair or the new one.
             let _st = self.state.lock();
-            let capacity = capacity.clamp(1, crate::defaults::MAX_MAILBOX_CAPACITY);
-            self.capacity.store(capacity, Ordering::Relaxed);
+            self.capacity
+                .store(clamp_capacity(capacity), Ordering::Relaxed);
             self.policy.store(policy as u8, Ordering::Relaxed);
         }
         self.space.notify_waiters();
@@ -262,7 +276,14 @@ impl Mailbox {
             if self.policy() != OverflowPolicy::Wait {
                 return self.try_push(env);
             }
-            let notified = self.space.notified();
+            // First without a waiter (nothing to allocate while there is
+            // space), then again once the waiter is enabled, so that the
+            // wake of a pop in between is not missed.
+            match self.push_inner(env, false) {
+                Err(Refused::Full(back)) => env = back,
+                other => return other,
+            }
+            let notified = self.space.get().notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.push_inner(env, true) {
@@ -382,8 +403,14 @@ impl Mailbox {
 
     /// Waits for the next item, calling `on_idle` each time it has to wait
     /// (and, for the metrics, ending the handling that ran until then).
-    pub(crate) async fn recv_or_idle(&self, mut on_idle: impl FnMut()) -> Option<Item> {
-        poll_fn(|cx| {
+    ///
+    /// Not an `async fn`: its future is one closure of two pointers, kept
+    /// in every process's task while it waits.
+    pub(crate) fn recv_or_idle<'a>(
+        &'a self,
+        mut on_idle: impl FnMut() + 'a,
+    ) -> impl Future<Output = Option<Item>> + 'a {
+        poll_fn(move |cx| {
             let polled = self.poll_recv(cx);
             if polled.is_pending() {
                 if let Some(m) = &self.instruments {
@@ -393,7 +420,6 @@ impl Mailbox {
             }
             polled
         })
-        .await
     }
 
     /// Takes the next item if there is one, without waiting.

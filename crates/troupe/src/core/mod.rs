@@ -30,6 +30,7 @@ pub(crate) mod escalation;
 pub(crate) mod instruments;
 pub(crate) mod introspect;
 pub(crate) mod launch;
+pub(crate) mod lazy_notify;
 pub(crate) mod link;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;

@@ -117,36 +117,50 @@ impl StopReason {
 /// the next one is taken, or before anything else: waiting for mail, a
 /// signal, a system message, the end (one test per envelope with metrics
 /// off).
-pub(crate) async fn next<C: Incarnation, F: Frontend<C>>(ctx: &mut C, fe: &mut F) -> Next {
-    loop {
-        let item = {
-            let shared = ctx.core().0;
-            // Waiting ends the handling too (see `Mailbox::recv_or_idle`).
-            shared.mailbox.recv_or_idle(|| fe.on_idle()).await
-        };
-        match item {
-            Some(Item::Msg(env)) if is_signal(&env) => {
-                handled(ctx.core().0);
-                if let Some(next) = signal(ctx, env) {
-                    return next;
-                }
-            }
-            Some(Item::Msg(env)) => {
-                #[cfg(feature = "testkit")]
-                let Some(env) = super::probe::strike(ctx.core().0, env, F::PANICS_IN_NEXT) else {
-                    continue; // stalled: the mailbox gives it back later
+///
+/// An `async move` block rather than an `async fn`, which would keep its
+/// arguments twice: this future is in every process's task while it waits.
+#[allow(clippy::manual_async_fn)]
+pub(crate) fn next<'a, C: Incarnation, F: Frontend<C>>(
+    ctx: &'a mut C,
+    fe: &'a mut F,
+) -> impl Future<Output = Next> + Send + 'a {
+    async move {
+        loop {
+            // The item is taken apart in a block of its own, so that its
+            // storage is not kept beside the (rare) system message's future:
+            // this future lives in every process's task.
+            let msg = {
+                let item = {
+                    let shared = ctx.core().0;
+                    // Waiting ends the handling too (see `Mailbox::recv_or_idle`).
+                    shared.mailbox.recv_or_idle(|| fe.on_idle()).await
                 };
-                return envelope(ctx, env);
-            }
-            Some(Item::Sys(msg)) => {
-                handled(ctx.core().0);
-                if let Some(next) = system(ctx, fe, msg).await {
-                    return next;
+                match item {
+                    Some(Item::Msg(env)) if is_signal(&env) => {
+                        handled(ctx.core().0);
+                        match signal(ctx, env) {
+                            Some(next) => return next,
+                            None => continue,
+                        }
+                    }
+                    Some(Item::Msg(env)) => {
+                        #[cfg(feature = "testkit")]
+                        let Some(env) = super::probe::strike(ctx.core().0, env, F::PANICS_IN_NEXT) else {
+                            continue; // stalled: the mailbox gives it back later
+                        };
+                        return envelope(ctx, env);
+                    }
+                    Some(Item::Sys(msg)) => msg,
+                    None => {
+                        handled(ctx.core().0);
+                        return Next::Closed;
+                    }
                 }
-            }
-            None => {
-                handled(ctx.core().0);
-                return Next::Closed;
+            };
+            handled(ctx.core().0);
+            if let Some(next) = system(ctx, fe, msg).await {
+                return next;
             }
         }
     }
@@ -248,7 +262,7 @@ fn drain(shared: &Shared) {
 }
 
 fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
-    if let Some(m) = &ctx.core().0.instruments {
+    if let Some(m) = ctx.core().0.instruments() {
         m.taken(&env);
     }
     trace(ctx, &env);
@@ -259,7 +273,7 @@ fn envelope<C: Incarnation>(ctx: &mut C, env: Envelope) -> Next {
 /// envelope it was given last, if any, is over (for the metrics: see
 /// [`crate::metrics`]).
 fn handled(shared: &Shared) {
-    if let Some(m) = &shared.instruments {
+    if let Some(m) = shared.instruments() {
         m.handled();
     }
 }
@@ -285,7 +299,7 @@ fn signal<C: Incarnation>(ctx: &mut C, mut env: Envelope) -> Option<Next> {
         Err(env) => env,
     };
     let shared = ctx.core().0;
-    if let Some(m) = &shared.instruments {
+    if let Some(m) = shared.instruments() {
         m.unqueued(1);
     }
     let action = if let Some(down) = env.message::<Down>() {
@@ -355,29 +369,34 @@ async fn supervise<C: Incarnation, F: Frontend<C>>(
 /// its children stop in reverse start order (Tokio Actors' latest order:
 /// the parent's `on_stopped` before its children stop). Returns the exit
 /// reason, for [`end`] to publish once the state is released.
-pub(crate) async fn teardown<C: Incarnation, F: Frontend<C>>(
-    ctx: &mut C,
-    fe: &mut F,
+///
+/// Boxed: it runs once per incarnation, and its future would otherwise be
+/// kept in every process's task for its whole life.
+pub(crate) fn teardown<'a, C: Incarnation, F: Frontend<C>>(
+    ctx: &'a mut C,
+    fe: &'a mut F,
     reason: ExitReason,
-) -> ExitReason {
-    let shared = ctx.core().0.clone();
-    handled(&shared);
-    shared.set_stopping();
-    ctx.end_attached();
-    let mut reason = reason;
-    if reason != ExitReason::Killed {
-        if let Err(panic) = catch(fe.on_stopped(ctx, &reason)).await {
-            // As a crash in OTP's `terminate`: the exit reason becomes the
-            // failure, for the supervisor, monitors and links to see.
-            tracing::error!(%panic, "on_stopped panicked");
-            reason = ExitReason::Failed(format!("on_stopped panicked: {panic}"));
+) -> BoxFuture<'a, ExitReason> {
+    Box::pin(async move {
+        let shared = ctx.core().0.clone();
+        handled(&shared);
+        shared.set_stopping();
+        ctx.end_attached();
+        let mut reason = reason;
+        if reason != ExitReason::Killed {
+            if let Err(panic) = catch(fe.on_stopped(ctx, &reason)).await {
+                // As a crash in OTP's `terminate`: the exit reason becomes the
+                // failure, for the supervisor, monitors and links to see.
+                tracing::error!(%panic, "on_stopped panicked");
+                reason = ExitReason::Failed(format!("on_stopped panicked: {panic}"));
+            }
+            stop_children(ctx).await;
         }
-        stop_children(ctx).await;
-    }
-    if let ExitReason::Failed(e) = &reason {
-        tracing::error!(error = %e, "actor failed");
-    }
-    reason
+        if let ExitReason::Failed(e) = &reason {
+            tracing::error!(error = %e, "actor failed");
+        }
+        reason
+    })
 }
 
 /// Ends an incarnation after its [`teardown`]: its state (the front-end

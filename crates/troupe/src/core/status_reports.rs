@@ -272,7 +272,7 @@ impl Shared {
     fn publish_status(&self, hub: &StatusHub, status: Status) {
         hub.publish(StatusReport {
             addr: self.addr,
-            meta: self.meta.clone(),
+            meta: crate::addr::ActorMeta::clone(&self.meta),
             status,
             at: SystemTime::now(),
         });

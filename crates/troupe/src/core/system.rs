@@ -412,11 +412,11 @@ impl ActorSystem {
             return Err(SpawnError::ShuttingDown);
         }
         let mut reg = self.inner.registry.lock();
-        if let Some(name) = &shared.name {
+        if let Some(name) = shared.name() {
             if reg.names.contains_key(name) {
                 return Err(SpawnError::NameTaken(name.to_string()));
             }
-            reg.names.insert(name.clone(), shared.addr);
+            reg.names.insert(Arc::from(name), shared.addr);
         }
         reg.procs.insert(
             shared.addr,
@@ -433,7 +433,7 @@ impl ActorSystem {
         let mut reg = self.inner.registry.lock();
         if reg.procs.remove(&shared.addr).is_some() {
             shared.count_live(false);
-            if let Some(name) = &shared.name {
+            if let Some(name) = shared.name() {
                 if reg.names.get(name) == Some(&shared.addr) {
                     reg.names.remove(name);
                 }
@@ -508,7 +508,7 @@ impl ActorSystem {
             true => self.lookup_registered(recipient),
             false => None,
         };
-        let series = shared.as_ref().and_then(|s| s.instruments.as_ref());
+        let series = shared.as_ref().and_then(|s| s.instruments());
         self.dead_letter_in(series.map(|i| &i.series), recipient, env, reason);
     }
 
@@ -519,7 +519,7 @@ impl ActorSystem {
         env: &Envelope,
         reason: DeadLetterReason,
     ) {
-        let series = recipient.instruments.as_ref().map(|i| &i.series);
+        let series = recipient.instruments().map(|i| &i.series);
         self.dead_letter_in(series, recipient.addr, env, reason);
     }
 

@@ -328,7 +328,7 @@ impl GroupRuntime {
             key: key.clone(),
         };
         let config = self.actor_config();
-        let shared = Shared::new(self.system.clone(), meta, None, &config);
+        let shared = Shared::new(self.system.clone(), Arc::new(meta), false, &config);
         shared.set_parent(Arc::downgrade(&supervisor));
         // The supervisor learns of the child before the child can exit.
         let spec = ChildSpec::new(

@@ -186,7 +186,7 @@ impl WorkerStart {
     fn launch(&self, link: &Link) -> Result<Arc<Shared>, SupervisorError> {
         let meta = ActorMeta::new(link.name.to_string(), link.supervisor.to_string());
         let config = ActorConfig::default().with_mailbox_capacity(1);
-        let shared = Shared::new(link.system.clone(), meta, None, &config);
+        let shared = Shared::new(link.system.clone(), Arc::new(meta), false, &config);
         let (trigger, rx) = watch::channel(false);
         let signal = ProcessShutdown {
             rx,

@@ -99,7 +99,7 @@ impl Target {
             "timer ticks dropped"
         );
         if let Some(shared) = self.shared.upgrade() {
-            if let Some(m) = &shared.instruments {
+            if let Some(m) = shared.instruments() {
                 m.ticks_dropped(n);
             }
             shared

@@ -106,8 +106,8 @@ impl ActorSystem {
                 .ok();
             actors.push(ActorExit {
                 addr: shared.addr,
-                meta: shared.meta.clone(),
-                name: shared.name.as_deref().map(str::to_owned),
+                meta: ActorMeta::clone(&shared.meta),
+                name: shared.name().map(str::to_owned),
                 reason,
                 escalated: escalated.contains(&shared.addr),
             });

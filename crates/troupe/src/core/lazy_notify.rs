@@ -1,0 +1,78 @@
+//! A `Notify` allocated on first wait: most processes are never waited for
+//! (their exit) and never make a sender wait (a full mailbox), and a
+//! `tokio::sync::Notify` takes 32 bytes; this takes 16 (a pointer and its
+//! once-flag) until someone waits.
+//!
+//! Waking is for waiters only: with nobody having waited yet there is no
+//! `Notify`, and a `notify_one` leaves no permit. A waiter must therefore
+//! get its `Notify` ([`LazyNotify::get`]) and enable its `Notified` before
+//! it checks the condition it waits for, and the notifier must change that
+//! condition before it notifies, both under a lock they share (or with
+//! other ordering between them): then either the notifier sees the `Notify`
+//! the waiter created, or the waiter sees the changed condition.
+
+use std::sync::OnceLock;
+
+use tokio::sync::Notify;
+
+/// A [`Notify`] that exists once somebody waits on it.
+#[derive(Default)]
+pub(crate) struct LazyNotify(OnceLock<Box<Notify>>);
+
+impl LazyNotify {
+    /// The `Notify` to wait on, created now if needed.
+    pub(crate) fn get(&self) -> &Notify {
+        self.0.get_or_init(|| Box::new(Notify::new()))
+    }
+
+    /// Wakes every waiter (none if nobody ever waited).
+    pub(crate) fn notify_waiters(&self) {
+        if let Some(n) = self.0.get() {
+            n.notify_waiters();
+        }
+    }
+
+    /// Wakes one waiter, or leaves a permit for the next one if some
+    /// waiter created the `Notify` (see the module's rule).
+    pub(crate) fn notify_one(&self) {
+        if let Some(n) = self.0.get() {
+            n.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_allocated_before_a_wait() {
+        let lazy = LazyNotify::default();
+        lazy.notify_waiters();
+        lazy.notify_one();
+        assert!(lazy.0.get().is_none());
+        assert_eq!(std::mem::size_of::<LazyNotify>(), 16);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_enabled_first_is_woken() {
+        let lazy = LazyNotify::default();
+        let notified = lazy.get().notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        lazy.notify_waiters();
+        tokio::time::timeout(std::time::Duration::from_secs(5), notified)
+            .await
+            .expect("woken");
+    }
+
+    #[tokio::test]
+    async fn notify_one_leaves_a_permit_once_the_notify_exists() {
+        let lazy = LazyNotify::default();
+        let _ = lazy.get();
+        lazy.notify_one();
+        tokio::time::timeout(std::time::Duration::from_secs(5), lazy.get().notified())
+            .await
+            .expect("the permit");
+    }
+}
