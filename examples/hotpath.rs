@@ -8,7 +8,8 @@
 //! - `ask`: `n` sequential `send` requests;
 //! - `pingpong`: two actors pass a ball `n` times with `notify`;
 //! - `route-ask`: a functional actor makes `n` sequential requests through
-//!   the topology (`ctx.request`) to the one actor of another group.
+//!   the topology (`ctx.request`) to the one actor of another group;
+//! - `spawn`: `n` actors spawned one after the other, each told one message.
 
 use troupe::prelude::*;
 
@@ -154,6 +155,22 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             }
             actor.send(Get).await?
         }
+        "spawn" => {
+            let mut actors = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let a = Sum::default().spawn().await?;
+                a.notify(Add(1)).await?;
+                actors.push(a);
+            }
+            let mut seen = 0;
+            for a in &actors {
+                seen += a.send(Get).await?;
+            }
+            for a in actors {
+                a.stop(StopReason::Graceful).await?;
+            }
+            seen
+        }
         "ask" => {
             let mut seen = 0;
             for _ in 0..n {
@@ -162,7 +179,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             seen
         }
         other => {
-            let known = "tell, ask, pingpong or route-ask";
+            let known = "tell, ask, spawn, pingpong or route-ask";
             return Err(format!("unknown workload {other:?} ({known})").into());
         }
     };
@@ -172,7 +189,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: hotpath <tell|ask|pingpong|route-ask> <n>";
+    let usage = "usage: hotpath <tell|ask|spawn|pingpong|route-ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it
@@ -202,7 +219,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("{:?}", started.elapsed());
         total
     };
-    let expected = if workload == "tell" { n } else { 0 };
+    let expected = if workload == "tell" || workload == "spawn" {
+        n
+    } else {
+        0
+    };
     if total != expected {
         return Err(format!("{workload}: got {total}, expected {expected}").into());
     }
