@@ -8,7 +8,8 @@
 #
 #   bash scripts/callgrind.sh [workload...]   (default: tell ask)
 #
-# Workloads: tell, ask, spawn, pingpong, route-ask (see examples/hotpath.rs).
+# Workloads: tell, ask, spawn, restart, pingpong, route-ask (see
+# examples/hotpath.rs).
 #
 # Needs valgrind (installs nothing). About half a minute once built.
 set -euo pipefail

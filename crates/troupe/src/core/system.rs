@@ -373,6 +373,11 @@ impl ActorSystem {
     }
 
     /// Tells subscribers of [`ActorSystem::supervision_events`].
+    /// Whether anybody subscribed to this system's supervision events.
+    pub(crate) fn supervision_watched(&self) -> bool {
+        self.inner.supervision.receiver_count() > 0
+    }
+
     pub(crate) fn report_supervision(&self, event: &super::restart::SupervisionEvent) {
         if self.inner.supervision.receiver_count() > 0 {
             let _ = self.inner.supervision.send(event.clone());

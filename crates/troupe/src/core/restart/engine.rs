@@ -136,10 +136,22 @@ impl Engine {
         }
     }
 
-    pub(super) fn emit(&self, event: SupervisionEvent) {
+    /// Reports a supervision event to whoever watches: the debug log, the
+    /// system's subscribers, the supervisor's observer. The event is built
+    /// only if one of them does (a restart builds none otherwise: its names
+    /// and reasons cost a few allocations).
+    pub(super) fn emit(&self, event: impl FnOnce() -> SupervisionEvent) {
+        let observer = self.config.observer();
+        if observer.is_none()
+            && !self.system.supervision_watched()
+            && !tracing::enabled!(tracing::Level::DEBUG)
+        {
+            return;
+        }
+        let event = event();
         tracing::debug!(supervisor = %self.name, ?event, "supervision");
         self.system.report_supervision(&event);
-        if let Some(o) = self.config.observer() {
+        if let Some(o) = observer {
             let _ = o.send(event);
         }
     }
@@ -256,7 +268,7 @@ impl Engine {
         let shared = match spec.start.start(self.link(&spec, None)).await {
             Ok(shared) => shared,
             Err(e) => {
-                self.emit(SupervisionEvent::StartFailed {
+                self.emit(|| SupervisionEvent::StartFailed {
                     supervisor: self.name.to_string(),
                     child: id,
                     name: spec.name.to_string(),
@@ -271,7 +283,7 @@ impl Engine {
 
     /// A started child joins the children, last.
     fn join(&mut self, id: ChildId, spec: ChildSpec, shared: Arc<Shared>) {
-        self.emit(SupervisionEvent::Started {
+        self.emit(|| SupervisionEvent::Started {
             supervisor: self.name.to_string(),
             child: id,
             name: spec.name.to_string(),
@@ -322,7 +334,7 @@ impl Engine {
         child.last_exit = Some(reason.clone());
         let (id, restart) = (child.id, child.spec.restart);
         let name = child.spec.name.to_string();
-        self.emit(SupervisionEvent::Exited {
+        self.emit(|| SupervisionEvent::Exited {
             supervisor: self.name.to_string(),
             child: id,
             name: name.clone(),
@@ -384,7 +396,7 @@ impl Engine {
             if !self.budget.record(Instant::now()) {
                 let (max_restarts, within) = self.config.budget();
                 tracing::warn!(supervisor = %self.name, "restart budget exceeded: giving up");
-                self.emit(SupervisionEvent::BudgetExceeded {
+                self.emit(|| SupervisionEvent::BudgetExceeded {
                     supervisor: self.name.to_string(),
                 });
                 self.shutdown().await;
@@ -459,7 +471,7 @@ impl Engine {
                     }
                     child.shared = shared;
                     let addr = child.shared.addr;
-                    self.emit(SupervisionEvent::Started {
+                    self.emit(|| SupervisionEvent::Started {
                         supervisor: self.name.to_string(),
                         child: id,
                         name,
@@ -475,7 +487,7 @@ impl Engine {
                 Err(e) => {
                     child.state = State::Stopped;
                     child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
-                    self.emit(SupervisionEvent::StartFailed {
+                    self.emit(|| SupervisionEvent::StartFailed {
                         supervisor: self.name.to_string(),
                         child: id,
                         name,
@@ -545,15 +557,14 @@ impl Engine {
     }
 
     fn stopped(&mut self, idx: usize, reason: Option<ExitReason>) {
-        let child = &mut self.children[idx];
-        child.last_exit = reason.clone();
-        let event = SupervisionEvent::Stopped {
+        self.children[idx].last_exit = reason.clone();
+        let child = &self.children[idx];
+        self.emit(|| SupervisionEvent::Stopped {
             supervisor: self.name.to_string(),
             child: child.id,
             name: child.spec.name.to_string(),
             reason,
-        };
-        self.emit(event);
+        });
     }
 
     /// Stops every child, in reverse start order (simple-one-for-one: all at

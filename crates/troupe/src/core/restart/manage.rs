@@ -92,7 +92,7 @@ impl Engine {
                     child.shared.close_for_good();
                 }
                 child.shared = shared.clone();
-                self.emit(SupervisionEvent::Started {
+                self.emit(|| SupervisionEvent::Started {
                     supervisor: self.name.to_string(),
                     child: id,
                     name,
@@ -105,7 +105,7 @@ impl Engine {
                 child.shared.close_for_good();
                 if e != SupervisorError::ShuttingDown {
                     child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
-                    self.emit(SupervisionEvent::StartFailed {
+                    self.emit(|| SupervisionEvent::StartFailed {
                         supervisor: self.name.to_string(),
                         child: id,
                         name,
