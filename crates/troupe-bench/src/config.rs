@@ -21,6 +21,9 @@ pub struct Sizes {
     pub fanout_actors: usize,
     /// Messages the fan-out producer sends (round-robin).
     pub fanout_n: usize,
+    /// Idle actors spawned beside the fan-out workers and never sent to
+    /// (the scaling series where 1% of the actors are active; 0 in the tables).
+    pub fanout_idle: usize,
     /// Actors in Savina "big".
     pub big_actors: usize,
     /// Pings each "big" actor sends (each answered by a pong).
@@ -55,6 +58,7 @@ impl Sizes {
             ring_hops: 100_000,
             fanout_actors: 100,
             fanout_n: 1_000_000,
+            fanout_idle: 0,
             big_actors: 100,
             big_pings: 1_000,
             spawn_n: 100_000,
@@ -79,6 +83,7 @@ impl Sizes {
             ring_hops: 1_000,
             fanout_actors: 100,
             fanout_n: 10_000,
+            fanout_idle: 0,
             big_actors: 10,
             big_pings: 100,
             spawn_n: 1_000,

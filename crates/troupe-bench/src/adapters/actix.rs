@@ -130,15 +130,16 @@ async fn tell(s: Sizes) -> RunResult {
 }
 
 async fn fanout(s: Sizes) -> RunResult {
-    let workers: Vec<_> = (0..s.fanout_actors)
+    let all: Vec<_> = (0..s.fanout_actors + s.fanout_idle)
         .map(|_| Counter::default().start())
         .collect();
+    let workers = &all[..s.fanout_actors];
     let start = Instant::now();
     for i in 0..s.fanout_n {
         workers[i % workers.len()].do_send(Inc);
     }
     let mut total = 0;
-    for w in &workers {
+    for w in workers {
         total += get(w).await?;
     }
     let elapsed = start.elapsed();

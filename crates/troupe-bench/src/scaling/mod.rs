@@ -7,7 +7,13 @@
 //! - **mailbox capacity**: the backpressure workload with a sink mailbox of 1 → 4,096: time per
 //!   message;
 //! - **fan-out width**: the fan-out workload over 1 → 10,000 actors, the same number of messages
-//!   in total: time per message.
+//!   in total: time per message;
+//! - **population, 1% active**: the fan-out workload among 100 → 1,000,000 live actors, of which
+//!   1% receive the messages (the others idle): time per message, which should not grow with the
+//!   idle population.
+//!
+//! The memory cap of a series whose workload measures no heap uses the heap per actor that the
+//! actors series measured for that framework.
 //!
 //! A framework stops at the size where a run fails, or where its heap per actor at the previous
 //! size says the next one would need more than [`HEAP_CAP`].
@@ -134,6 +140,32 @@ pub fn series(quick: bool) -> Vec<(Series, Vec<usize>)> {
             },
             pick(&[1, 10, 100, 1_000, 10_000], &[1, 100, 1_000]),
         ),
+        (
+            Series {
+                title: "Population: 100 → 1,000,000 actors, 1% of them active",
+                x_label: "actors alive",
+                workload: Workload::FanOut,
+                sizes: |base, n| {
+                    let active = (n / 100).max(1);
+                    Sizes {
+                        fanout_actors: active,
+                        fanout_idle: n - active,
+                        ..base.clone()
+                    }
+                },
+                actors: Some,
+                figures: &[Figure {
+                    id: "population",
+                    title: "Tell to 1% of the actors: time per message",
+                    unit: "ns",
+                    value: |_, s, elapsed| per_message(elapsed, s.fanout_n),
+                }],
+            },
+            pick(
+                &[100, 1_000, 10_000, 100_000, 1_000_000],
+                &[100, 1_000, 10_000],
+            ),
+        ),
     ]
 }
 
@@ -163,6 +195,8 @@ pub fn run(cfg: &RunConfig, frameworks: &[Framework]) -> Vec<(Series, Vec<Measur
         .filter(|f| *f != Framework::TroupeRecorder)
         .collect();
     let mut out = Vec::new();
+    // Heap per idle actor, per framework, as the actors series measured it.
+    let mut known_heap: Vec<(Framework, f64)> = Vec::new();
     for (series, xs) in series(cfg.quick) {
         let spec = series.workload.spec();
         let mut measured: Vec<Measured> = series
@@ -176,7 +210,10 @@ pub fn run(cfg: &RunConfig, frameworks: &[Framework]) -> Vec<(Series, Vec<Measur
             })
             .collect();
         for (fi, &framework) in frameworks.iter().enumerate() {
-            let mut heap_per_actor: Option<f64> = None;
+            let mut heap_per_actor: Option<f64> = known_heap
+                .iter()
+                .find(|(f, _)| *f == framework)
+                .map(|(_, h)| *h);
             for (xi, &x) in xs.iter().enumerate() {
                 if let (Some(actors), Some(per)) = ((series.actors)(x), heap_per_actor) {
                     if per * actors as f64 > HEAP_CAP {
@@ -205,6 +242,8 @@ pub fn run(cfg: &RunConfig, frameworks: &[Framework]) -> Vec<(Series, Vec<Measur
                         Ok(sample) => {
                             if let Some(heap) = sample.heap_bytes {
                                 heap_per_actor = Some(heap);
+                                known_heap.retain(|(f, _)| *f != framework);
+                                known_heap.push((framework, heap));
                             }
                             samples.push(((spec.compute)(&sample, &sizes), sample.elapsed));
                         }

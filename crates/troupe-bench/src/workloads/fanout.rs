@@ -2,7 +2,9 @@
 //!
 //! Protocol: spawn `fanout_actors` counting workers. One producer tells them `fanout_n`
 //! increments in round-robin order, then asks every worker for its count (fan-in); the sum
-//! must equal `fanout_n`. The time covers the sends and the final requests.
+//! must equal `fanout_n`. The time covers the sends and the final requests. With
+//! `fanout_idle` (the scaling series where 1% of the actors are active), that many more workers
+//! are spawned first and never sent to.
 
 use super::{mega_per_sec, millis, Sample, Spec, MMSG_PER_S, TOTAL_MS};
 use crate::config::Sizes;

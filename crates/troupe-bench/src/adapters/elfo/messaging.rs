@@ -239,7 +239,7 @@ pub(super) fn run_fanout(limit: Duration, s: Sizes) -> RunResult {
         let (d, w) = (t.local("driver"), t.local("workers"));
         d.route_all_to(&w);
         d.mount(driver);
-        w.mount(fanout_group(s.fanout_actors as u32));
+        w.mount(fanout_group(s.fanout_actors as u32, s.fanout_idle as u32));
     })
 }
 
@@ -248,15 +248,22 @@ struct FanInc {
     to: u32,
 }
 
+/// Asks the active workers (the first `fanout_actors`) for their counts.
 #[message(ret = u64)]
 struct FanGet;
 
-fn fanout_group(n: u32) -> Blueprint {
+/// Starts every worker, idle ones included (elfo starts an actor when
+/// something is first routed to it).
+#[message(ret = u64)]
+struct FanWarm;
+
+fn fanout_group(active: u32, idle: u32) -> Blueprint {
     ActorGroup::new()
         .router(MapRouter::new(move |envelope| {
             msg!(match envelope {
                 FanInc { to } => Outcome::Unicast(*to),
-                FanGet => Outcome::Multicast((0..n).collect()),
+                FanGet => Outcome::Multicast((0..active).collect()),
+                FanWarm => Outcome::Multicast((0..active + idle).collect()),
                 _ => Outcome::Default,
             })
         }))
@@ -266,14 +273,15 @@ fn fanout_group(n: u32) -> Blueprint {
                 msg!(match envelope {
                     FanInc => count += 1,
                     (FanGet, token) => ctx.respond(token, count),
+                    (FanWarm, token) => ctx.respond(token, count),
                 });
             }
         })
 }
 
 async fn fanout(ctx: Context, s: Sizes) -> RunResult {
-    let warm = ctx.request(FanGet).all().resolve().await;
-    all_ok("warm up workers", warm, s.fanout_actors)?;
+    let warm = ctx.request(FanWarm).all().resolve().await;
+    all_ok("warm up workers", warm, s.fanout_actors + s.fanout_idle)?;
     let workers = s.fanout_actors as u32;
     let start = Instant::now();
     for i in 0..s.fanout_n {

@@ -122,10 +122,11 @@ async fn tell(s: Sizes) -> RunResult {
 }
 
 async fn fanout(s: Sizes) -> RunResult {
-    let mut workers = Vec::with_capacity(s.fanout_actors);
-    for _ in 0..s.fanout_actors {
-        workers.push(counter().await?);
+    let mut all = Vec::with_capacity(s.fanout_actors + s.fanout_idle);
+    for _ in 0..s.fanout_actors + s.fanout_idle {
+        all.push(counter().await?);
     }
+    let workers = &all[..s.fanout_actors];
     let start = Instant::now();
     for i in 0..s.fanout_n {
         workers[i % workers.len()]
@@ -133,12 +134,12 @@ async fn fanout(s: Sizes) -> RunResult {
             .ctx("cast Inc")?;
     }
     let mut total = 0;
-    for w in &workers {
+    for w in workers {
         total += get(w).await?;
     }
     let elapsed = start.elapsed();
     check_count("workers", total, s.fanout_n)?;
-    for w in &workers {
+    for w in &all {
         w.stop(None);
     }
     Ok(Sample::timed(elapsed))

@@ -150,16 +150,17 @@ async fn tell(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
 }
 
 async fn fanout(sys: Arc<ActorSystem>, s: Sizes) -> RunResult {
-    let mut workers = Vec::with_capacity(s.fanout_actors);
-    for _ in 0..s.fanout_actors {
-        workers.push(counter(&sys).await?);
+    let mut all = Vec::with_capacity(s.fanout_actors + s.fanout_idle);
+    for _ in 0..s.fanout_actors + s.fanout_idle {
+        all.push(counter(&sys).await?);
     }
+    let workers = &all[..s.fanout_actors];
     let start = Instant::now();
     for i in 0..s.fanout_n {
         inc(&workers[i % workers.len()]).await?;
     }
     let mut total = 0;
-    for w in &workers {
+    for w in workers {
         total += get(w).await?;
     }
     let elapsed = start.elapsed();
