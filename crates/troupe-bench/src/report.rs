@@ -193,6 +193,17 @@ pub struct ReportInput<'a> {
     pub date: &'a str,
     /// Wall time of the whole run.
     pub total_secs: f64,
+    /// How busy the machine was with other work.
+    pub load: Load,
+}
+
+/// How busy the machine was with other work than the bench.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Load {
+    /// One-minute load average when the run started.
+    pub average_at_start: Option<f64>,
+    /// Share of the machine's CPU time during the run that went to other processes.
+    pub others_share: Option<f64>,
 }
 
 /// Renders the Markdown report.
@@ -230,23 +241,54 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(out, "- Crates: {}", versions.join(", "));
     let _ = writeln!(
         out,
-        "- Method: every (workload, framework) pair runs {} time(s), after {} unrecorded \
-         warm-up run(s); within each repeat the \
+        "- Other work on the machine: {} of its CPU time during the run went to other \
+         processes than the bench (load average {} at the start, {} usable cores); when it is \
+         more than a few %, the figures were taken under load",
+        input
+            .load
+            .others_share
+            .map_or_else(|| "?".to_string(), |s| format!("{:.0} %", s * 100.0)),
+        input
+            .load
+            .average_at_start
+            .map_or_else(|| "?".to_string(), |l| format!("{l:.2}")),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let _ = writeln!(
+        out,
+        "- Method: every run is a process of its own (the bench starts itself again for it), \
+         so no run inherits the heap, the allocator arenas or the threads of another: each \
+         starts from the same state. Every (workload, framework) pair runs {} time(s), after {} \
+         unrecorded warm-up run(s); within each repeat the \
          frameworks take turns in an order that rotates by one place per repeat, so machine noise \
-         is spread over all of them. Every run gets a fresh thread and a fresh Tokio runtime, \
-         and a {} s limit. Each workload has two tables, so that like is compared with like: \
+         is spread over all of them. Every run gets a fresh Tokio runtime, \
+         and a {} s limit (past it, the bench kills the run's process). Each workload has two \
+         tables, so that like is compared with like: \
          *multi-thread* (a 2-worker runtime: troupe, its peers on Tokio and the Tokio floor) and \
          *single thread* (a current-thread runtime: `troupe-1t` and the floor `tokio-1t`, \
-         against actix, whose actors all run on its single-threaded arbiter). Cells show the \
-         median over repeats; `±` is half the range (max − min) relative to the median. \
-         `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same table: \
-         for times and memory below 1 beats troupe, for rates above 1 beats troupe. `n/a`: the framework has no idiomatic way to run the \
-         workload; `error`: the run failed (reason in the notes).\n",
+         against actix, whose actors all run on its single-threaded arbiter). `n/a`: the \
+         framework has no idiomatic way to run the workload; `error`: the run failed (reason \
+         in the notes).\n",
         cfg.repeats,
         cfg.warmups,
         cfg.run_limit.as_secs()
     );
-
+    let _ = writeln!(out, "### How to read the figures\n");
+    let _ = writeln!(
+        out,
+        "- A cell is the median of its repeats. `±x%` is its spread: half the range \
+         (max − min) of the repeats, relative to the median; the repeats all lie within a band, \
+         2·x % of the median wide, that holds the median. It is the noise of this cell on this machine \
+         during this run.\n\
+         - **A difference under the spread is noise.** Two cells (or the same cell in two \
+         reports) differ only when their medians are further apart than the larger of their \
+         two spreads; a regression is a median that moved past its spread, for the worse.\n\
+         - `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same \
+         table: for times and memory below 1 beats troupe, for rates above 1 beats troupe. \
+         These ratios hold better from one run to the next than the absolute figures: both \
+         sides ran interleaved, under the same machine load. When the \
+         share of other work above is high, compare ratios rather than absolute figures.\n"
+    );
     let mut errors = Vec::new();
     for &w in input.workloads {
         let spec = w.spec();
@@ -360,6 +402,16 @@ fn render_table(
         }
     }
     let _ = writeln!(out);
+}
+
+/// The machine's one-minute load average, from `/proc/loadavg` (`None` where there is none).
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn fmt_value(v: f64, decimals: usize) -> String {
