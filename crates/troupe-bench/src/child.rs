@@ -73,7 +73,7 @@ impl Job {
         [
             self.workload.spec().id.to_string(),
             self.framework.name().to_string(),
-            self.sizes.encode(),
+            wire::encode_sizes(&self.sizes),
             self.limit.as_millis().to_string(),
         ]
     }
@@ -88,7 +88,7 @@ impl Job {
                 .ok_or_else(|| JobError::Workload(workload.clone()))?,
             framework: Framework::from_name(framework)
                 .ok_or_else(|| JobError::Framework(framework.clone()))?,
-            sizes: Sizes::decode(sizes)?,
+            sizes: wire::decode_sizes(sizes)?,
             limit: limit
                 .parse::<u64>()
                 .map(Duration::from_millis)

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::wire::WireError;
-
 /// Sizes of every workload. Each adapter reads the same values, so all frameworks do the same work.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizes {
@@ -102,72 +100,6 @@ impl Sizes {
     }
 }
 
-/// Encodes and decodes every field of [`Sizes`] as `name=value` pairs joined by commas: how
-/// the parent passes the sizes of a run to the child process that makes it. The list of
-/// fields is written once, here, for both directions.
-macro_rules! sizes_codec {
-    ($($field:ident),* $(,)?) => {
-        impl Sizes {
-            /// The sizes as one command-line argument (see [`Sizes::decode`]).
-            pub fn encode(&self) -> String {
-                let mut parts = vec![$(format!("{}={}", stringify!($field), self.$field)),*];
-                parts.push(format!("restart_window_ms={}", self.restart_window.as_millis()));
-                parts.join(",")
-            }
-
-            /// Sizes from [`Sizes::encode`]'s text; every field must be given exactly once.
-            pub fn decode(text: &str) -> Result<Self, WireError> {
-                let mut sizes = Sizes::quick();
-                let mut seen: Vec<&str> = Vec::new();
-                for part in text.split(',') {
-                    let (name, value) = part
-                        .split_once('=')
-                        .ok_or_else(|| WireError::malformed(part, ""))?;
-                    let n: u64 = value
-                        .parse()
-                        .map_err(|_| WireError::malformed(name, value))?;
-                    let count = usize::try_from(n).map_err(|_| WireError::malformed(name, value));
-                    match name {
-                        $(stringify!($field) => sizes.$field = count?,)*
-                        "restart_window_ms" => sizes.restart_window = Duration::from_millis(n),
-                        other => return Err(WireError::Unknown(other.to_string())),
-                    }
-                    if seen.contains(&name) {
-                        return Err(WireError::Duplicate(name.to_string()));
-                    }
-                    seen.push(name);
-                }
-                for name in [$(stringify!($field)),*, "restart_window_ms"] {
-                    if !seen.contains(&name) {
-                        return Err(WireError::Missing(name));
-                    }
-                }
-                Ok(sizes)
-            }
-        }
-    };
-}
-
-sizes_codec!(
-    ask_warmup,
-    ask_n,
-    tell_n,
-    pingpong_n,
-    ring_actors,
-    ring_hops,
-    fanout_actors,
-    fanout_n,
-    big_actors,
-    big_pings,
-    spawn_n,
-    bp_producers,
-    bp_n,
-    bp_capacity,
-    restarts,
-    tree_depth,
-    tree_breadth,
-);
-
 /// Everything a run needs besides the list of frameworks and workloads.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -207,57 +139,6 @@ impl RunConfig {
                 run_limit: Duration::from_secs(30),
                 warmups: 1,
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Decoding starts from the quick sizes, so a field left out of `sizes_codec!` would come
-    /// back with its quick value and fail this test on the full sizes.
-    #[test]
-    fn sizes_come_back_unchanged() {
-        for sizes in [
-            Sizes::full(),
-            Sizes::quick(),
-            Sizes {
-                spawn_n: 1_000_000,
-                restart_window: Duration::from_millis(1_500),
-                ..Sizes::full()
-            },
-        ] {
-            assert_eq!(Sizes::decode(&sizes.encode()), Ok(sizes));
-        }
-    }
-
-    #[test]
-    fn bad_sizes_are_typed_errors() {
-        let full = Sizes::full().encode();
-        let without_ring = full
-            .split(',')
-            .filter(|p| !p.starts_with("ring_hops="))
-            .collect::<Vec<_>>()
-            .join(",");
-        let cases = [
-            (without_ring, WireError::Missing("ring_hops")),
-            (
-                full.replace("tell_n=1000000", "tell_n=lots"),
-                WireError::malformed("tell_n", "lots"),
-            ),
-            (
-                format!("{full},colour=7"),
-                WireError::Unknown("colour".into()),
-            ),
-            (
-                format!("{full},ask_n=1"),
-                WireError::Duplicate("ask_n".into()),
-            ),
-            (format!("{full},ask_n"), WireError::malformed("ask_n", "")),
-        ];
-        for (text, want) in cases {
-            assert_eq!(Sizes::decode(&text), Err(want), "{text}");
         }
     }
 }

@@ -15,7 +15,8 @@
 //! limit; a child that crashes becomes an error cell with the tail of its stderr.
 //!
 //! Reading the figures: each cell is the median of its repeats, `±` its spread (half the range
-//! over the median), and a difference under the spread is noise (see the report's header).
+//! over the median), and a difference under the spread is noise; `best` is the best repeat,
+//! the one other work on the machine disturbed least (see the report's header).
 
 mod adapters;
 mod child;
@@ -202,15 +203,22 @@ fn main() {
                     limit: cfg.run_limit,
                 };
                 let t = Instant::now();
+                let cpu_before = load::CpuTimes::now();
                 let report = child::run(&job);
                 let took = t.elapsed();
+                // How much of the machine other processes took during this run, to tell a slow
+                // repeat due to them from one due to the framework.
+                let others = cpu_before
+                    .zip(load::CpuTimes::now())
+                    .and_then(|(before, after)| before.others_share(&after))
+                    .map_or_else(String::new, |s| format!(", others {:.0}%", s * 100.0));
                 eprint!("{}", report.stderr);
                 let what = if warmup {
                     "warm-up".to_string()
                 } else {
                     format!("repeat {}/{}", repeat + 1, cfg.repeats)
                 };
-                if report.other_panics > 0 {
+                if report.other_panics > 0 && !warmup {
                     results.warn(format!(
                         "{} / {}: {} panic(s) other than the workload's deliberate ones \
                          during the {what} (printed on stderr)",
@@ -229,7 +237,7 @@ fn main() {
                             .map(|(m, v)| format!("{}={v:.2}{}", m.name, m.unit))
                             .collect();
                         eprintln!(
-                            "[{}] {what} {:<12} {} ({:.2}s)",
+                            "[{}] {what} {:<12} {} ({:.2}s{others})",
                             spec.id,
                             framework.name(),
                             shown.join(" "),
