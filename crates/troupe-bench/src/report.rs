@@ -407,14 +407,19 @@ fn render_table(
                                 .filter(|r| r.is_finite() && *r != 0.0)
                                 .map_or_else(|| "–".to_string(), |r| format!("{:.2}", value / r))
                         };
+                        let (ratio, best_ratio) =
+                            (of(stat.median, |r| r.median), of(stat.best, |r| r.best));
+                        let ratios = if reference.is_some() {
+                            format!("{ratio} · best {best_ratio}")
+                        } else {
+                            ratio
+                        };
                         let _ = write!(
                             row,
-                            " {} ±{:.0}% · best {} | {} · best {} |",
+                            " {} ±{:.0}% · best {} | {ratios} |",
                             fmt_value(stat.median, m.decimals),
                             stat.spread * 100.0,
                             fmt_value(stat.best, m.decimals),
-                            of(stat.median, |r| r.median),
-                            of(stat.best, |r| r.best),
                         );
                     }
                 }
