@@ -118,9 +118,13 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// Share of the machine's CPU time taken by other processes above which the report says that
+/// its figures were taken under load.
+const UNDER_LOAD: f64 = 0.05;
+
 /// The best of the finite values: the highest for a rate, the lowest for a time or a size;
-/// NaN when there are none. Load from other processes only ever makes a run slower, so the
-/// best repeat is the one it disturbed least.
+/// NaN when there are none. A burst of load from other processes mostly makes a run slower,
+/// so the best repeat is the one it disturbed least.
 pub fn best(values: &[f64], higher_is_better: bool) -> f64 {
     let finite = values.iter().copied().filter(|x| x.is_finite());
     let found = if higher_is_better {
@@ -271,7 +275,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         out,
         "- Other work on the machine: {} of its CPU time during the run went to other \
          processes than the bench (load average {} at the start, {} usable cores); when it is \
-         more than a few %, the figures were taken under load",
+         more than a few %, the figures were taken under load{}",
         input
             .load
             .others_share
@@ -280,7 +284,13 @@ pub fn render(input: &ReportInput<'_>) -> String {
             .load
             .average_at_start
             .map_or_else(|| "?".to_string(), |l| format!("{l:.2}")),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if input.load.others_share.is_some_and(|s| s > UNDER_LOAD) {
+            ". **These figures were taken under load: do not compare them with a report taken \
+             on a quiet machine** (see below)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         out,
@@ -311,12 +321,17 @@ pub fn render(input: &ReportInput<'_>) -> String {
          - **A difference under the spread is noise.** Two cells (or the same cell in two \
          reports) differ only when their medians are further apart than the larger of their \
          two spreads; a regression is a median that moved past its spread, for the worse.\n\
-         - `best` is the best repeat: the lowest time or size, the highest rate. Other work on \
-         the machine only ever slows a run down, so the best repeat is the one it disturbed \
-         least, and it holds from one run to the next when medians do not: with half of a \
+         - `best` is the best repeat: the lowest time or size, the highest rate. A burst of \
+         other work on the machine mostly slows a run down, so the best repeat is the one it \
+         disturbed least, and it holds from one run to the next when medians do not: with half of a \
          2-core machine taken by another build, the bests of two runs (and their ratios to \
          troupe) agreed within ±10% for most cells, their medians for about half. When the \
          share of other work above is more than a few %, compare bests.\n\
+         - Load does not only add noise, it changes what is measured: the 2 workers of the \
+         multi-thread table then share fewer cores than they have, and a workload whose \
+         messages cross between workers can get faster (troupe's backpressure on 2 idle cores: \
+         478 ms; confined to one core: 214 ms). Compare reports only when both were taken on a \
+         quiet machine, or both under load.\n\
          - `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same \
          table (the median by troupe's median, the best by troupe's best): for times and memory below 1 beats troupe, for rates above 1 beats troupe. \
          These ratios hold better from one run to the next than the absolute figures: both \
