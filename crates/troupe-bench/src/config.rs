@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Sizes of every workload. Each adapter reads the same values, so all frameworks do the same work.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sizes {
     /// Asks sent before latencies are recorded.
     pub ask_warmup: usize,
@@ -65,7 +65,7 @@ impl Sizes {
             bp_producers: 8,
             bp_n: 1_000_000,
             bp_capacity: 64,
-            restarts: 20_000,
+            restarts: 50_000,
             restart_window: Duration::from_secs(3),
             tree_depth: 4,
             tree_breadth: 5,
@@ -112,13 +112,16 @@ pub struct RunConfig {
     pub quick: bool,
     /// Workload sizes.
     pub sizes: Sizes,
-    /// Repeats of every (workload, framework) pair; the report shows medians.
+    /// Repeats of every (workload, framework) pair, each in a process of its own; the report
+    /// shows their median and spread. Seven in the full run: enough for the median to shrug off
+    /// one or two outliers, while the full run stays within about ten minutes on two cores.
     pub repeats: usize,
     /// Time limit of one (workload, framework) run; past it the run is reported as an error.
     pub run_limit: Duration,
-    /// Unrecorded runs of every pair before its repeats: the first run of a workload pays for
-    /// page faults and allocator growth that later ones do not, and was the outlier that
-    /// widened the spreads.
+    /// Unrecorded runs of every pair before its repeats, each in a process of its own as the
+    /// repeats are: the first run of a pair warms the executable's pages, the CPU caches and
+    /// clock, and was the outlier that widened the spreads. Every repeat then starts from the
+    /// same state, whatever ran before it.
     pub warmups: usize,
 }
 
@@ -137,7 +140,7 @@ impl RunConfig {
             Self {
                 quick,
                 sizes: Sizes::full(),
-                repeats: 5,
+                repeats: 7,
                 run_limit: Duration::from_secs(30),
                 warmups: 1,
             }

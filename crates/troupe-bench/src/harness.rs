@@ -1,9 +1,10 @@
-//! Running one (framework, workload) pair in isolation: its own thread, its own runtime, a time
-//! limit, and panics and failures turned into error cells instead of crashes.
+//! Running one (framework, workload) pair in isolation, inside the process that makes the run
+//! (see [`crate::child`]: every run has a process of its own): its own thread, its own
+//! runtime, a time limit, and panics and failures turned into error cells instead of crashes.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use crate::workloads::Sample;
 pub enum BenchError {
     /// The framework has no idiomatic way to run this workload (shown as "n/a").
     #[error("n/a: {0}")]
-    Unsupported(&'static str),
+    Unsupported(std::borrow::Cow<'static, str>),
     /// The run did not finish within its time limit.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -163,12 +164,26 @@ where
             }
         }
     });
+    if SKIP_TEARDOWN.load(Ordering::Relaxed) {
+        rt.shutdown_background();
+        return outcome;
+    }
     let teardown = match outcome {
         Err(BenchError::Timeout(_)) => Duration::from_secs(1),
         _ => TEARDOWN_LIMIT,
     };
     rt.shutdown_timeout(teardown);
     outcome
+}
+
+/// Set in a child process, whose run is its only one: see [`skip_teardown`].
+static SKIP_TEARDOWN: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`run_tokio`] return as soon as the run is measured, leaving its runtime to shut down
+/// in the background: in a process that makes one run and then exits, nothing comes after it
+/// whose figures the teardown could disturb, and the exit frees everything at once.
+pub fn skip_teardown() {
+    SKIP_TEARDOWN.store(true, Ordering::Relaxed);
 }
 
 /// Panics seen so far that were not the supervision workload's deliberate ones.

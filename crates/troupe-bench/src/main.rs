@@ -5,21 +5,35 @@
 //!
 //! Quick run for CI (small sizes, once each, report on stdout only):
 //! `cargo run --release -p troupe-bench -- --quick` or `TROUPE_BENCH_QUICK=1 cargo run ...`
+//!
+//! Every run, warm-ups and scaling points included, is a process of its own: the bench starts
+//! its own executable again in a hidden child mode (`--child <workload> <framework> <sizes>
+//! <limit-ms>`, see [`child`]), which makes the one run, prints its sample as one line on
+//! stdout ([`wire`]) and exits. In one long process a run's figures depended on what had run
+//! before it (the allocator's arenas and kept pages, runtimes still tearing down): troupe's
+//! restarts/s was half as high in a full run as alone. The parent kills a child past its time
+//! limit; a child that crashes becomes an error cell with the tail of its stderr.
+//!
+//! Reading the figures: each cell is the median of its repeats, `±` its spread (half the range
+//! over the median), and a difference under the spread is noise; `best` is the best repeat,
+//! the one other work on the machine disturbed least (see the report's header).
 
 mod adapters;
+mod child;
 mod config;
 mod harness;
+mod load;
 mod report;
 mod scaling;
 mod util;
+mod wire;
 mod workloads;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use adapters::Framework;
 use config::RunConfig;
-use harness::{install_quiet_panic_hook, run_isolated};
 use report::{Environment, ReportInput, Results};
 use workloads::Workload;
 
@@ -33,8 +47,8 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
                     [--scaling | --no-scaling]
 
   --quick          small sizes, one repeat, report on stdout only (also TROUPE_BENCH_QUICK=1)
-  --repeats N      repeats per (workload, framework) pair (full: 5 after one unrecorded
-                   warm-up run, quick: 1)
+  --repeats N      repeats per (workload, framework) pair (full: 7 after one
+                   unrecorded warm-up run, quick: 1); every run is a process of its own
   --only LIST      run only these workloads: ask, tell, pingpong, ring, fanout, big, spawn,
                    backpressure, restarts, tree
   --frameworks L   run only these frameworks: troupe, troupe+recorder (troupe with its
@@ -148,6 +162,10 @@ fn command_line() -> String {
 }
 
 fn main() {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some(child::CHILD_FLAG) {
+        child::child_main(&raw[1..]);
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) => {
@@ -159,9 +177,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    install_quiet_panic_hook();
     let cfg = &args.cfg;
     let started = Instant::now();
+    let load_at_start = report::load_average();
+    let cpu_at_start = load::CpuTimes::now();
     let mut results = Results::default();
 
     let workloads: &[Workload] = if args.tables { &args.workloads } else { &[] };
@@ -174,39 +193,41 @@ fn main() {
             let repeat = round.saturating_sub(cfg.warmups);
             for k in 0..n {
                 let framework = args.frameworks[(k + round) % n];
-                if warmup {
-                    if framework.runs(workload) {
-                        let (sizes, limit) = (cfg.sizes.clone(), cfg.run_limit);
-                        let _ = run_isolated(format!("warmup-{}", spec.id), limit, move || {
-                            framework.run(workload, &sizes, limit)
-                        });
-                    }
-                    continue;
-                }
                 if !framework.runs(workload) || results.is_stopped(workload, framework) {
                     continue;
                 }
-                let sizes = cfg.sizes.clone();
-                let limit = cfg.run_limit;
-                let panics_before = harness::other_panics();
+                let job = child::Job {
+                    workload,
+                    framework,
+                    sizes: cfg.sizes.clone(),
+                    limit: cfg.run_limit,
+                };
                 let t = Instant::now();
-                let outcome = run_isolated(
-                    format!("{}-{}", spec.id, framework.name()),
-                    limit,
-                    move || framework.run(workload, &sizes, limit),
-                );
+                let cpu_before = load::CpuTimes::now();
+                let report = child::run(&job);
                 let took = t.elapsed();
-                let panics = harness::other_panics() - panics_before;
-                if panics > 0 {
+                // How much of the machine other processes took during this run, to tell a slow
+                // repeat due to them from one due to the framework.
+                let others = cpu_before
+                    .zip(load::CpuTimes::now())
+                    .and_then(|(before, after)| before.others_share(&after))
+                    .map_or_else(String::new, |s| format!(", others {:.0}%", s * 100.0));
+                eprint!("{}", report.stderr);
+                let what = if warmup {
+                    "warm-up".to_string()
+                } else {
+                    format!("repeat {}/{}", repeat + 1, cfg.repeats)
+                };
+                if report.other_panics > 0 && !warmup {
                     results.warn(format!(
-                        "{} / {}: {panics} panic(s) other than the workload's deliberate ones \
-                         during repeat {} (printed on stderr)",
+                        "{} / {}: {} panic(s) other than the workload's deliberate ones \
+                         during the {what} (printed on stderr)",
                         spec.id,
                         framework.name(),
-                        repeat + 1
+                        report.other_panics,
                     ));
                 }
-                match &outcome {
+                match &report.result {
                     Ok(sample) => {
                         let values = (spec.compute)(sample, &cfg.sizes);
                         let shown: Vec<String> = spec
@@ -216,25 +237,21 @@ fn main() {
                             .map(|(m, v)| format!("{}={v:.2}{}", m.name, m.unit))
                             .collect();
                         eprintln!(
-                            "[{}] repeat {}/{} {:<12} {} ({:.2}s)",
+                            "[{}] {what} {:<12} {} ({:.2}s{others})",
                             spec.id,
-                            repeat + 1,
-                            cfg.repeats,
                             framework.name(),
                             shown.join(" "),
                             took.as_secs_f64()
                         );
                     }
-                    Err(e) => eprintln!(
-                        "[{}] repeat {}/{} {:<12} {e}",
-                        spec.id,
-                        repeat + 1,
-                        cfg.repeats,
-                        framework.name()
-                    ),
+                    Err(e) => eprintln!("[{}] {what} {:<12} {e}", spec.id, framework.name()),
                 }
-                results.record(workload, framework, outcome.as_ref(), cfg);
-                std::thread::sleep(Duration::from_millis(20));
+                // A warm-up's figures are dropped, but an error stops the pair all the same:
+                // a pair that cannot run is not run again.
+                match (&report.result, warmup) {
+                    (Ok(_), true) => {}
+                    (outcome, _) => results.record(workload, framework, outcome.as_ref(), cfg),
+                }
             }
         }
     }
@@ -256,6 +273,12 @@ fn main() {
         command: &command,
         date: &date,
         total_secs: started.elapsed().as_secs_f64(),
+        load: report::Load {
+            average_at_start: load_at_start,
+            others_share: cpu_at_start
+                .zip(load::CpuTimes::now())
+                .and_then(|(start, end)| start.others_share(&end)),
+        },
     });
     let target = match (&args.out, cfg.quick, args.filtered) {
         (Some(path), _, _) => Some(path.clone()),

@@ -58,22 +58,37 @@ impl Results {
         self.cells.get(&key(workload, framework))
     }
 
-    /// Medians of every metric for one pair, when it has at least one sample and no error.
-    fn medians(&self, workload: Workload, framework: Framework) -> Option<Vec<(f64, f64)>> {
+    /// Median, spread and best of every metric for one pair, when it has at least one sample
+    /// and no error.
+    fn medians(&self, workload: Workload, framework: Framework) -> Option<Vec<Stat>> {
         let cell = self.cell(workload, framework)?;
         if cell.error.is_some() || cell.values.is_empty() {
             return None;
         }
-        let metrics = workload.spec().metrics.len();
+        let metrics = workload.spec().metrics;
         Some(
-            (0..metrics)
-                .map(|m| {
+            metrics
+                .iter()
+                .enumerate()
+                .map(|(m, metric)| {
                     let column: Vec<f64> = cell.values.iter().map(|v| v[m]).collect();
-                    (median(&column), spread(&column))
+                    Stat {
+                        median: median(&column),
+                        spread: spread(&column),
+                        best: best(&column, metric.higher_is_better),
+                    }
                 })
                 .collect(),
         )
     }
+}
+
+/// What the report shows of one metric's repeats.
+#[derive(Debug, Clone, Copy)]
+struct Stat {
+    median: f64,
+    spread: f64,
+    best: f64,
 }
 
 fn key(workload: Workload, framework: Framework) -> (usize, usize) {
@@ -101,6 +116,23 @@ pub fn median(values: &[f64]) -> f64 {
     } else {
         (v[mid - 1] + v[mid]) / 2.0
     }
+}
+
+/// Share of the machine's CPU time taken by other processes above which the report says that
+/// its figures were taken under load.
+const UNDER_LOAD: f64 = 0.05;
+
+/// The best of the finite values: the highest for a rate, the lowest for a time or a size;
+/// NaN when there are none. A burst of load from other processes mostly makes a run slower,
+/// so the best repeat is the one it disturbed least.
+pub fn best(values: &[f64], higher_is_better: bool) -> f64 {
+    let finite = values.iter().copied().filter(|x| x.is_finite());
+    let found = if higher_is_better {
+        finite.max_by(|a, b| a.total_cmp(b))
+    } else {
+        finite.min_by(|a, b| a.total_cmp(b))
+    };
+    found.unwrap_or(f64::NAN)
 }
 
 /// Half the range of the values relative to their median, as a fraction (0.05 = ±5 %).
@@ -193,6 +225,17 @@ pub struct ReportInput<'a> {
     pub date: &'a str,
     /// Wall time of the whole run.
     pub total_secs: f64,
+    /// How busy the machine was with other work.
+    pub load: Load,
+}
+
+/// How busy the machine was with other work than the bench.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Load {
+    /// One-minute load average when the run started.
+    pub average_at_start: Option<f64>,
+    /// Share of the machine's CPU time during the run that went to other processes.
+    pub others_share: Option<f64>,
 }
 
 /// Renders the Markdown report.
@@ -230,23 +273,71 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let _ = writeln!(out, "- Crates: {}", versions.join(", "));
     let _ = writeln!(
         out,
-        "- Method: every (workload, framework) pair runs {} time(s), after {} unrecorded \
-         warm-up run(s); within each repeat the \
+        "- Other work on the machine: {} of its CPU time during the run went to other \
+         processes than the bench (load average {} at the start, {} usable cores); when it is \
+         more than a few %, the figures were taken under load{}",
+        input
+            .load
+            .others_share
+            .map_or_else(|| "?".to_string(), |s| format!("{:.0} %", s * 100.0)),
+        input
+            .load
+            .average_at_start
+            .map_or_else(|| "?".to_string(), |l| format!("{l:.2}")),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if input.load.others_share.is_some_and(|s| s > UNDER_LOAD) {
+            ". **These figures were taken under load: do not compare them with a report taken \
+             on a quiet machine** (see below)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- Method: every run is a process of its own (the bench starts itself again for it), \
+         so no run inherits the heap, the allocator arenas or the threads of another: each \
+         starts from the same state. Every (workload, framework) pair runs {} time(s), after {} \
+         unrecorded warm-up run(s); within each repeat the \
          frameworks take turns in an order that rotates by one place per repeat, so machine noise \
-         is spread over all of them. Every run gets a fresh thread and a fresh Tokio runtime, \
-         and a {} s limit. Each workload has two tables, so that like is compared with like: \
+         is spread over all of them. Every run gets a fresh Tokio runtime, \
+         and a {} s limit (past it, the bench kills the run's process). Each workload has two \
+         tables, so that like is compared with like: \
          *multi-thread* (a 2-worker runtime: troupe, its peers on Tokio and the Tokio floor) and \
          *single thread* (a current-thread runtime: `troupe-1t` and the floor `tokio-1t`, \
-         against actix, whose actors all run on its single-threaded arbiter). Cells show the \
-         median over repeats; `±` is half the range (max − min) relative to the median. \
-         `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same table: \
-         for times and memory below 1 beats troupe, for rates above 1 beats troupe. `n/a`: the framework has no idiomatic way to run the \
-         workload; `error`: the run failed (reason in the notes).\n",
+         against actix, whose actors all run on its single-threaded arbiter). `n/a`: the \
+         framework has no idiomatic way to run the workload; `error`: the run failed (reason \
+         in the notes).\n",
         cfg.repeats,
         cfg.warmups,
         cfg.run_limit.as_secs()
     );
-
+    let _ = writeln!(out, "### How to read the figures\n");
+    let _ = writeln!(
+        out,
+        "- A cell is the median of its repeats. `±x%` is its spread: half the range \
+         (max − min) of the repeats, relative to the median; the repeats all lie within a band, \
+         2·x % of the median wide, that holds the median. It is the noise of this cell on this machine \
+         during this run.\n\
+         - **A difference under the spread is noise.** Two cells (or the same cell in two \
+         reports) differ only when their medians are further apart than the larger of their \
+         two spreads; a regression is a median that moved past its spread, for the worse.\n\
+         - `best` is the best repeat: the lowest time or size, the highest rate. A burst of \
+         other work on the machine mostly slows a run down, so the best repeat is the one it \
+         disturbed least, and it holds from one run to the next when medians do not: with half of a \
+         2-core machine taken by another build, the bests of two runs (and their ratios to \
+         troupe) agreed within ±10% for most cells, their medians for about half. When the \
+         share of other work above is more than a few %, compare bests.\n\
+         - Load does not only add noise, it changes what is measured: the 2 workers of the \
+         multi-thread table then share fewer cores than they have, and a workload whose \
+         messages cross between workers can get faster (troupe's backpressure on 2 idle cores: \
+         478 ms; confined to one core: 214 ms). Compare reports only when both were taken on a \
+         quiet machine, or both under load.\n\
+         - `× troupe` (`× troupe-1t`) is the value divided by that of troupe in the same \
+         table (the median by troupe's median, the best by troupe's best): for times and memory below 1 beats troupe, for rates above 1 beats troupe. \
+         These ratios hold better from one run to the next than the absolute figures: both \
+         sides ran interleaved, under the same machine load. When the \
+         share of other work above is high, compare ratios rather than absolute figures.\n"
+    );
     let mut errors = Vec::new();
     for &w in input.workloads {
         let spec = w.spec();
@@ -322,21 +413,28 @@ fn render_table(
             let mut row = format!("| {} |", f.name());
             match (input.results.medians(w, f), input.results.cell(w, f)) {
                 (Some(medians), _) => {
-                    for (i, (m, (value, spread))) in
-                        spec.metrics.iter().zip(medians.iter()).enumerate()
-                    {
-                        let ratio = reference
-                            .as_ref()
-                            .and_then(|r| r.get(i))
-                            .map(|r| r.0)
-                            .filter(|r| r.is_finite() && *r != 0.0)
-                            .map_or_else(|| "–".to_string(), |r| format!("{:.2}", value / r));
+                    for (i, (m, stat)) in spec.metrics.iter().zip(medians.iter()).enumerate() {
+                        let of = |value: f64, pick: fn(&Stat) -> f64| {
+                            reference
+                                .as_ref()
+                                .and_then(|r| r.get(i))
+                                .map(pick)
+                                .filter(|r| r.is_finite() && *r != 0.0)
+                                .map_or_else(|| "–".to_string(), |r| format!("{:.2}", value / r))
+                        };
+                        let (ratio, best_ratio) =
+                            (of(stat.median, |r| r.median), of(stat.best, |r| r.best));
+                        let ratios = if reference.is_some() {
+                            format!("{ratio} · best {best_ratio}")
+                        } else {
+                            ratio
+                        };
                         let _ = write!(
                             row,
-                            " {} ±{:.0}% | {} |",
-                            fmt_value(*value, m.decimals),
-                            spread * 100.0,
-                            ratio
+                            " {} ±{:.0}% · best {} | {ratios} |",
+                            fmt_value(stat.median, m.decimals),
+                            stat.spread * 100.0,
+                            fmt_value(stat.best, m.decimals),
                         );
                     }
                 }
@@ -360,6 +458,16 @@ fn render_table(
         }
     }
     let _ = writeln!(out);
+}
+
+/// The machine's one-minute load average, from `/proc/loadavg` (`None` where there is none).
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn fmt_value(v: f64, decimals: usize) -> String {
@@ -412,6 +520,14 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+    }
+
+    #[test]
+    fn best_is_the_highest_rate_or_the_lowest_time() {
+        let values = [120.0, f64::NAN, 80.0, 100.0];
+        assert_eq!(best(&values, true), 120.0);
+        assert_eq!(best(&values, false), 80.0);
+        assert!(best(&[], true).is_nan());
     }
 
     #[test]

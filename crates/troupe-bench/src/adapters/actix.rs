@@ -41,10 +41,10 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Spawn => run_system(limit, spawn(s)),
         Workload::Backpressure => run_system(limit, backpressure(s)),
         Workload::Restarts => Err(BenchError::Unsupported(
-            "actix does not restart an actor whose handler panics",
+            "actix does not restart an actor whose handler panics".into(),
         )),
         Workload::Tree => Err(BenchError::Unsupported(
-            "actix has no supervision tree (no parent/child links)",
+            "actix has no supervision tree (no parent/child links)".into(),
         )),
     }
 }

@@ -19,8 +19,8 @@ pub const NOTES: &[&str] = &[
      recorder of `metrics-exporter-prometheus` (default features off: no HTTP listener) \
      installed as the global `metrics` recorder, its upkeep run every 5 s by a thread of its \
      own and after each run; the same actors, messages and protocol as the troupe column. \
-     Runs `ask` and `tell` only. The troupe column, metrics off, touches no recorder, so the \
-     recorder being installed in the same process does not change it.",
+     Runs `ask` and `tell` only. The troupe column, metrics off, touches no recorder; every run \
+     is a process of its own, so the recorder is installed only in the runs of this column.",
 ];
 
 /// How often the recorder's upkeep runs (its builder's default timeout).
@@ -60,7 +60,7 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Ask => run_in_system_with(limit, config, |sys| ask(sys, s)),
         Workload::Tell => run_in_system_with(limit, config, |sys| tell(sys, s)),
         _ => Err(BenchError::Unsupported(
-            "only ask and tell are run with a recorder",
+            "only ask and tell are run with a recorder".into(),
         )),
     };
     handle.run_upkeep();

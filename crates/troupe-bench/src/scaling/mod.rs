@@ -15,6 +15,9 @@
 //! The memory cap of a series whose workload measures no heap uses the heap per actor that the
 //! actors series measured for that framework.
 //!
+//! Every run is a process of its own, as in the tables, so that the million actors of one
+//! point leave nothing behind for the next.
+//!
 //! A framework stops at the size where a run fails, or where its heap per actor at the previous
 //! size says the next one would need more than [`HEAP_CAP`].
 
@@ -25,8 +28,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::adapters::Framework;
+use crate::child;
 use crate::config::{RunConfig, Sizes};
-use crate::harness::run_isolated;
 use crate::report::median;
 use crate::workloads::Workload;
 
@@ -230,15 +233,14 @@ pub fn run(cfg: &RunConfig, frameworks: &[Framework]) -> Vec<(Series, Vec<Measur
                 let mut samples: Vec<(Vec<f64>, Duration)> = Vec::new();
                 let mut failed = None;
                 for _ in 0..repeats {
-                    let s = sizes.clone();
-                    let limit = cfg.run_limit;
-                    let workload = series.workload;
-                    let outcome = run_isolated(
-                        format!("scaling-{}-{}-{x}", spec.id, framework.name()),
-                        limit,
-                        move || framework.run(workload, &s, limit),
-                    );
-                    match outcome {
+                    let report = child::run(&child::Job {
+                        workload: series.workload,
+                        framework,
+                        sizes: sizes.clone(),
+                        limit: cfg.run_limit,
+                    });
+                    eprint!("{}", report.stderr);
+                    match report.result {
                         Ok(sample) => {
                             if let Some(heap) = sample.heap_bytes {
                                 heap_per_actor = Some(heap);

@@ -50,7 +50,7 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Backpressure => lifecycle::run_backpressure(limit, s),
         Workload::Restarts => lifecycle::run_restarts(limit, s),
         Workload::Tree => Err(BenchError::Unsupported(
-            "elfo supervises flat actor groups; actors have no child actors",
+            "elfo supervises flat actor groups; actors have no child actors".into(),
         )),
     }
 }
