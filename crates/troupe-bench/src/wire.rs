@@ -292,6 +292,7 @@ sizes_codec!(
     ring_hops,
     fanout_actors,
     fanout_n,
+    fanout_idle,
     big_actors,
     big_pings,
     spawn_n,
@@ -418,6 +419,11 @@ mod tests {
             Sizes {
                 spawn_n: 1_000_000,
                 restart_window: Duration::from_millis(1_500),
+                ..Sizes::full()
+            },
+            Sizes {
+                fanout_actors: 10_000,
+                fanout_idle: 990_000,
                 ..Sizes::full()
             },
         ] {

@@ -31,8 +31,8 @@ fn a_quick_run_reports_the_figure_its_child_measured() {
 #[test]
 fn the_child_mode_prints_one_outcome_line() {
     let sizes = "ask_warmup=10,ask_n=100,tell_n=1000,pingpong_n=100,ring_actors=10,\
-                 ring_hops=100,fanout_actors=10,fanout_n=1000,big_actors=10,big_pings=10,\
-                 spawn_n=100,bp_producers=2,bp_n=1000,bp_capacity=8,restarts=10,\
+                 ring_hops=100,fanout_actors=10,fanout_n=1000,fanout_idle=0,big_actors=10,\
+                 big_pings=10,spawn_n=100,bp_producers=2,bp_n=1000,bp_capacity=8,restarts=10,\
                  tree_depth=2,tree_breadth=2,restart_window_ms=1000";
     let out = bench()
         .args(["--child", "ask", "tokio", sizes, "10000"])
