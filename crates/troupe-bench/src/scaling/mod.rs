@@ -242,7 +242,11 @@ pub fn run(cfg: &RunConfig, frameworks: &[Framework]) -> Vec<(Series, Vec<Measur
                     eprint!("{}", report.stderr);
                     match report.result {
                         Ok(sample) => {
-                            if let Some(heap) = sample.heap_bytes {
+                            // Only the spawn workload's heap is per actor (the
+                            // others report their peak heap, in total).
+                            if let (Workload::Spawn, Some(heap)) =
+                                (series.workload, sample.heap_bytes)
+                            {
                                 heap_per_actor = Some(heap);
                                 known_heap.retain(|(f, _)| *f != framework);
                                 known_heap.push((framework, heap));
