@@ -6,11 +6,15 @@
 //! Waking is for waiters only: with nobody having waited yet there is no
 //! `Notify`, and a `notify_one` leaves no permit. A waiter must therefore
 //! get its `Notify` ([`LazyNotify::get`]) and enable its `Notified` before
-//! it checks the condition it waits for, and the notifier must change that
-//! condition before it notifies, both under a lock they share (or with
-//! other ordering between them): then either the notifier sees the `Notify`
-//! the waiter created, or the waiter sees the changed condition.
+//! it checks the condition it waits for, and a notifier must change that
+//! condition before it notifies. `get` and the notifications each issue a
+//! sequentially consistent fence between the two steps (the waiter's
+//! creation and its check; the notifier's change and its look for a
+//! `Notify`), so that, even when the condition is an atomic outside any
+//! lock, either the notifier finds the `Notify` the waiter created, or the
+//! waiter sees the changed condition.
 
+use std::sync::atomic::{fence, Ordering};
 use std::sync::OnceLock;
 
 use tokio::sync::Notify;
@@ -22,11 +26,14 @@ pub(crate) struct LazyNotify(OnceLock<Box<Notify>>);
 impl LazyNotify {
     /// The `Notify` to wait on, created now if needed.
     pub(crate) fn get(&self) -> &Notify {
-        self.0.get_or_init(|| Box::new(Notify::new()))
+        let notify = self.0.get_or_init(|| Box::new(Notify::new()));
+        fence(Ordering::SeqCst); // see the module's rule
+        notify
     }
 
     /// Wakes every waiter (none if nobody ever waited).
     pub(crate) fn notify_waiters(&self) {
+        fence(Ordering::SeqCst); // see the module's rule
         if let Some(n) = self.0.get() {
             n.notify_waiters();
         }
@@ -35,6 +42,7 @@ impl LazyNotify {
     /// Wakes one waiter, or leaves a permit for the next one if some
     /// waiter created the `Notify` (see the module's rule).
     pub(crate) fn notify_one(&self) {
+        fence(Ordering::SeqCst); // see the module's rule
         if let Some(n) = self.0.get() {
             n.notify_one();
         }
