@@ -8,10 +8,10 @@
 //! - `ask`: `n` sequential `send` requests;
 //! - `pingpong`: two actors pass a ball `n` times with `notify`;
 //! - `route-ask`: a functional actor makes `n` sequential requests through
-//!   the topology (`ctx.request`) to the one actor of another group;
-//! - `spawn`: `n` actors spawned one after the other, each told one message;
-//! - `restart`: a supervised actor fails a request `n` times, restarted each
-//!   time (each incarnation asks itself, from a task, for the failing request).
+//!   the topology (`ctx.request`) to the one actor of another group.
+//!
+//! Spawns and restarts are in `examples/lifepath.rs`: in this binary their
+//! code changed how the tell and ask paths were inlined.
 
 use troupe::prelude::*;
 
@@ -136,69 +136,6 @@ async fn route_ask(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(seen)
 }
 
-/// Restarts left; the incarnation that finds none left reports the end.
-struct Crashes {
-    left: std::sync::atomic::AtomicU64,
-    done: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<u64>>>,
-}
-
-#[message(ret = ())]
-struct Crash;
-
-struct Crasher(std::sync::Arc<Crashes>);
-
-impl Actor for Crasher {
-    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
-        use std::sync::atomic::Ordering;
-        let left = self.0.left.load(Ordering::Relaxed);
-        if left == 0 {
-            if let Some(done) = self.0.done.lock().ok().and_then(|mut d| d.take()) {
-                let _ = done.send(0);
-            }
-            return Ok(());
-        }
-        self.0.left.store(left - 1, Ordering::Relaxed);
-        let me = ctx.self_handle();
-        tokio::spawn(async move {
-            let _ = me.send(Crash).await;
-        });
-        Ok(())
-    }
-}
-
-impl Handler<Crash> for Crasher {
-    async fn handle(&mut self, _: Crash, _: &mut ActorContext<Self>) -> HandlerResult {
-        Err("crash".into())
-    }
-}
-
-struct CrashSupervisor(std::sync::Arc<Crashes>);
-
-impl Actor for CrashSupervisor {
-    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
-        let crashes = self.0.clone();
-        ctx.spawn_child(move || Crasher(crashes.clone())).await?;
-        Ok(())
-    }
-}
-
-async fn restart(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
-    let (done, finished) = tokio::sync::oneshot::channel();
-    let crashes = std::sync::Arc::new(Crashes {
-        left: std::sync::atomic::AtomicU64::new(n),
-        done: std::sync::Mutex::new(Some(done)),
-    });
-    let config = SupervisorConfig::one_for_one()
-        .max_restarts(usize::MAX, std::time::Duration::from_secs(3600));
-    let sup = CrashSupervisor(crashes)
-        .spawn()
-        .with_supervision(config)
-        .await?;
-    let seen = finished.await?;
-    sup.stop(StopReason::Graceful).await?;
-    Ok(seen)
-}
-
 async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     // HOTPATH_SYSTEM=1: on a system of its own rather than the default one.
     if workload == "pingpong" {
@@ -206,9 +143,6 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
     }
     if workload == "route-ask" {
         return route_ask(n).await;
-    }
-    if workload == "restart" {
-        return restart(n).await;
     }
     let actor = if std::env::var("HOTPATH_SYSTEM").is_ok() {
         let system = ActorSystem::create(format!("hotpath-{}", std::process::id()))?;
@@ -223,22 +157,6 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             }
             actor.send(Get).await?
         }
-        "spawn" => {
-            let mut actors = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                let a = Sum::default().spawn().await?;
-                a.notify(Add(1)).await?;
-                actors.push(a);
-            }
-            let mut seen = 0;
-            for a in &actors {
-                seen += a.send(Get).await?;
-            }
-            for a in actors {
-                a.stop(StopReason::Graceful).await?;
-            }
-            seen
-        }
         "ask" => {
             let mut seen = 0;
             for _ in 0..n {
@@ -247,7 +165,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             seen
         }
         other => {
-            let known = "tell, ask, spawn, restart, pingpong or route-ask";
+            let known = "tell, ask, pingpong or route-ask";
             return Err(format!("unknown workload {other:?} ({known})").into());
         }
     };
@@ -257,7 +175,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: hotpath <tell|ask|spawn|restart|pingpong|route-ask> <n>";
+    let usage = "usage: hotpath <tell|ask|pingpong|route-ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it
@@ -287,11 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("{:?}", started.elapsed());
         total
     };
-    let expected = if workload == "tell" || workload == "spawn" {
-        n
-    } else {
-        0
-    };
+    let expected = if workload == "tell" { n } else { 0 };
     if total != expected {
         return Err(format!("{workload}: got {total}, expected {expected}").into());
     }

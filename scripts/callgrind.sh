@@ -8,8 +8,8 @@
 #
 #   bash scripts/callgrind.sh [workload...]   (default: tell ask)
 #
-# Workloads: tell, ask, spawn, restart, pingpong, route-ask (see
-# examples/hotpath.rs).
+# Workloads: tell, ask, pingpong, route-ask (examples/hotpath.rs); spawn,
+# restart (examples/lifepath.rs).
 #
 # Needs valgrind (installs nothing). About half a minute once built.
 set -euo pipefail
@@ -22,10 +22,16 @@ workloads=("$@")
 
 command -v valgrind > /dev/null || { echo "callgrind.sh: valgrind not found" >&2; exit 1; }
 
-cargo build -q --release -p troupe-examples --example hotpath
+cargo build -q --release -p troupe-examples --example hotpath --example lifepath
 target_dir="$(cargo metadata -q --no-deps --format-version 1 |
     sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-bin="$target_dir/release/examples/hotpath"
+# Spawns and restarts run in a binary of their own (see examples/lifepath.rs).
+bin_of() {
+    case "$1" in
+        spawn | restart) echo "$target_dir/release/examples/lifepath" ;;
+        *) echo "$target_dir/release/examples/hotpath" ;;
+    esac
+}
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -34,7 +40,7 @@ trap 'rm -rf "$tmp"' EXIT
 instructions() {
     local out="$tmp/callgrind.out"
     valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
-        "$bin" "$1" "$2" 2> "$tmp/log" || { cat "$tmp/log" >&2; return 1; }
+        "$(bin_of "$1")" "$1" "$2" 2> "$tmp/log" || { cat "$tmp/log" >&2; return 1; }
     local total
     total="$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out")"
     [ -n "$total" ] || total="$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$out")"

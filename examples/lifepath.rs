@@ -1,0 +1,141 @@
+//! A fixed workload on troupe's lifecycle paths, for counting instructions
+//! per spawn or restart (see `scripts/callgrind.sh`), on a current-thread
+//! runtime. (Apart from `examples/hotpath.rs`: in one binary, this code
+//! changed how the message paths there were inlined.)
+//!
+//! `cargo run --release --example lifepath -- <spawn|restart> <n>`
+//!
+//! - `spawn`: `n` actors spawned one after the other, each told one message;
+//!   then each asked once and stopped;
+//! - `restart`: a supervised actor fails a request `n` times, restarted each
+//!   time (each incarnation asks itself, from a task, for the failing
+//!   request), as troupe-bench's restarts workload does.
+
+use troupe::prelude::*;
+
+#[message]
+struct Add(u64);
+
+#[message(ret = u64)]
+struct Get;
+
+#[derive(Default)]
+struct Sum {
+    total: u64,
+}
+
+impl Actor for Sum {}
+
+impl Handler<Add> for Sum {
+    async fn handle(&mut self, msg: Add, _: &mut ActorContext<Self>) -> HandlerResult {
+        self.total += msg.0;
+        Ok(())
+    }
+}
+
+impl Handler<Get> for Sum {
+    async fn handle(&mut self, _: Get, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
+        Ok(self.total)
+    }
+}
+
+/// Restarts left; the incarnation that finds none left reports the end.
+struct Crashes {
+    left: std::sync::atomic::AtomicU64,
+    done: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<u64>>>,
+}
+
+#[message(ret = ())]
+struct Crash;
+
+struct Crasher(std::sync::Arc<Crashes>);
+
+impl Actor for Crasher {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        use std::sync::atomic::Ordering;
+        let left = self.0.left.load(Ordering::Relaxed);
+        if left == 0 {
+            if let Some(done) = self.0.done.lock().ok().and_then(|mut d| d.take()) {
+                let _ = done.send(0);
+            }
+            return Ok(());
+        }
+        self.0.left.store(left - 1, Ordering::Relaxed);
+        let me = ctx.self_handle();
+        tokio::spawn(async move {
+            let _ = me.send(Crash).await;
+        });
+        Ok(())
+    }
+}
+
+impl Handler<Crash> for Crasher {
+    async fn handle(&mut self, _: Crash, _: &mut ActorContext<Self>) -> HandlerResult {
+        Err("crash".into())
+    }
+}
+
+struct CrashSupervisor(std::sync::Arc<Crashes>);
+
+impl Actor for CrashSupervisor {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        let crashes = self.0.clone();
+        ctx.spawn_child(move || Crasher(crashes.clone())).await?;
+        Ok(())
+    }
+}
+
+async fn restart(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let (done, finished) = tokio::sync::oneshot::channel();
+    let crashes = std::sync::Arc::new(Crashes {
+        left: std::sync::atomic::AtomicU64::new(n),
+        done: std::sync::Mutex::new(Some(done)),
+    });
+    let config = SupervisorConfig::one_for_one()
+        .max_restarts(usize::MAX, std::time::Duration::from_secs(3600));
+    let sup = CrashSupervisor(crashes)
+        .spawn()
+        .with_supervision(config)
+        .await?;
+    let seen = finished.await?;
+    sup.stop(StopReason::Graceful).await?;
+    Ok(seen)
+}
+
+/// `n` actors spawned one after the other, each told one message; then
+/// each asked once and stopped.
+async fn spawn_many(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let mut actors = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let a = Sum::default().spawn().await?;
+        a.notify(Add(1)).await?;
+        actors.push(a);
+    }
+    let mut seen = 0;
+    for a in &actors {
+        seen += a.send(Get).await?;
+    }
+    for a in actors {
+        a.stop(StopReason::Graceful).await?;
+    }
+    Ok(seen)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: lifepath <spawn|restart> <n>";
+    let workload = args.next().ok_or(usage)?;
+    let n: u64 = args.next().ok_or(usage)?.parse()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (got, expected) = match workload.as_str() {
+        "spawn" => (runtime.block_on(spawn_many(n))?, n),
+        "restart" => (runtime.block_on(restart(n))?, 0),
+        other => return Err(format!("unknown workload {other:?} (spawn or restart)").into()),
+    };
+    if got != expected {
+        return Err(format!("{workload}: got {got}, expected {expected}").into());
+    }
+    Ok(())
+}
