@@ -15,31 +15,10 @@
 
 use troupe::prelude::*;
 
-#[message]
-struct Add(u64);
+#[path = "measure/sum.rs"]
+mod sum;
 
-#[message(ret = u64)]
-struct Get;
-
-#[derive(Default)]
-struct Sum {
-    total: u64,
-}
-
-impl Actor for Sum {}
-
-impl Handler<Add> for Sum {
-    async fn handle(&mut self, msg: Add, _: &mut ActorContext<Self>) -> HandlerResult {
-        self.total += msg.0;
-        Ok(())
-    }
-}
-
-impl Handler<Get> for Sum {
-    async fn handle(&mut self, _: Get, _: &mut ActorContext<Self>) -> HandlerResult<u64> {
-        Ok(self.total)
-    }
-}
+use sum::{Add, Get, Sum};
 
 /// One side of the ping-pong: passes the ball back until it is spent.
 #[derive(Default)]
