@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::fmt;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -78,14 +79,20 @@ impl<A: Actor> ActorRef<A> {
     /// [`SendError::Full`] under the fail-fast policy; the message is handed
     /// back. Under a lossy policy a dropped message is reported as a dead
     /// letter and `Ok` is returned.
-    pub async fn notify<M: Message>(&self, msg: M) -> Result<(), SendError<M>>
+    ///
+    /// The envelope is made (its sender, trace and send time taken) when
+    /// `notify` is called, and delivered when the future is first polled.
+    /// The future is small (80 bytes whatever the message: a large message
+    /// is boxed in the envelope), as it lives in the future of every
+    /// handler that sends.
+    pub fn notify<M: Message>(
+        &self,
+        msg: M,
+    ) -> impl Future<Output = Result<(), SendError<M>>> + Send + '_
     where
         A: Handler<M>,
     {
-        self.shared
-            .deliver(Self::envelope(msg))
-            .await
-            .map_err(|e| e.map(Envelope::into_sent))
+        delivery::SendBack::new(self.shared.deliver(Self::envelope(msg)))
     }
 
     /// Sends a fire-and-forget message without waiting: fails with

@@ -18,6 +18,76 @@ use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::{await_response_until, RequestError, ResponseToken};
 
+/// The future of [`Shared::deliver`]: a mailbox push (see
+/// [`Mailbox::poll_push`](super::mailbox::Mailbox::poll_push)), then what
+/// its outcome means for the sender ([`Shared::settle`]). 80 bytes: it
+/// lives in the future of every handler that sends.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Delivering<'a> {
+    shared: &'a Shared,
+    /// `None` once delivered.
+    env: Option<Envelope>,
+    /// Its ticket in the line of senders waiting for space (0: none).
+    ticket: u64,
+}
+
+impl<'a> Delivering<'a> {
+    pub(super) fn new(shared: &'a Shared, env: Envelope) -> Self {
+        Self {
+            shared,
+            env: Some(env),
+            ticket: 0,
+        }
+    }
+}
+
+impl Future for Delivering<'_> {
+    type Output = Result<(), SendError<Envelope>>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        // `Delivering` is `Unpin`: nothing in it points into itself.
+        let this = self.get_mut();
+        let mailbox = &this.shared.mailbox;
+        let res = std::task::ready!(mailbox.poll_push(&mut this.env, &mut this.ticket, cx.waker()));
+        Poll::Ready(this.shared.settle(res))
+    }
+}
+
+impl Drop for Delivering<'_> {
+    fn drop(&mut self) {
+        self.shared.mailbox.leave_line(self.ticket);
+    }
+}
+
+/// A [`Delivering`] whose error hands the sender its message back, typed.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct SendBack<'a, M> {
+    delivering: Delivering<'a>,
+    _message: std::marker::PhantomData<fn() -> M>,
+}
+
+impl<'a, M: Message> SendBack<'a, M> {
+    pub(crate) fn new(delivering: Delivering<'a>) -> Self {
+        Self {
+            delivering,
+            _message: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<M: Message> Future for SendBack<'_, M> {
+    type Output = Result<(), SendError<M>>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.delivering)
+            .poll(cx)
+            .map_err(|e| e.map(Envelope::into_sent))
+    }
+}
+
 /// Something envelopes can be delivered to: one process, a group (through
 /// its router), the outgoing routes of a group.
 pub(crate) trait Deliver: Sync {

@@ -1,10 +1,9 @@
 //! A `Notify` allocated on first wait: most processes are never waited for
-//! (their exit) and never make a sender wait (a full mailbox), and a
-//! `tokio::sync::Notify` takes 32 bytes; this takes 16 (a pointer and its
-//! once-flag) until someone waits.
+//! (their exit), and a `tokio::sync::Notify` takes 32 bytes; this takes 16
+//! (a pointer and its once-flag) until someone waits.
 //!
 //! Waking is for waiters only: with nobody having waited yet there is no
-//! `Notify`, and a `notify_one` leaves no permit. A waiter must therefore
+//! `Notify` to wake. A waiter must therefore
 //! get its `Notify` ([`LazyNotify::get`]) and enable its `Notified` before
 //! it checks the condition it waits for, and a notifier must change that
 //! condition before it notifies. `get` and the notifications each issue a
@@ -38,15 +37,6 @@ impl LazyNotify {
             n.notify_waiters();
         }
     }
-
-    /// Wakes one waiter, or leaves a permit for the next one if some
-    /// waiter created the `Notify` (see the module's rule).
-    pub(crate) fn notify_one(&self) {
-        fence(Ordering::SeqCst); // see the module's rule
-        if let Some(n) = self.0.get() {
-            n.notify_one();
-        }
-    }
 }
 
 #[cfg(test)]
@@ -57,7 +47,6 @@ mod tests {
     fn nothing_is_allocated_before_a_wait() {
         let lazy = LazyNotify::default();
         lazy.notify_waiters();
-        lazy.notify_one();
         assert!(lazy.0.get().is_none());
         assert_eq!(std::mem::size_of::<LazyNotify>(), 16);
     }
@@ -72,15 +61,5 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), notified)
             .await
             .expect("woken");
-    }
-
-    #[tokio::test]
-    async fn notify_one_leaves_a_permit_once_the_notify_exists() {
-        let lazy = LazyNotify::default();
-        let _ = lazy.get();
-        lazy.notify_one();
-        tokio::time::timeout(std::time::Duration::from_secs(5), lazy.get().notified())
-            .await
-            .expect("the permit");
     }
 }

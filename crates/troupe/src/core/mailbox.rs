@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use parking_lot::Mutex;
 
 use super::instruments::Instruments;
-use super::lazy_notify::LazyNotify;
 use super::process::SysMsg;
 use super::signal::is_signal;
 use crate::envelope::Envelope;
@@ -81,24 +80,28 @@ enum Phase {
     Finished,
 }
 
-/// The lanes ahead of the ordinary queue: system messages first, then
-/// priority messages.
+mod waiters;
+
+use waiters::Waiters;
+
+/// What most processes never use, kept out of line: the lanes ahead of the
+/// ordinary queue (system messages first, then priority messages), and the
+/// senders waiting for space.
 #[derive(Default)]
 struct Lanes {
     sys: VecDeque<SysMsg>,
     priority: VecDeque<Envelope>,
+    waiters: Waiters,
 }
 
 struct State {
     queue: VecDeque<Envelope>,
-    /// The system channel and the priority lane; boxed because most
-    /// processes never use them (a null pointer until the first use: 8
-    /// bytes in every mailbox instead of 64).
+    /// The system channel, the priority lane and the waiting senders;
+    /// boxed because most processes never use them (a null pointer until
+    /// the first use: 8 bytes in every mailbox instead of 96).
     lanes: Option<Box<Lanes>>,
     phase: Phase,
     rx_waker: Option<Waker>,
-    /// Senders waiting for space (a count that fits beside `phase`).
-    waiting_senders: u32,
     dropped: u64,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
@@ -116,15 +119,15 @@ fn clamp_capacity(capacity: usize) -> u32 {
 
 /// A bounded multi-producer single-consumer queue of envelopes.
 ///
-/// One lock guards the queue, so that `len` and `available` are exact and
-/// the drop-oldest policy is atomic. The lock is held only for a queue
-/// operation, never across an await. Capacity and policy can change while
-/// the process runs ([`Mailbox::resize`]): they are atomics, read under the
-/// lock by every push.
+/// One lock guards the queue and the line of senders waiting for space
+/// (`mailbox/waiters.rs`), so that `len` and `available` are exact, the
+/// drop-oldest policy is atomic and a sender cannot miss the wake of the
+/// space it waits for. The lock is held only for a queue operation, never
+/// across an await. Capacity and policy can change while the process runs
+/// ([`Mailbox::resize`]): they are atomics, read under the lock by every
+/// push.
 pub(crate) struct Mailbox {
     state: Mutex<State>,
-    /// Senders waiting for space wait here (allocated by the first).
-    space: LazyNotify,
     /// At most `MAX_MAILBOX_CAPACITY` (2^22): 32 bits, beside `policy`.
     capacity: AtomicU32,
     policy: AtomicU8,
@@ -141,13 +144,11 @@ impl Mailbox {
                 lanes: None,
                 phase: Phase::Open,
                 rx_waker: None,
-                waiting_senders: 0,
                 dropped: 0,
                 taken: 0,
                 #[cfg(feature = "testkit")]
                 stall: None,
             }),
-            space: LazyNotify::default(),
             capacity: AtomicU32::new(clamp_capacity(capacity)),
             policy: AtomicU8::new(policy as u8),
             instruments: None,
@@ -162,11 +163,6 @@ impl Mailbox {
     /// The metric handles it counts in, if any.
     pub(crate) fn instruments(&self) -> Option<&Arc<Instruments>> {
         self.instruments.as_ref()
-    }
-
-    /// Whether senders wait for space when the mailbox is full.
-    pub(crate) fn waits_when_full(&self) -> bool {
-        self.policy() == OverflowPolicy::Wait
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -184,14 +180,12 @@ impl Mailbox {
     /// capacity. Senders that wait for space are woken to look again (a
     /// larger capacity, or a policy that no longer waits, lets them in).
     pub(crate) fn resize(&self, capacity: usize, policy: OverflowPolicy) {
-        {
-            // Under the lock: a push sees the old pair or the new one.
-            let _st = self.state.lock();
-            self.capacity
-                .store(clamp_capacity(capacity), Ordering::Relaxed);
-            self.policy.store(policy as u8, Ordering::Relaxed);
-        }
-        self.space.notify_waiters();
+        let st = self.state.lock();
+        // Under the lock: a push sees the old pair or the new one.
+        self.capacity
+            .store(clamp_capacity(capacity), Ordering::Relaxed);
+        self.policy.store(policy as u8, Ordering::Relaxed);
+        Self::wake_all(st);
     }
 
     /// What is queued: the ordinary queue and the priority lane.
@@ -216,12 +210,31 @@ impl Mailbox {
     /// Queues without waiting. `Ok(Some(env))` is an envelope the lossy
     /// policy dropped (the new one or the oldest), for the caller to report.
     pub(crate) fn try_push(&self, env: Envelope) -> Result<Option<Envelope>, Refused> {
-        self.push_inner(env, false)
+        self.push_inner(env, None)
     }
 
-    fn push_inner(&self, env: Envelope, waiting: bool) -> Result<Option<Envelope>, Refused> {
+    /// Queues `env`. With `wait` (a [`Push`]'s ticket and waker), a full
+    /// mailbox under the `Wait` policy puts the sender in line (or keeps it
+    /// there) and refuses with `Full` and a non-zero ticket; any other
+    /// outcome takes it out of line and zeroes its ticket.
+    fn push_inner(
+        &self,
+        env: Envelope,
+        wait: Option<(&mut u64, &Waker)>,
+    ) -> Result<Option<Envelope>, Refused> {
         let mut st = self.state.lock();
+        if let Some((ticket, _)) = &wait {
+            // Out of line now; back in below if it must wait again.
+            if **ticket != 0 {
+                if let Some(lanes) = st.lanes.as_mut() {
+                    lanes.waiters.leave(**ticket);
+                }
+            }
+        }
         if !matches!(st.phase, Phase::Open | Phase::Suspended) {
+            if let Some((ticket, _)) = wait {
+                *ticket = 0;
+            }
             return Err(Refused::Closed(env));
         }
         let mut evicted = None;
@@ -229,8 +242,13 @@ impl Mailbox {
         if st.queue.len() >= self.capacity() && !super::unbounded::active() {
             match self.policy() {
                 OverflowPolicy::Wait | OverflowPolicy::FailFast => {
-                    if waiting {
-                        st.waiting_senders += 1;
+                    if let Some((ticket, waker)) = wait {
+                        if self.policy() == OverflowPolicy::Wait {
+                            let lanes = st.lanes.get_or_insert_with(Box::default);
+                            lanes.waiters.wait(ticket, waker);
+                        } else {
+                            *ticket = 0;
+                        }
                     }
                     return Err(Refused::Full(env));
                 }
@@ -262,6 +280,9 @@ impl Mailbox {
             // be taken (and the gauge down).
             m.accepted(evicted.is_none());
         }
+        if let Some((ticket, _)) = wait {
+            *ticket = 0;
+        }
         let waker = st.rx_waker.take();
         drop(st);
         if let Some(w) = waker {
@@ -270,30 +291,17 @@ impl Mailbox {
         Ok(evicted)
     }
 
-    /// Queues, waiting for space if the policy is [`OverflowPolicy::Wait`].
-    pub(crate) async fn push(&self, mut env: Envelope) -> Result<Option<Envelope>, Refused> {
-        loop {
-            if self.policy() != OverflowPolicy::Wait {
-                return self.try_push(env);
-            }
-            // First without a waiter (nothing to allocate while there is
-            // space), then again once the waiter is enabled, so that the
-            // wake of a pop in between is not missed.
-            match self.push_inner(env, false) {
-                Err(Refused::Full(back)) => env = back,
-                other => return other,
-            }
-            let notified = self.space.get().notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            match self.push_inner(env, true) {
-                Err(Refused::Full(back)) => {
-                    env = back;
-                    let _guard = WaitingGuard(self);
-                    notified.await;
-                }
-                other => return other,
-            }
+    /// Wakes every waiting sender (to look again: the mailbox closed, or
+    /// its capacity or policy changed), after unlocking `st`.
+    fn wake_all(mut st: parking_lot::MutexGuard<'_, State>) {
+        let wakers = st
+            .lanes
+            .as_mut()
+            .map(|l| l.waiters.take_all())
+            .unwrap_or_default();
+        drop(st);
+        for w in wakers {
+            w.wake();
         }
     }
 
@@ -384,10 +392,10 @@ impl Mailbox {
         }
         if let Some(env) = st.queue.pop_front() {
             st.taken += 1;
-            let wake_sender = self.frees_space(&st);
+            let sender = self.sender_to_wake(&mut st);
             drop(st);
-            if wake_sender {
-                self.space.notify_one();
+            if let Some(w) = sender {
+                w.wake();
             }
             return Poll::Ready(Some(Item::Msg(env)));
         }
@@ -434,10 +442,10 @@ impl Mailbox {
         }
         let env = st.queue.pop_front()?;
         st.taken += 1;
-        let wake_sender = self.frees_space(&st);
+        let sender = self.sender_to_wake(&mut st);
         drop(st);
-        if wake_sender {
-            self.space.notify_one();
+        if let Some(w) = sender {
+            w.wake();
         }
         Some(Item::Msg(env))
     }
@@ -454,16 +462,21 @@ impl Mailbox {
         Some(Item::Msg(env))
     }
 
-    /// Whether taking an envelope should wake a waiting sender: once the
-    /// queue is down to half its capacity (a low watermark), not at every
-    /// slot freed. A sender that waited then finds room for a batch, and a
+    /// The waiting sender that taking an envelope should wake, if any: the
+    /// first in line, once the queue is down to half its capacity (a low
+    /// watermark), not at every slot freed. A sender that waited then finds room for a batch, and a
     /// receiver that drains a full mailbox wakes its sender once instead of
     /// at every message: on a multi-thread runtime this keeps a busy
     /// sender and its receiver from trading places between worker threads
     /// (measured: `troupe-bench` tell, 1.5-2x faster). Senders are never
     /// left waiting: the receiver goes on taking until the queue is empty.
-    fn frees_space(&self, st: &State) -> bool {
-        st.waiting_senders > 0 && st.queue.len() <= self.capacity() / 2
+    #[inline]
+    fn sender_to_wake(&self, st: &mut State) -> Option<Waker> {
+        let lanes = st.lanes.as_mut()?;
+        if lanes.waiters.is_empty() || st.queue.len() > self.capacity() / 2 {
+            return None;
+        }
+        lanes.waiters.pop()
     }
 
     /// Stops accepting messages; the queued ones stay for `recv`.
@@ -472,10 +485,9 @@ impl Mailbox {
         if st.phase == Phase::Open {
             st.phase = Phase::Closed;
         }
-        let waker = st.rx_waker.take();
-        drop(st);
-        self.space.notify_waiters();
-        if let Some(w) = waker {
+        let receiver = st.rx_waker.take();
+        Self::wake_all(st);
+        if let Some(w) = receiver {
             w.wake();
         }
     }
@@ -493,7 +505,9 @@ impl Mailbox {
         let sys = Vec::from(lanes.sys);
         st.queue = VecDeque::new();
         drop(st);
-        self.space.notify_waiters();
+        for w in { lanes.waiters }.take_all() {
+            w.wake();
+        }
         (queued, sys)
     }
 
@@ -514,96 +528,9 @@ impl Mailbox {
     pub(crate) fn reopen(&self) {
         let mut st = self.state.lock();
         st.phase = Phase::Open;
-        let waiting = st.waiting_senders > 0;
-        drop(st);
-        if waiting {
-            self.space.notify_waiters();
-        }
-    }
-}
-
-/// Decrements the waiting-sender count when a waiting push ends or is cancelled.
-struct WaitingGuard<'a>(&'a Mailbox);
-
-impl Drop for WaitingGuard<'_> {
-    fn drop(&mut self) {
-        self.0.state.lock().waiting_senders -= 1;
+        Self::wake_all(st);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    use super::*;
-    use crate::addr::Addr;
-    use crate::envelope::TraceId;
-    use crate::message::Message;
-
-    struct N;
-    impl Message for N {
-        const NAME: &'static str = "test::N";
-        type Response = ();
-        fn __try_clone(&self) -> Option<Self> {
-            None
-        }
-    }
-
-    fn env() -> Envelope {
-        Envelope::new(N, Addr::NULL, TraceId::generate())
-    }
-
-    fn take(mailbox: &Mailbox) {
-        assert!(matches!(mailbox.try_recv(), Some(Item::Msg(_))));
-    }
-
-    /// A sender waiting on a full mailbox is woken once the queue is down
-    /// to half its capacity, not at the first slot freed.
-    #[test]
-    fn a_waiting_sender_wakes_at_the_low_watermark() {
-        let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
-        for _ in 0..4 {
-            assert!(matches!(mailbox.try_push(env()), Ok(None)));
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut push = pin!(mailbox.push(env()));
-        assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
-        take(&mailbox); // 3 left: above the watermark
-        assert!(push.as_mut().poll(&mut cx).is_pending(), "not woken yet");
-        take(&mailbox); // 2 left: at the watermark
-        assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
-        assert_eq!(mailbox.len(), 3);
-    }
-
-    /// A live mailbox made larger lets a waiting sender in at once; made
-    /// smaller, it keeps what it holds and refuses more until drained.
-    #[test]
-    fn a_live_mailbox_can_be_resized() {
-        let mailbox = Mailbox::new(2, OverflowPolicy::Wait);
-        for _ in 0..2 {
-            assert!(matches!(mailbox.try_push(env()), Ok(None)));
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut push = pin!(mailbox.push(env()));
-        assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
-        mailbox.resize(4, OverflowPolicy::Wait);
-        assert_eq!(mailbox.capacity(), 4);
-        assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
-        assert_eq!(mailbox.len(), 3);
-
-        mailbox.resize(1, OverflowPolicy::FailFast);
-        assert_eq!(mailbox.len(), 3, "nothing queued is dropped");
-        assert!(matches!(mailbox.try_push(env()), Err(Refused::Full(_))));
-        for _ in 0..3 {
-            take(&mailbox);
-        }
-        assert!(matches!(mailbox.try_push(env()), Ok(None)));
-        assert!(matches!(mailbox.try_push(env()), Err(Refused::Full(_))));
-
-        mailbox.resize(1, OverflowPolicy::DropNewest);
-        assert!(matches!(mailbox.try_push(env()), Ok(Some(_))), "dropped");
-        assert_eq!(mailbox.dropped(), 1);
-    }
-}
+mod tests;
