@@ -7,10 +7,12 @@
 //! registry entry. It is also compared with a bare Tokio task
 //! (`tokio::spawn` of a future that waits forever).
 //!
-//! The budget is issue 15's: 800 bytes per idle actor. The run loop's
-//! future is kept small enough that a Tokio task cell (aligned to 128
-//! bytes) stays at 384 bytes with a few words of actor state; the second
-//! test guards that headroom.
+//! Issue 15's budget is 800 bytes per idle actor; the test holds the
+//! figure reached since (663 to 679 B here, with and without the test kit)
+//! to 720 B, so that a regression shows. The run loop's future is kept
+//! small enough that a Tokio task cell (aligned to 128 bytes) stays at 384
+//! bytes with a few words of actor state: with 32 bytes of state an actor
+//! stays within 800 B.
 
 mod counting_alloc;
 
@@ -70,7 +72,7 @@ where
 }
 
 #[test]
-fn an_idle_actor_takes_at_most_800_bytes() {
+fn an_idle_actor_takes_at_most_720_bytes() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,10 +112,10 @@ fn an_idle_actor_takes_at_most_800_bytes() {
              with 32 B of state: {small:.0} B",
             idle - bare_task
         );
-        assert!(idle <= 800.0, "an idle actor takes {idle:.0} B (budget 800)");
+        assert!(idle <= 720.0, "an idle actor takes {idle:.0} B (budget 720)");
         assert!(
-            small <= 800.0 + 32.0,
-            "an idle actor with 32 B of state takes {small:.0} B (budget 832): \
+            small <= 800.0,
+            "an idle actor with 32 B of state takes {small:.0} B (budget 800): \
              its task grew past a 128-byte step"
         );
         system.shutdown().await;
