@@ -85,24 +85,26 @@ mod waiters;
 use waiters::Waiters;
 
 /// What most processes never use, kept out of line: the lanes ahead of the
-/// ordinary queue (system messages first, then priority messages), and the
-/// senders waiting for space.
+/// ordinary queue (system messages first, then priority messages), the
+/// senders waiting for space, and the count of envelopes a lossy policy
+/// dropped.
 #[derive(Default)]
 struct Lanes {
     sys: VecDeque<SysMsg>,
     priority: VecDeque<Envelope>,
     waiters: Waiters,
+    dropped: u64,
 }
 
 struct State {
     queue: VecDeque<Envelope>,
-    /// The system channel, the priority lane and the waiting senders;
-    /// boxed because most processes never use them (a null pointer until
-    /// the first use: 8 bytes in every mailbox instead of 96).
+    /// The system channel, the priority lane, the waiting senders and the
+    /// drop count; boxed because most processes never use them (a null
+    /// pointer until the first use: 8 bytes in every mailbox instead of
+    /// 104).
     lanes: Option<Box<Lanes>>,
     phase: Phase,
     rx_waker: Option<Waker>,
-    dropped: u64,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
     /// An injected stall (the test kit's, `probe.rs`): nothing is taken
@@ -144,7 +146,6 @@ impl Mailbox {
                 lanes: None,
                 phase: Phase::Open,
                 rx_waker: None,
-                dropped: 0,
                 taken: 0,
                 #[cfg(feature = "testkit")]
                 stall: None,
@@ -200,7 +201,7 @@ impl Mailbox {
     }
 
     pub(crate) fn dropped(&self) -> u64 {
-        self.state.lock().dropped
+        self.state.lock().lanes.as_ref().map_or(0, |l| l.dropped)
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -253,7 +254,7 @@ impl Mailbox {
                     return Err(Refused::Full(env));
                 }
                 OverflowPolicy::DropNewest => {
-                    st.dropped += 1;
+                    st.lanes.get_or_insert_with(Box::default).dropped += 1;
                     if let Some(m) = &self.instruments {
                         m.accepted(false);
                     }
@@ -263,7 +264,7 @@ impl Mailbox {
                     // The oldest message, not a signal: signals are never
                     // dropped (see `signal.rs`).
                     if let Some(at) = st.queue.iter().position(|e| !is_signal(e)) {
-                        st.dropped += 1;
+                        st.lanes.get_or_insert_with(Box::default).dropped += 1;
                         evicted = st.queue.remove(at);
                     }
                 }
