@@ -135,8 +135,14 @@ pub fn try_start(topology: Topology) -> Result<ActorSystem, InitError> {
     for group in &groups {
         system.mount(group.name.to_string(), group.clone());
     }
-    for group in &groups {
-        GroupSupervisor::start_root(group)?;
+    // Every group takes messages before any group's actor runs (see
+    // `GroupSupervisor::prepare_root`).
+    let prepared: Vec<_> = groups
+        .iter()
+        .map(|group| (group, GroupSupervisor::prepare_root(group)))
+        .collect();
+    for (group, supervisor) in prepared {
+        GroupSupervisor::start_root(group, supervisor)?;
     }
     Ok(system)
 }

@@ -515,16 +515,31 @@ impl Actor for GroupSupervisor {
 }
 
 impl GroupSupervisor {
-    /// Starts the supervisor of a group mounted by a topology (a root
-    /// process), without waiting for it to run.
-    pub(crate) fn start_root(group: &Arc<GroupRuntime>) -> Result<(), crate::error::SpawnError> {
-        let config = group.restart_policy().supervisor_config();
+    /// Prepares the supervisor of a group mounted by a topology (a root
+    /// process): from now on the group takes messages, before its
+    /// supervisor runs (an actor a message starts waits in the
+    /// supervisor's system channel to be adopted). A topology prepares
+    /// every group's supervisor before it starts any: otherwise the actor
+    /// of a group started first could send to a group declared after it
+    /// whose supervisor did not exist yet, and the message became a dead
+    /// letter while its sender was told it was delivered.
+    pub(crate) fn prepare_root(group: &Arc<GroupRuntime>) -> Arc<Shared> {
         let shared = crate::actor::prepare_keyed::<GroupSupervisor>(
             &group.system,
             group.name.to_string(),
             &ActorConfig::default().with_mailbox_capacity(1),
         );
         *group.supervisor.lock() = Arc::downgrade(&shared);
+        shared
+    }
+
+    /// Starts a supervisor [`prepare_root`](Self::prepare_root) prepared,
+    /// without waiting for it to run.
+    pub(crate) fn start_root(
+        group: &Arc<GroupRuntime>,
+        shared: Arc<Shared>,
+    ) -> Result<(), crate::error::SpawnError> {
+        let config = group.restart_policy().supervisor_config();
         let actor = GroupSupervisor {
             group: group.clone(),
         };
@@ -594,3 +609,6 @@ impl Start for GroupStart {
         start.start(link)
     }
 }
+
+#[cfg(test)]
+mod tests;
