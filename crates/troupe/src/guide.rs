@@ -22,6 +22,12 @@
 //!
 //! This module holds documentation only.
 
+// The chapters' short links (`[`Actor`]`) resolve here.
+#[allow(unused_imports)]
+use crate::{
+    Actor, ActorConfig, Addr, ExitReason, OverflowPolicy, RequestError, SendError, StopReason,
+};
+
 #[doc = include_str!("../guide/01-struct-actors.md")]
 pub mod struct_actors {}
 

@@ -169,7 +169,8 @@ pub use crate::core::remote::{RemoteLink, Transport, TransportFuture};
 pub use crate::core::status_reports::StatusSubscription;
 pub use crate::core::system::{ActorExit, ActorSystem, ShutdownReport, SystemConfig};
 pub use actor::{
-    Actor, ActorContext, ActorRef, Failure, FailureCause, Handler, Handlers, Spawn, SpawnBuilder,
+    Actor, ActorContext, ActorRef, ChildSpawnBuilder, Failure, FailureCause, Handler, Handlers,
+    Spawn, SpawnBuilder,
 };
 pub use addr::{ActorMeta, Addr, NodeNo};
 pub use attached::{stream, timer, Accepts, Attach, ContextCore};

@@ -36,7 +36,7 @@ use crate::message::Message;
 /// Failure semantics, an asymmetry taken from Tokio Actors: a
 /// fire-and-forget message whose handler returns an error or panics goes to
 /// [`Actor::handle_failure`] and the actor goes on; a request whose handler
-/// fails answers the requester with [`RequestError::Failed`] and stops the
+/// fails answers the requester with [`RequestError::Failed`](crate::RequestError::Failed) and stops the
 /// actor with [`ExitReason::Failed`] (its supervisor, if any, decides what
 /// next). Erlang's `gen_server` does not share the first half: a crash in
 /// `handle_cast` ends the process just as one in `handle_call` does. A

@@ -9,7 +9,7 @@
 //!   or [`ChildSpec::actor`];
 //! - **plain processes** without a mailbox: a [`Supervisable`] is a named
 //!   factory of futures; each run is a new troupe process (registered in
-//!   the system, with a unique [`Addr`], a semi-unique name and a
+//!   the system, with a unique [`Addr`](crate::Addr), a semi-unique name and a
 //!   [`ProcessShutdown`] signal);
 //! - **nested supervisors**, struct actors spawned with
 //!   `.with_supervision(config)` or plain [`Supervisor`]s, so that trees of

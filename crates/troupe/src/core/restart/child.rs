@@ -57,8 +57,9 @@ pub(crate) trait Start: Send + Sync + 'static {
 ///
 /// Build one with [`ChildSpec::worker`] (a plain process),
 /// [`ChildSpec::supervisor`] (a nested plain supervisor) or
-/// [`ChildSpec::actor`] (a struct actor); a [`Supervisable`] or a
-/// [`Supervisor`] also converts into one with `into()`.
+/// [`ChildSpec::actor`] (a struct actor); a
+/// [`Supervisable`](crate::supervision::Supervisable) or a
+/// [`Supervisor`](crate::supervision::Supervisor) also converts into one with `into()`.
 ///
 /// Defaults (OTP's): [`RestartType::Permanent`];
 /// [`ShutdownStrategy::Graceful`] of 5 s for workers and

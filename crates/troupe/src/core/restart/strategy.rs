@@ -76,7 +76,7 @@ impl RestartType {
 /// runs `on_stopped`, a plain process sees its [`ProcessShutdown`] fire, a
 /// nested supervisor stops its own children first.
 ///
-/// [`ProcessShutdown`]: super::ProcessShutdown
+/// [`ProcessShutdown`]: crate::supervision::ProcessShutdown
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShutdownStrategy {
     /// Asks the child to stop and waits up to this long, then kills it. The

@@ -26,9 +26,8 @@ use crate::defaults;
 use crate::exit::ExitReason;
 
 impl ActorSystem {
-    /// Stops every actor (see the [module docs](self) for the order and
-    /// the bounds): roots one at a time, newest first, each given a tier-2
-    /// stop; supervisors stop their children themselves, in reverse start
+    /// Stops every actor: roots one at a time, newest first, each given a
+    /// tier-2 stop; supervisors stop their children themselves, in reverse start
     /// order, and restart nothing from the start of the shutdown. Processes
     /// still running after the system's `shutdown_timeout` are killed, and
     /// a root past its own `actor_shutdown_timeout` earlier. Returns how
