@@ -129,6 +129,11 @@ impl Envelope {
         self.sent_at.instant()
     }
 
+    /// How long ago the message was sent, on the clock of its stamp.
+    pub(crate) fn age(&self) -> std::time::Duration {
+        self.sent_at.elapsed()
+    }
+
     /// The trace this message belongs to.
     pub fn trace_id(&self) -> TraceId {
         self.trace_id

@@ -164,9 +164,8 @@ impl Instruments {
     pub(crate) fn taken(&self, env: &Envelope) {
         self.handled();
         self.depth.decrement(1.0);
+        self.waiting.record(env.age().as_secs_f64());
         let now = Instant::now();
-        self.waiting
-            .record(now.saturating_duration_since(env.sent_at()).as_secs_f64());
         let since = now.saturating_duration_since(self.epoch).as_nanos();
         let since = u64::try_from(since).unwrap_or(u64::MAX - 1) + 1;
         self.handling_since.store(since, Ordering::Relaxed);
