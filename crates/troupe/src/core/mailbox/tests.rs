@@ -1,7 +1,7 @@
 //! The mailbox's queue, its watermark and its line of waiting senders.
 
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::*;
@@ -74,15 +74,12 @@ fn take(mailbox: &Mailbox) {
 #[test]
 fn a_waiting_sender_wakes_at_the_low_watermark() {
     let mailbox = full(4);
-    let (woken, waker) = Count::new();
-    let mut cx = Context::from_waker(&waker);
-    let mut push = pin!(mailbox.push(env()));
-    assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
+    let mut waiting = Waiting::new(&mailbox);
     take(&mailbox); // 3 left: above the watermark
-    assert_eq!(woken.get(), 0, "not woken yet");
+    assert_eq!(waiting.wakes(), 0, "not woken yet");
     take(&mailbox); // 2 left: at the watermark
-    assert_eq!(woken.get(), 1, "woken");
-    assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
+    assert_eq!(waiting.wakes(), 1, "woken");
+    assert!(matches!(waiting.poll(), Poll::Ready(Ok(None))));
     assert_eq!(mailbox.len(), 3);
 }
 
@@ -90,16 +87,11 @@ fn a_waiting_sender_wakes_at_the_low_watermark() {
 /// smaller, it keeps what it holds and refuses more until drained.
 #[test]
 fn a_live_mailbox_can_be_resized() {
-    let mailbox = Mailbox::new(2, OverflowPolicy::Wait);
-    for _ in 0..2 {
-        assert!(matches!(mailbox.try_push(env()), Ok(None)));
-    }
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut push = pin!(mailbox.push(env()));
-    assert!(push.as_mut().poll(&mut cx).is_pending(), "full: it waits");
+    let mailbox = full(2);
+    let mut waiting = Waiting::new(&mailbox);
     mailbox.resize(4, OverflowPolicy::Wait);
     assert_eq!(mailbox.capacity(), 4);
-    assert!(matches!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(None))));
+    assert!(matches!(waiting.poll(), Poll::Ready(Ok(None))));
     assert_eq!(mailbox.len(), 3);
 
     mailbox.resize(1, OverflowPolicy::FailFast);
@@ -129,14 +121,34 @@ impl std::task::Wake for Count {
     }
 }
 
-impl Count {
-    fn new() -> (Arc<Self>, Waker) {
-        let count = Arc::new(Self::default());
-        let waker = Waker::from(count.clone());
-        (count, waker)
+/// A sender waiting in line, with a waker that counts its wakes.
+struct Waiting<'a> {
+    push: Pin<Box<Push<'a>>>,
+    wakes: Arc<Count>,
+    waker: Waker,
+}
+
+impl<'a> Waiting<'a> {
+    /// A push into `mailbox`, which is full: it waits.
+    fn new(mailbox: &'a Mailbox) -> Self {
+        let wakes = Arc::new(Count::default());
+        let mut waiting = Self {
+            push: Box::pin(mailbox.push(env())),
+            waker: Waker::from(wakes.clone()),
+            wakes,
+        };
+        assert!(waiting.poll().is_pending(), "the mailbox is full: it waits");
+        waiting
     }
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+
+    fn poll(&mut self) -> Poll<Result<Option<Envelope>, Refused>> {
+        self.push
+            .as_mut()
+            .poll(&mut Context::from_waker(&self.waker))
+    }
+
+    fn wakes(&self) -> usize {
+        self.wakes.0.load(Ordering::SeqCst)
     }
 }
 
@@ -153,31 +165,13 @@ fn full(capacity: usize) -> Mailbox {
 #[test]
 fn waiting_senders_are_woken_first_come_first_served() {
     let mailbox = full(2);
-    let (first, first_waker) = Count::new();
-    let (second, second_waker) = Count::new();
-    let mut push1 = pin!(mailbox.push(env()));
-    let mut push2 = pin!(mailbox.push(env()));
-    assert!(push1
-        .as_mut()
-        .poll(&mut Context::from_waker(&first_waker))
-        .is_pending());
-    assert!(push2
-        .as_mut()
-        .poll(&mut Context::from_waker(&second_waker))
-        .is_pending());
+    let (mut first, mut second) = (Waiting::new(&mailbox), Waiting::new(&mailbox));
     take(&mailbox); // 1 left: at the watermark
-    assert_eq!((first.get(), second.get()), (1, 0), "the first in line");
+    assert_eq!((first.wakes(), second.wakes()), (1, 0), "the first in line");
     take(&mailbox);
-    assert_eq!((first.get(), second.get()), (1, 1), "then the second");
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(matches!(
-        push1.as_mut().poll(&mut cx),
-        Poll::Ready(Ok(None))
-    ));
-    assert!(matches!(
-        push2.as_mut().poll(&mut cx),
-        Poll::Ready(Ok(None))
-    ));
+    assert_eq!((first.wakes(), second.wakes()), (1, 1), "then the second");
+    assert!(matches!(first.poll(), Poll::Ready(Ok(None))));
+    assert!(matches!(second.poll(), Poll::Ready(Ok(None))));
     assert_eq!(mailbox.len(), 2);
 }
 
@@ -187,33 +181,19 @@ fn waiting_senders_are_woken_first_come_first_served() {
 #[test]
 fn a_dropped_woken_sender_passes_its_wake_on() {
     let mailbox = full(2);
-    let (first, first_waker) = Count::new();
-    let (second, second_waker) = Count::new();
-    let (third, third_waker) = Count::new();
-    let mut push1 = Box::pin(mailbox.push(env()));
-    let mut push2 = Box::pin(mailbox.push(env()));
-    let mut push3 = Box::pin(mailbox.push(env()));
-    for (push, waker) in [
-        (&mut push1, &first_waker),
-        (&mut push2, &second_waker),
-        (&mut push3, &third_waker),
-    ] {
-        assert!(push
-            .as_mut()
-            .poll(&mut Context::from_waker(waker))
-            .is_pending());
-    }
-    drop(push2); // in line, not woken: it leaves, nobody is woken
-    assert_eq!((first.get(), second.get(), third.get()), (0, 0, 0));
-    take(&mailbox); // 1 left: wakes push1, the first in line
-    assert_eq!((first.get(), second.get(), third.get()), (1, 0, 0));
-    drop(push1); // woken, never pushed: its wake goes to push3
-    assert_eq!((first.get(), second.get(), third.get()), (1, 0, 1));
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(matches!(
-        push3.as_mut().poll(&mut cx),
-        Poll::Ready(Ok(None))
-    ));
+    let first = Waiting::new(&mailbox);
+    let second = Waiting::new(&mailbox);
+    let mut third = Waiting::new(&mailbox);
+    let (first_wakes, second_wakes) = (first.wakes.clone(), second.wakes.clone());
+    drop(second); // in line, not woken: it leaves, nobody is woken
+    assert_eq!(third.wakes(), 0);
+    take(&mailbox); // 1 left: wakes the first in line
+    assert_eq!(first.wakes(), 1);
+    drop(first); // woken, never pushed: its wake goes to the third
+    assert_eq!(third.wakes(), 1, "the wake was passed on");
+    assert_eq!(first_wakes.0.load(Ordering::SeqCst), 1);
+    assert_eq!(second_wakes.0.load(Ordering::SeqCst), 0);
+    assert!(matches!(third.poll(), Poll::Ready(Ok(None))));
     assert_eq!(mailbox.len(), 2);
 }
 
@@ -222,23 +202,16 @@ fn a_dropped_woken_sender_passes_its_wake_on() {
 #[test]
 fn a_woken_sender_that_finds_no_space_keeps_its_place() {
     let mailbox = full(2);
-    let (first, first_waker) = Count::new();
-    let (second, second_waker) = Count::new();
-    let mut push1 = pin!(mailbox.push(env()));
-    let mut push2 = pin!(mailbox.push(env()));
-    let mut cx1 = Context::from_waker(&first_waker);
-    let mut cx2 = Context::from_waker(&second_waker);
-    assert!(push1.as_mut().poll(&mut cx1).is_pending());
-    assert!(push2.as_mut().poll(&mut cx2).is_pending());
-    take(&mailbox); // wakes push1
-    assert_eq!(first.get(), 1);
+    let (mut first, second) = (Waiting::new(&mailbox), Waiting::new(&mailbox));
+    take(&mailbox); // wakes the first
+    assert_eq!(first.wakes(), 1);
     assert!(
         matches!(mailbox.try_push(env()), Ok(None)),
         "a sender barges in"
     );
-    assert!(push1.as_mut().poll(&mut cx1).is_pending(), "full again");
-    take(&mailbox); // wakes the head of the line: push1 again
-    assert_eq!((first.get(), second.get()), (2, 0));
+    assert!(first.poll().is_pending(), "full again");
+    take(&mailbox); // wakes the head of the line: the first again
+    assert_eq!((first.wakes(), second.wakes()), (2, 0));
 }
 
 /// Closing the mailbox wakes every waiting sender, and each learns that
@@ -246,22 +219,12 @@ fn a_woken_sender_that_finds_no_space_keeps_its_place() {
 #[test]
 fn closing_wakes_every_waiting_sender() {
     let mailbox = full(1);
-    let (first, first_waker) = Count::new();
-    let (second, second_waker) = Count::new();
-    let mut push1 = pin!(mailbox.push(env()));
-    let mut push2 = pin!(mailbox.push(env()));
-    let mut cx1 = Context::from_waker(&first_waker);
-    let mut cx2 = Context::from_waker(&second_waker);
-    assert!(push1.as_mut().poll(&mut cx1).is_pending());
-    assert!(push2.as_mut().poll(&mut cx2).is_pending());
+    let (mut first, mut second) = (Waiting::new(&mailbox), Waiting::new(&mailbox));
     mailbox.close();
-    assert_eq!((first.get(), second.get()), (1, 1));
+    assert_eq!((first.wakes(), second.wakes()), (1, 1));
+    assert!(matches!(first.poll(), Poll::Ready(Err(Refused::Closed(_)))));
     assert!(matches!(
-        push1.as_mut().poll(&mut cx1),
-        Poll::Ready(Err(Refused::Closed(_)))
-    ));
-    assert!(matches!(
-        push2.as_mut().poll(&mut cx2),
+        second.poll(),
         Poll::Ready(Err(Refused::Closed(_)))
     ));
 }
@@ -271,14 +234,8 @@ fn closing_wakes_every_waiting_sender() {
 #[test]
 fn a_policy_change_releases_waiting_senders() {
     let mailbox = full(1);
-    let (first, first_waker) = Count::new();
-    let mut push = pin!(mailbox.push(env()));
-    let mut cx = Context::from_waker(&first_waker);
-    assert!(push.as_mut().poll(&mut cx).is_pending());
+    let mut waiting = Waiting::new(&mailbox);
     mailbox.resize(1, OverflowPolicy::FailFast);
-    assert_eq!(first.get(), 1);
-    assert!(matches!(
-        push.as_mut().poll(&mut cx),
-        Poll::Ready(Err(Refused::Full(_)))
-    ));
+    assert_eq!(waiting.wakes(), 1);
+    assert!(matches!(waiting.poll(), Poll::Ready(Err(Refused::Full(_)))));
 }
