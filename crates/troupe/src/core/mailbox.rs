@@ -101,7 +101,7 @@ struct State {
     /// The system channel, the priority lane, the waiting senders and the
     /// drop count; boxed because most processes never use them (a null
     /// pointer until the first use: 8 bytes in every mailbox instead of
-    /// 104).
+    /// 112).
     lanes: Option<Box<Lanes>>,
     phase: Phase,
     rx_waker: Option<Waker>,
@@ -214,7 +214,8 @@ impl Mailbox {
         self.push_inner(env, None)
     }
 
-    /// Queues `env`. With `wait` (a [`Push`]'s ticket and waker), a full
+    /// Queues `env`. With `wait` (the ticket and waker of a push that may
+    /// wait, see [`Mailbox::poll_push`]), a full
     /// mailbox under the `Wait` policy puts the sender in line (or keeps it
     /// there) and refuses with `Full` and a non-zero ticket; any other
     /// outcome takes it out of line and zeroes its ticket.
