@@ -197,61 +197,105 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     let (sender, trace) = current();
     let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
     let (token, rx) = ResponseToken::new(deadline);
-    let mut env = Envelope::request(msg, token, sender, trace);
-    env.dispatcher = dispatcher;
-    let series = target.request_series(&env);
-    let counted = |result| {
-        if let Some(series) = &series {
-            series.request(&result);
+    // Only what the answer's wait needs is kept across it (the envelope
+    // and the first attempt stay in this block): this future lives in the
+    // future of every handler that makes a request, and the envelope, the
+    // first attempt and the slow path made it 632 bytes.
+    let (series, slow) = {
+        let mut env = Envelope::request(msg, token, sender, trace);
+        env.dispatcher = dispatcher;
+        let series = target.request_series(&env);
+        match deliver_request(target, env, sender) {
+            Ok(()) => (series, None),
+            Err(Undelivered::Failed(e)) => return counted(series.as_deref(), Err(e)),
+            Err(Undelivered::Wait(env)) => {
+                let slow = deliver_waiting(target, env, deadline, timeout);
+                (series, Some(slow))
+            }
         }
-        result
     };
+    if let Some(slow) = slow {
+        if let Err(e) = slow.await {
+            return counted(series.as_deref(), Err(e));
+        }
+    }
+    let result = await_response_until(rx, deadline, timeout.unwrap_or_default()).await;
+    counted(series.as_deref(), result)
+}
+
+/// Counts how a request resolved in its target's series, if any.
+fn counted<R>(series: Option<&Series>, result: Result<R, RequestError>) -> Result<R, RequestError> {
+    if let Some(series) = series {
+        series.request(&result);
+    }
+    result
+}
+
+/// Why [`deliver_request`] did not deliver.
+enum Undelivered {
+    /// The request failed (its token is resolved quietly: the caller gets
+    /// the error directly).
+    Failed(RequestError),
+    /// It must wait for mailbox space, or go through a group's router.
+    Wait(Envelope),
+}
+
+/// The target takes the request at once when the mailbox it goes to has
+/// room (the usual case): no async delivery then. A request reaches one
+/// process even through a group (its router picks one), so trying again
+/// on the slow path delivers it once.
+fn deliver_request<T: Deliver + ?Sized>(
+    target: &T,
+    env: Envelope,
+    sender: Addr,
+) -> Result<(), Undelivered> {
     // Outside processes the sender is the null address, which no process has.
     if target.process() == Some(sender) {
-        drop((env, rx));
-        return counted(Err(RequestError::CallingSelf));
+        drop(env);
+        return Err(Undelivered::Failed(RequestError::CallingSelf));
     }
-    // A process takes the request at once when its mailbox has room (the
-    // usual case): no async delivery then. (A group's router is not tried
-    // twice: it may start actors.)
-    let first = match target.process() {
-        Some(_) => match target.try_deliver(env) {
-            Err(SendError::Full(env)) => Err(env),
-            other => Ok(other),
-        },
-        None => Err(env),
-    };
-    let delivered = match first {
-        Ok(delivered) => delivered,
-        Err(env) => {
-            let mut delivery = pin!(target.deliver(env));
-            // Without a timer if it is delivered at once.
-            match poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await {
-                Poll::Ready(res) => res,
-                Poll::Pending => match deadline {
-                    Some(d) => match tokio::time::timeout_at(d, delivery).await {
-                        Ok(res) => res,
-                        Err(_) => {
-                            let timeout = timeout.unwrap_or_default();
-                            return counted(Err(RequestError::Timeout(timeout)));
-                        }
-                    },
-                    None => delivery.await,
+    match target.try_deliver(env) {
+        Ok(()) => Ok(()),
+        Err(SendError::Full(env)) => Err(Undelivered::Wait(env)),
+        Err(e) => Err(Undelivered::Failed(undelivered(target, e))),
+    }
+}
+
+/// The slow path of a request: the mailbox it goes to is full. Boxed, so
+/// that its delivery and timer futures take no room in the requester's
+/// future; the delivery is tried once without a timer.
+fn deliver_waiting<'a, T: Deliver + ?Sized>(
+    target: &'a T,
+    env: Envelope,
+    deadline: Option<tokio::time::Instant>,
+    timeout: Option<Duration>,
+) -> crate::catch::BoxFuture<'a, Result<(), RequestError>> {
+    Box::pin(async move {
+        let mut delivery = pin!(target.deliver(env));
+        let delivered = match poll_fn(|cx| Poll::Ready(delivery.as_mut().poll(cx))).await {
+            Poll::Ready(res) => res,
+            Poll::Pending => match deadline {
+                Some(d) => match tokio::time::timeout_at(d, delivery).await {
+                    Ok(res) => res,
+                    Err(_) => return Err(RequestError::Timeout(timeout.unwrap_or_default())),
                 },
-            }
+                None => delivery.await,
+            },
+        };
+        delivered.map_err(|e| undelivered(target, e))
+    })
+}
+
+/// The error of a request its target did not take.
+fn undelivered<T: Deliver + ?Sized>(target: &T, e: SendError<Envelope>) -> RequestError {
+    let err = if e.is_full() {
+        RequestError::Full
+    } else {
+        RequestError::Gone {
+            reason: target.exit_reason(),
         }
     };
-    if let Err(e) = delivered {
-        let err = if e.is_full() {
-            RequestError::Full
-        } else {
-            RequestError::Gone {
-                reason: target.exit_reason(),
-            }
-        };
-        // Resolve the token quietly: the caller gets the error directly.
-        drop(e.into_inner());
-        return counted(Err(err));
-    }
-    counted(await_response_until(rx, deadline, timeout.unwrap_or_default()).await)
+    // Resolve the token quietly: the caller gets the error directly.
+    drop(e.into_inner());
+    err
 }
