@@ -7,9 +7,9 @@
 //!
 //! - `spawn`: `n` actors spawned one after the other, each told one message;
 //!   then each asked once and stopped;
-//! - `restart`: a supervised actor fails a request `n` times, restarted each
-//!   time (each incarnation asks itself, from a task, for the failing
-//!   request), as troupe-bench's restarts workload does.
+//! - `restart`: a supervised actor fails `n` times, restarted each time
+//!   (each incarnation tells itself a message whose handler fails, and its
+//!   `handle_failure` stops it), as troupe-bench's restarts workload does.
 
 use troupe::prelude::*;
 
@@ -24,7 +24,7 @@ struct Crashes {
     done: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<u64>>>,
 }
 
-#[message(ret = ())]
+#[message]
 struct Crash;
 
 struct Crasher(std::sync::Arc<Crashes>);
@@ -40,11 +40,14 @@ impl Actor for Crasher {
             return Ok(());
         }
         self.0.left.store(left - 1, Ordering::Relaxed);
-        let me = ctx.self_handle();
-        tokio::spawn(async move {
-            let _ = me.send(Crash).await;
-        });
+        ctx.self_handle()
+            .try_notify(Crash)
+            .map_err(|e| format!("tell itself Crash: {e}"))?;
         Ok(())
+    }
+
+    async fn handle_failure(&mut self, ctx: &mut ActorContext<Self>, failure: Failure) {
+        ctx.stop_with(ExitReason::Failed(failure.to_string()));
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use ::troupe::supervision::SupervisorConfig;
 use ::troupe::{
-    message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, ExitReason, Handler,
+    message, Actor, ActorConfig, ActorContext, ActorRef, ActorSystem, ExitReason, Failure, Handler,
     HandlerResult, Spawn, StopReason, SystemConfig,
 };
 use tokio::sync::oneshot;
@@ -28,9 +28,10 @@ pub const NOTES: &[&str] = &[
      Ping-pong's completion is a Tokio `oneshot` carried in the start message.",
     "supervision: a struct actor spawned `with_supervision(SupervisorConfig::one_for_one()\
      .max_restarts(usize::MAX, 1 h))` starts the child with `ctx.spawn_child(factory)` \
-     (Permanent, no backoff). A panic in a fire-and-forget handler does not stop a troupe actor \
-     (it goes to `handle_failure`), a failed request does: so each incarnation's `pre_start` has \
-     a spawned task send it the `Crash` request. Tree: inner nodes are spawned `.supervised()`, \
+     (Permanent, no backoff). Each incarnation's `pre_start` tells itself `Crash` \
+     (`try_notify`, as the peers cast to themselves); a panic in a fire-and-forget handler goes \
+     to `handle_failure` and does not stop a troupe actor, so the crasher's `handle_failure` \
+     stops it with `ctx.stop_with(ExitReason::Failed(..))`, the Erlang `handle_cast` crash. Tree: inner nodes are spawned `.supervised()`, \
      the driver calls `stop(StopReason::Graceful)` on the root.",
 ];
 
@@ -492,9 +493,8 @@ async fn spawn(sys: ActorSystem, s: Sizes) -> RunResult {
 // ---------------------------------------------------------------------------------------------
 // Supervision: restarts
 
-/// The request whose handler panics; a failed request is what stops a troupe actor (a failed
-/// fire-and-forget message only goes to `handle_failure`).
-#[message(ret = ())]
+/// The message whose handler panics.
+#[message]
 struct Crash;
 
 struct Crasher(Churn);
@@ -502,12 +502,17 @@ struct Crasher(Churn);
 impl Actor for Crasher {
     async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
         if self.0.should_crash() {
-            let me = ctx.self_handle();
-            tokio::spawn(async move {
-                let _ = me.send(Crash).await;
-            });
+            ctx.self_handle()
+                .try_notify(Crash)
+                .map_err(|e| format!("tell itself Crash: {e}"))?;
         }
         Ok(())
+    }
+
+    /// A failed fire-and-forget message does not stop a troupe actor by itself; this one stops
+    /// with the failure as its reason, as an Erlang process whose `handle_cast` crashed.
+    async fn handle_failure(&mut self, ctx: &mut ActorContext<Self>, failure: Failure) {
+        ctx.stop_with(ExitReason::Failed(failure.to_string()));
     }
 }
 
