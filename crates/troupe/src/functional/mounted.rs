@@ -303,7 +303,16 @@ impl GroupRuntime {
         copy
     }
 
+    /// What becomes of an envelope no actor of the group takes. A group
+    /// whose supervisor is gone (it gave up, or the system shut it down)
+    /// refuses it as a dead actor's mailbox does: the sender gets
+    /// [`SendError::Closed`] (a requester, `Gone`). A running group whose
+    /// router discards the envelope takes it as a dead letter; the sender
+    /// gets `Ok`, as an actor that drops a message it does not want.
     fn discard(&self, env: Envelope) -> Result<(), SendError<Envelope>> {
+        if !self.is_mounted() {
+            return Err(SendError::Closed(env));
+        }
         // Counted for the group; the dead letter has no recipient.
         let (nobody, reason) = (crate::addr::Addr::NULL, DeadLetterReason::NoRecipient);
         self.system

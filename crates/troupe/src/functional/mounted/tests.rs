@@ -73,3 +73,55 @@ async fn a_prepared_group_takes_messages_before_its_supervisor_runs() {
     assert_eq!(group.actor("_".into()).map(|a| a.addr), Some(actor.addr));
     system.shutdown().await;
 }
+
+/// Before the fix, a message to a group whose supervisor was gone (the
+/// system shut it down, or it gave up) became a dead letter while its sender
+/// was told it was delivered. Now the group refuses it as a dead actor's
+/// mailbox does: a tell gets `Closed`, a request `Gone`.
+#[tokio::test]
+async fn a_group_whose_supervisor_is_gone_refuses_messages() {
+    use crate::{RequestError, SendError};
+
+    struct Ask;
+    impl Message for Ask {
+        const NAME: &'static str = "test::Ask";
+        type Response = u32;
+        fn __try_clone(&self) -> Option<Self> {
+            None
+        }
+    }
+
+    let system = ActorSystem::create("gone-group").expect("a system");
+    let schema = ActorGroup::new().exec(|mut ctx| async move {
+        while let Some(envelope) = ctx.recv().await {
+            drop(envelope);
+        }
+    });
+    let group = GroupRuntime::new("workers".into(), schema, system.clone());
+    system.mount("workers".to_owned(), group.clone());
+    let supervisor = GroupSupervisor::prepare_root(&group);
+    GroupSupervisor::start_root(&group, supervisor.clone()).expect("started");
+    let handle = system.group("workers").expect("mounted");
+    handle
+        .notify(Job(1))
+        .await
+        .expect("a running group takes it");
+
+    system.shutdown().await;
+    assert!(
+        !supervisor.is_alive(),
+        "the shutdown stopped the supervisor"
+    );
+    assert!(matches!(
+        handle.notify(Job(2)).await,
+        Err(SendError::Closed(Job(2)))
+    ));
+    assert!(matches!(
+        handle.try_notify(Job(3)),
+        Err(SendError::Closed(Job(3)))
+    ));
+    let asked = tokio::time::timeout(Duration::from_secs(10), handle.send(Ask))
+        .await
+        .expect("answered at once");
+    assert!(matches!(asked, Err(RequestError::Gone { .. })), "{asked:?}");
+}
