@@ -1,5 +1,6 @@
-//! The supervision engine: the children of one supervisor, what happens when
-//! one exits, restarts within the budget, and ordered shutdown. Both
+//! The supervision engine: the children of one supervisor, how they join
+//! and start, and ordered shutdown (what happens when one exits is in
+//! `on_exit.rs`). Both
 //! front-ends (struct-actor supervisors and plain [`Supervisor`]s) own one
 //! and feed it the [`SupMsg`]s of their system channel.
 //!
@@ -14,10 +15,9 @@ use tokio::time::Instant;
 use super::budget::RestartBudget;
 use super::child::{stop_incarnation, ChildInfo, ChildSpec, ChildState, Link};
 use super::retry::Retries;
-use super::strategy::{RestartStrategy, RestartType, ShutdownStrategy, SupervisorConfig};
-use super::{ChildExited, ChildId, RestartDecision, SupMsg, SupervisionEvent, SupervisorError};
-use crate::addr::Addr;
-use crate::core::process::{Shared, SysMsg};
+use super::strategy::{RestartStrategy, ShutdownStrategy, SupervisorConfig};
+use super::{ChildExited, ChildId, SupMsg, SupervisionEvent, SupervisorError};
+use crate::core::process::Shared;
 use crate::core::system::ActorSystem;
 use crate::exit::ExitReason;
 
@@ -92,7 +92,7 @@ impl Child {
 /// One supervisor's children and the rules that govern them.
 pub(crate) struct Engine {
     pub(super) name: Arc<str>,
-    me: Weak<Shared>,
+    pub(super) me: Weak<Shared>,
     system: ActorSystem,
     pub(super) config: SupervisorConfig,
     pub(super) budget: RestartBudget,
@@ -130,7 +130,7 @@ impl Engine {
         self.outcome = Some(outcome);
     }
 
-    fn record(&self, error: SupervisorError) {
+    pub(super) fn record(&self, error: SupervisorError) {
         if let Some(o) = &self.outcome {
             o.lock().get_or_insert(error);
         }
@@ -313,222 +313,6 @@ impl Engine {
         let id = ChildId(self.next_id);
         self.next_id += 1;
         self.join(id, spec, shared);
-    }
-
-    /// A linked child ended. Stale reports (an incarnation the engine
-    /// already stopped or replaced) are ignored.
-    async fn on_exit(&mut self, addr: Addr, incarnation: u64, reason: ExitReason) -> Handled {
-        let Some(idx) = self
-            .children
-            .iter()
-            .position(|c| c.shared.addr == addr && c.state == State::Running { incarnation })
-        else {
-            return Handled {
-                result: Ok(()),
-                exited: None,
-            };
-        };
-        self.take_override(idx);
-        let child = &mut self.children[idx];
-        child.state = State::Stopped;
-        child.last_exit = Some(reason.clone());
-        let (id, restart) = (child.id, child.spec.restart);
-        let name = child.spec.name.to_string();
-        self.emit(|| SupervisionEvent::Exited {
-            supervisor: self.name.to_string(),
-            child: id,
-            name: name.clone(),
-            reason: reason.clone(),
-        });
-        let restarts = !self.no_restarts() && restart.restarts_after(&reason);
-        let (result, decision) = if !restarts || !self.retry_allowed(idx) {
-            // No restart: what waits in its mailbox will never be handled.
-            self.children[idx].shared.close_for_good();
-            let forget = restart == RestartType::Temporary
-                || self.config.strategy() == RestartStrategy::SimpleOneForOne;
-            if forget && !self.stopping {
-                self.children.remove(idx);
-            }
-            (Ok(()), RestartDecision::NotRestarted)
-        } else {
-            let result = self.restart(id).await;
-            let state = self.index(id).map(|i| self.children[i].state);
-            let decision = match (&result, state) {
-                (Err(_), _) => RestartDecision::GaveUp,
-                (Ok(()), Some(State::Running { .. })) => RestartDecision::Restarted,
-                (Ok(()), Some(State::Restarting(_))) => RestartDecision::RestartPending,
-                (Ok(()), Some(State::Stopped) | None) => RestartDecision::NotRestarted,
-            };
-            (result, decision)
-        };
-        Handled {
-            result,
-            exited: Some(ChildExited {
-                id,
-                name,
-                addr,
-                reason,
-                decision,
-            }),
-        }
-    }
-
-    /// The children a restart of `failed` involves, in start order.
-    fn group(&self, failed: ChildId) -> Vec<ChildId> {
-        match self.config.strategy() {
-            RestartStrategy::OneForOne | RestartStrategy::SimpleOneForOne => vec![failed],
-            RestartStrategy::OneForAll => self.children.iter().map(|c| c.id).collect(),
-            RestartStrategy::RestForOne => {
-                let from = self.index(failed).unwrap_or(self.children.len());
-                self.children[from..].iter().map(|c| c.id).collect()
-            }
-        }
-    }
-
-    /// Restarts `failed` (and its group), counting each attempt against the
-    /// budget; a failed start is handled like an exit of that child.
-    async fn restart(&mut self, failed: ChildId) -> Result<(), SupervisorError> {
-        let mut failed = failed;
-        loop {
-            if self.no_restarts() {
-                return Ok(());
-            }
-            if !self.budget.record(Instant::now()) {
-                let (max_restarts, within) = self.config.budget();
-                tracing::warn!(supervisor = %self.name, "restart budget exceeded: giving up");
-                self.emit(|| SupervisionEvent::BudgetExceeded {
-                    supervisor: self.name.to_string(),
-                });
-                self.shutdown().await;
-                let error = SupervisorError::RestartBudgetExceeded {
-                    max_restarts,
-                    within,
-                };
-                self.record(error.clone());
-                return Err(error);
-            }
-            let group = self.group(failed);
-            for &id in group.iter().rev() {
-                if let Some(idx) = self.index(id) {
-                    // Restarted with its siblings: its mailbox stays open.
-                    self.stop_at(idx, false).await;
-                }
-            }
-            // Temporary children are never restarted, even by a sibling.
-            self.children.retain(|c| {
-                let kept = c.spec.restart != RestartType::Temporary || !group.contains(&c.id);
-                if !kept {
-                    c.shared.close_for_good();
-                }
-                kept
-            });
-            if let Some(delay) = self.restart_delay(failed) {
-                // Through a timer even when it is zero: each restart
-                // yields to the scheduler, and a child failing forever
-                // does not spin (its budget ends it).
-                let due = Instant::now() + delay;
-                for c in self.children.iter_mut().filter(|c| group.contains(&c.id)) {
-                    c.state = State::Restarting(due);
-                }
-                self.schedule_tick(due);
-                return Ok(());
-            }
-            match self.start_group(&group).await {
-                Some(id) => failed = id,
-                None => return Ok(()),
-            }
-        }
-    }
-
-    /// Starts the children of `group` that are not running, in start order.
-    /// Returns the first that failed to start.
-    async fn start_group(&mut self, group: &[ChildId]) -> Option<ChildId> {
-        for &id in group {
-            let Some(idx) = self.index(id) else { continue };
-            if self.children[idx].running() {
-                continue;
-            }
-            let child = &self.children[idx];
-            let previous = Some(child.shared.clone());
-            let ended = child.shared.restart_reason();
-            let link = self.link(&child.spec, previous);
-            let start = child.spec.start.clone();
-            let result = start.start(link).await;
-            let child = &mut self.children[idx];
-            let name = child.spec.name.to_string();
-            match result {
-                Ok(shared) => {
-                    child.retries.started();
-                    shared.count_restart(ended);
-                    child.state = State::Running {
-                        incarnation: shared.incarnation(),
-                    };
-                    child.restarts += 1;
-                    shared.note_restart(child.restarts, child.last_exit.clone());
-                    if !Arc::ptr_eq(&child.shared, &shared) {
-                        // A new process replaces the old one for good.
-                        child.shared.close_for_good();
-                    }
-                    child.shared = shared;
-                    let addr = child.shared.addr;
-                    self.emit(|| SupervisionEvent::Started {
-                        supervisor: self.name.to_string(),
-                        child: id,
-                        name,
-                        addr,
-                        restart: true,
-                    });
-                }
-                Err(SupervisorError::ShuttingDown) => {
-                    child.state = State::Stopped;
-                    child.shared.close_for_good();
-                    return None;
-                }
-                Err(e) => {
-                    child.state = State::Stopped;
-                    child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
-                    self.emit(|| SupervisionEvent::StartFailed {
-                        supervisor: self.name.to_string(),
-                        child: id,
-                        name,
-                        reason: e.to_string(),
-                    });
-                    return Some(id);
-                }
-            }
-        }
-        None
-    }
-
-    /// Asks for a [`SupMsg::Tick`] on this supervisor's system channel at
-    /// `due` (a timer task; the supervisor keeps working meanwhile).
-    fn schedule_tick(&self, due: Instant) {
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(due).await;
-            if let Some(me) = me.upgrade() {
-                let tick = Box::new(SupMsg::Tick);
-                let _ = me.mailbox.push_sys(SysMsg::Supervision(tick));
-            }
-        });
-    }
-
-    /// Restarts the children whose backoff delay has passed.
-    async fn on_tick(&mut self) -> Result<(), SupervisorError> {
-        let now = Instant::now();
-        let due: Vec<ChildId> = self
-            .children
-            .iter()
-            .filter(|c| matches!(c.state, State::Restarting(d) if d <= now))
-            .map(|c| c.id)
-            .collect();
-        if due.is_empty() || self.no_restarts() {
-            return Ok(());
-        }
-        match self.start_group(&due).await {
-            Some(failed) => self.restart(failed).await,
-            None => Ok(()),
-        }
     }
 
     /// Stops the child at `idx` if it runs, by its shutdown strategy.

@@ -19,6 +19,7 @@ mod child;
 mod engine;
 mod error;
 mod manage;
+mod on_exit;
 mod policy;
 mod retry;
 mod strategy;
