@@ -1,10 +1,14 @@
-//! The actor system: registry, lookups, dead letters and coordinated shutdown.
+//! The actor system: its config, creation and names, dead letters,
+//! supervision events, mounts, termination and runtime placement; the
+//! registry of its processes and names is in [`registry`], coordinated
+//! shutdown in [`shutdown`].
 
+mod registry;
 mod shutdown;
 
 pub use shutdown::{ActorExit, ShutdownReport};
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -19,11 +23,11 @@ use super::dead_letter::{DeadLetter, DeadLetterReason, DeadLetters};
 use super::instruments::Series;
 use super::process::Shared;
 use super::runtime::Runtimes;
-use crate::addr::{ActorMeta, Addr, AddrMap, NodeNo};
+use crate::addr::{ActorMeta, Addr, NodeNo};
 use crate::defaults;
 use crate::envelope::Envelope;
-use crate::error::{SpawnError, StopError, SystemError};
-use crate::exit::StopReason;
+use crate::error::SystemError;
+use registry::Registry;
 
 /// Settings of an [`ActorSystem`].
 #[derive(Clone, Debug)]
@@ -65,19 +69,6 @@ impl Default for SystemConfig {
     }
 }
 
-struct Entry {
-    shared: Arc<Shared>,
-    /// The actor type, for typed lookups (a function pointer: half the
-    /// size of a `TypeId` in every registry entry).
-    type_id: fn() -> TypeId,
-}
-
-#[derive(Default)]
-struct Registry {
-    names: HashMap<Arc<str>, Addr>,
-    procs: AddrMap<Entry>,
-}
-
 struct SystemInner {
     name: String,
     /// What front-ends mount by name (the topology's groups), dropped at
@@ -103,7 +94,8 @@ struct SystemInner {
 ///
 /// Registry semantics follow Erlang's `register/2` and `whereis/1`: a name
 /// maps to one live actor; registering a taken name fails
-/// ([`SpawnError::NameTaken`]); the name is freed when the actor exits.
+/// ([`SpawnError::NameTaken`](crate::SpawnError::NameTaken)); the name is
+/// freed when the actor exits.
 ///
 /// ```
 /// use troupe::prelude::*;
@@ -137,10 +129,10 @@ impl Default for ActorSystem {
     /// Its [`shutdown`](ActorSystem::shutdown) is final for the process,
     /// as stopping an Erlang node is: the default system is never made
     /// again, so every later spawn on it fails with
-    /// [`SpawnError::ShuttingDown`]. Shut it down once, at the end of
-    /// `main`; a test, a library, or anything that may run next to other
-    /// code in the same process makes a system of its own with
-    /// [`ActorSystem::isolated`].
+    /// [`SpawnError::ShuttingDown`](crate::SpawnError::ShuttingDown). Shut
+    /// it down once, at the end of `main`; a test, a library, or anything
+    /// that may run next to other code in the same process makes a system
+    /// of its own with [`ActorSystem::isolated`].
     ///
     /// ```
     /// use troupe::prelude::*;
@@ -264,61 +256,6 @@ impl ActorSystem {
         self.inner.config.metrics
     }
 
-    /// The process registered under `name` if its registry tag is `kind`.
-    pub(crate) fn lookup_name(&self, name: &str, kind: TypeId) -> Option<Arc<Shared>> {
-        let reg = self.inner.registry.lock();
-        let addr = reg.names.get(name)?;
-        let entry = reg.procs.get(addr)?;
-        ((entry.type_id)() == kind).then(|| entry.shared.clone())
-    }
-
-    /// The address registered under `name`, whatever its type.
-    pub fn whereis(&self, name: &str) -> Option<Addr> {
-        self.inner.registry.lock().names.get(name).copied()
-    }
-
-    /// The names of all registered live actors, sorted.
-    pub fn registered(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .inner
-            .registry
-            .lock()
-            .names
-            .keys()
-            .map(|n| n.to_string())
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// How many processes are alive in this system.
-    pub fn process_count(&self) -> usize {
-        self.inner.registry.lock().procs.len()
-    }
-
-    fn shared_by_name(&self, name: &str) -> Result<Arc<Shared>, StopError> {
-        let reg = self.inner.registry.lock();
-        reg.names
-            .get(name)
-            .and_then(|a| reg.procs.get(a))
-            .map(|e| e.shared.clone())
-            .ok_or_else(|| StopError::NotFound(name.to_owned()))
-    }
-
-    /// Gracefully stops the actor registered as `name` (tier 1, vetoable).
-    pub async fn stop(&self, name: &str) -> Result<(), StopError> {
-        let shared = self.shared_by_name(name)?;
-        shared
-            .stop(StopReason::Graceful, shared.control_wait())
-            .await
-    }
-
-    /// Kills the actor registered as `name` (tier 3, bypasses every hook).
-    pub async fn kill(&self, name: &str) -> Result<(), StopError> {
-        let shared = self.shared_by_name(name)?;
-        shared.stop(StopReason::Kill, shared.control_wait()).await
-    }
-
     /// What a front-end mounted under `name`, if it is a `T`.
     pub(crate) fn mounted<T: Any + Send + Sync>(&self, name: &str) -> Option<Arc<T>> {
         let mounted = self.inner.mounted.lock().get(name)?.clone();
@@ -406,94 +343,6 @@ impl ActorSystem {
     /// Whether `shutdown` has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn register(
-        &self,
-        shared: &Arc<Shared>,
-        type_id: fn() -> TypeId,
-    ) -> Result<(), SpawnError> {
-        if self.is_shutting_down() {
-            return Err(SpawnError::ShuttingDown);
-        }
-        let mut reg = self.inner.registry.lock();
-        if let Some(name) = shared.name() {
-            if reg.names.contains_key(name) {
-                return Err(SpawnError::NameTaken(name.to_string()));
-            }
-            reg.names.insert(Arc::from(name), shared.addr);
-        }
-        reg.procs.insert(
-            shared.addr,
-            Entry {
-                shared: shared.clone(),
-                type_id,
-            },
-        );
-        shared.count_live(true);
-        Ok(())
-    }
-
-    pub(crate) fn unregister(&self, shared: &Shared) {
-        let mut reg = self.inner.registry.lock();
-        if reg.procs.remove(&shared.addr).is_some() {
-            shared.count_live(false);
-            if let Some(name) = shared.name() {
-                if reg.names.get(name) == Some(&shared.addr) {
-                    reg.names.remove(name);
-                }
-            }
-        }
-    }
-
-    /// The process at `addr`, if it is alive in this system; for an
-    /// address of another node, its proxy (started on first use, once a
-    /// transport is installed: see `core/remote.rs`).
-    pub(crate) fn lookup(&self, addr: Addr) -> Option<Arc<Shared>> {
-        if let Some(found) = self.lookup_registered(addr) {
-            return Some(found);
-        }
-        let installed = self.inner.remote.get()?;
-        if !self.is_remote(addr) || self.is_shutting_down() {
-            return None;
-        }
-        (installed.spawn_proxy)(self, addr, &installed.transport)
-    }
-
-    /// The process registered at `addr` (a proxy for a remote one), if any.
-    pub(crate) fn lookup_registered(&self, addr: Addr) -> Option<Arc<Shared>> {
-        self.inner
-            .registry
-            .lock()
-            .procs
-            .get(&addr)
-            .map(|e| e.shared.clone())
-    }
-
-    /// Every registered process (proxies of remote ones included), in no
-    /// particular order: for introspection (`introspect.rs`).
-    pub(crate) fn registered_processes(&self) -> Vec<Arc<Shared>> {
-        let reg = self.inner.registry.lock();
-        reg.procs.values().map(|e| e.shared.clone()).collect()
-    }
-
-    /// Registers `shared` unless a process is registered at its address
-    /// already; returns the one that is. For proxies, which two senders
-    /// may start at once.
-    pub(crate) fn register_once(&self, shared: &Arc<Shared>) -> Result<(), Arc<Shared>> {
-        let mut reg = self.inner.registry.lock();
-        if let Some(e) = reg.procs.get(&shared.addr) {
-            return Err(e.shared.clone());
-        }
-        reg.procs.insert(
-            shared.addr,
-            Entry {
-                shared: shared.clone(),
-                type_id: TypeId::of::<super::remote::Installed>,
-            },
-        );
-        shared.count_live(true);
-        Ok(())
     }
 
     /// The installed transport, if any.
