@@ -158,3 +158,49 @@ fn clones_are_independent() {
         .try_clone()
         .is_none());
 }
+
+/// A unit-struct request (the usual `Get`) fits inline: its token is 24
+/// bytes. Before, the token kept an `Option<Instant>` of 16 bytes (32 in
+/// all), and every such request allocated its payload.
+#[test]
+fn a_unit_request_fits_inline() {
+    struct Get;
+    impl Message for Get {
+        const NAME: &'static str = "test::Get";
+        type Response = u64;
+    }
+    assert_eq!(std::mem::size_of::<ResponseToken<u64>>(), 24);
+    assert!(super::fits_inline::<Requested<Get>>());
+    assert!(!super::fits_inline::<Requested<Small>>());
+
+    let (token, mut rx) = ResponseToken::<u64>::new(None);
+    let p = Payload::new(Requested { msg: Get, token });
+    match p.downcast::<Requested<Get>>() {
+        Ok(r) => assert!(r.token.respond(7)),
+        Err(_) => panic!("a Requested<Get>"),
+    }
+    assert_eq!(rx.try_recv().ok(), Some(Ok(7)));
+}
+
+/// The token keeps its deadline in one word, exactly: none stays none, and
+/// an instant before or after the epoch comes back as itself.
+#[test]
+fn a_token_keeps_its_deadline_exactly() {
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    let (token, _rx) = ResponseToken::<()>::new(None);
+    assert_eq!(token.deadline(), None);
+    let now = Instant::now();
+    for at in [
+        now,
+        now + Duration::from_nanos(1),
+        now + Duration::from_secs(5),
+        now + Duration::from_secs(86_400 * 365 * 100) + Duration::from_nanos(7),
+        now.checked_sub(Duration::from_secs(1) + Duration::from_nanos(3))
+            .unwrap_or(now),
+    ] {
+        let (token, _rx) = ResponseToken::<()>::new(Some(at));
+        assert_eq!(token.deadline(), Some(at));
+    }
+}
