@@ -1,5 +1,11 @@
-//! The process a piece of code runs in: a task-local of every process's
-//! task, which gives what it sends a sender address and a trace.
+//! The process a piece of code runs in, which gives what it sends a sender
+//! address and a trace: set for each poll of a process's task (and while
+//! the task is dropped) by `launch.rs`.
+//!
+//! A scoped thread-local: a pointer to the task's [`Current`], set and
+//! reset around each poll. Tokio's `task_local!` moved the value into a
+//! thread-local and back at each poll instead, about 60 more instructions
+//! per message (callgrind, `scripts/callgrind.sh pingpong`).
 
 use std::cell::Cell;
 
@@ -17,9 +23,7 @@ pub(crate) struct Current {
     pub(crate) system: ActorSystem,
 }
 
-tokio::task_local! {
-    pub(crate) static CURRENT: Current;
-}
+scoped_tls::scoped_thread_local!(pub(crate) static CURRENT: Current);
 
 impl Current {
     pub(crate) fn new(shared: &Shared, trace_id: TraceId) -> Self {
@@ -35,21 +39,28 @@ impl Current {
 /// process's address and the trace of the envelope it handles, or the null
 /// address and a new trace outside processes.
 pub(crate) fn current() -> (Addr, TraceId) {
-    CURRENT
-        .try_with(|c| (c.addr, c.trace_id.get()))
-        .unwrap_or_else(|_| (Addr::NULL, TraceId::generate()))
+    if CURRENT.is_set() {
+        CURRENT.with(|c| (c.addr, c.trace_id.get()))
+    } else {
+        (Addr::NULL, TraceId::generate())
+    }
+}
+
+/// Runs `f` with the current process, if there is one.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Current) -> R) -> Option<R> {
+    CURRENT.is_set().then(|| CURRENT.with(f))
 }
 
 /// Sets the trace id of the envelope being handled.
 pub(crate) fn set_current_trace(trace_id: TraceId) {
-    let _ = CURRENT.try_with(|c| c.trace_id.set(trace_id));
+    with_current(|c| c.trace_id.set(trace_id));
 }
 
 /// Reports an envelope that the running process does not handle: a dead
 /// letter of its system, and `RequestError::Unhandled` for a request.
 pub(crate) fn unhandled(env: Envelope) {
     let name = env.message_name();
-    let _ = CURRENT.try_with(|c| {
+    with_current(|c| {
         c.system
             .dead_letter(c.addr, &env, DeadLetterReason::Unhandled)
     });

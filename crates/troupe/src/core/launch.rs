@@ -53,8 +53,8 @@ pub(crate) fn start<F: Future<Output = ()> + Send + 'static>(
 }
 
 /// Spawns a registered process's task on `runtime`: inside a root `actor`
-/// span that carries its group, key and address, with the task-local
-/// current process set (sender address and trace of what it sends), and
+/// span that carries its group, key and address, with the process
+/// current while it runs (sender address and trace of what it sends), and
 /// with its abort handle recorded for kills. `body` gets `guard`, which
 /// finishes the process however its task ends.
 ///
@@ -82,34 +82,54 @@ pub(crate) fn in_process<F: Future>(
     trace_id: TraceId,
     fut: F,
 ) -> impl Future<Output = F::Output> {
-    InSpan {
+    InProcess {
         span: Some(span(shared))
             .filter(|s| !s.is_disabled())
             .map(Box::new),
-        inner: CURRENT.scope(Current::new(shared, trace_id), fut),
+        current: Current::new(shared, trace_id),
+        inner: Some(fut),
     }
 }
 
 pin_project_lite::pin_project! {
-    /// Polls a process's future in its span, like `tracing`'s
-    /// `Instrumented`, but keeps only a pointer, and no span at all when no
-    /// subscriber wants it (the usual case): `Instrumented` kept a 40-byte
+    /// Polls a process's future as code of the process: in its span, and
+    /// with the process current (`current.rs`) while it is polled and while
+    /// it is dropped (a killed task's state answers its requesters then,
+    /// see `release_killed`).
+    ///
+    /// The span is kept as a pointer, and none at all when no subscriber
+    /// wants it (the usual case): `tracing`'s `Instrumented` kept a 40-byte
     /// `Span` in every process's task, which then took 32 more bytes than
     /// it needs (`tests/memory.rs`).
-    struct InSpan<F> {
+    struct InProcess<F> {
         span: Option<Box<tracing::Span>>,
+        current: Current,
         #[pin]
-        inner: F,
+        inner: Option<F>,
+    }
+
+    impl<F> PinnedDrop for InProcess<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let _entered = this.span.as_ref().map(|span| span.enter());
+            let mut inner = this.inner;
+            CURRENT.set(this.current, || inner.set(None));
+        }
     }
 }
 
-impl<F: Future> Future for InSpan<F> {
+impl<F: Future> Future for InProcess<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let _entered = this.span.as_ref().map(|span| span.enter());
-        this.inner.poll(cx)
+        let inner = this.inner;
+        CURRENT.set(this.current, || match inner.as_pin_mut() {
+            Some(fut) => fut.poll(cx),
+            // Never: the future is only taken as this is dropped.
+            None => Poll::Pending,
+        })
     }
 }
 
@@ -158,7 +178,7 @@ pin_project_lite::pin_project! {
     /// aborted), it drops its state so that response tokens in it answer
     /// `Gone` (reason `killed`), then publishes the exit (see
     /// `release.rs`). It takes nothing more in the task than the body:
-    /// the process is the one the task runs (the task-local current
+    /// the process is the one the task runs (the current
     /// process, whose task this is).
     struct GoneOnDrop<F> {
         #[pin]

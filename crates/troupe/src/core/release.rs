@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::current::CURRENT;
+use super::current::with_current;
 use super::process::Shared;
 use crate::catch::panic_message;
 use crate::defaults::RELEASE_WAIT;
@@ -68,14 +68,12 @@ pub(crate) fn release(
 
 /// Drops the state of the task running now, which was killed, then
 /// publishes the exit of its process with reason `killed`, as [`release`]
-/// does. The process is the task-local current one, if this task is the
+/// does. The process is the current one (`current.rs`), if this task is the
 /// one its running incarnation recorded (else its exit is published
 /// already, and a restart may have started a new one: nothing is
 /// published here).
 pub(crate) fn release_killed(drop_state: impl FnOnce()) {
-    let process = CURRENT
-        .try_with(|c| c.system.lookup_registered(c.addr))
-        .ok()
+    let process = with_current(|c| c.system.lookup_registered(c.addr))
         .flatten()
         .and_then(|shared| Some((shared.task_incarnation()?, shared)));
     match process {
