@@ -71,7 +71,7 @@ impl ChildSpec {
     /// process is the child, restarted (with every actor of the group) by
     /// its parent's strategy; it gives up, and its parent sees it exit,
     /// when the group's restart budget is exceeded. The group is mounted in
-    /// the system under `name` ([`ActorSystem::group`]).
+    /// the system under `name` ([`ActorSystem::group`](crate::ActorSystem::group)).
     pub fn group(name: impl Into<String>, schema: Schema) -> Self {
         let name: String = name.into();
         let start = GroupStart {
