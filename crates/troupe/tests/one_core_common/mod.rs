@@ -3,31 +3,16 @@
 //! channels, and a compact view of supervision events.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::timeout;
-use troupe::prelude::*;
 use troupe::supervision::SupervisionEvent;
 
-/// The bound of every wait (virtual time).
-pub const BOUND: Duration = Duration::from_secs(30);
+#[path = "../bounded_common/mod.rs"]
+mod bounded_common;
 
-/// A fresh system with a unique name.
-pub fn system(prefix: &str) -> ActorSystem {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    ActorSystem::create(format!("{prefix}-{n}")).expect("unique system name")
-}
-
-/// The next item of a channel, within [`BOUND`].
-pub async fn next<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    timeout(BOUND, rx.recv())
-        .await
-        .expect("nothing within the bound")
-        .expect("channel closed")
-}
+pub use bounded_common::{next, system, BOUND};
 
 /// Asserts that nothing more comes (virtual time: only once every task is
 /// idle).

@@ -3,7 +3,6 @@
 //! and a target that exits the way a test asks.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,23 +10,10 @@ use tokio::sync::{mpsc, Semaphore};
 use troupe::prelude::*;
 use troupe::{init, GroupRef, LinkError};
 
-/// The bound of every wait (virtual time: the tests pause the clock).
-pub const BOUND: Duration = Duration::from_secs(30);
+#[path = "../bounded_common/mod.rs"]
+mod bounded_common;
 
-/// A fresh system with a unique name.
-pub fn system(prefix: &str) -> ActorSystem {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    ActorSystem::create(format!("{prefix}-{n}")).expect("unique system name")
-}
-
-/// The next item of a channel, within [`BOUND`].
-pub async fn next<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> T {
-    tokio::time::timeout(BOUND, rx.recv())
-        .await
-        .expect("nothing within the bound")
-        .expect("channel closed")
-}
+pub use bounded_common::{next, system, BOUND};
 
 /// Asserts that nothing more comes: on paused time the wait ends only once
 /// every task is idle.

@@ -12,15 +12,10 @@ use tokio::sync::mpsc;
 use troupe::prelude::*;
 use troupe::supervision::{process_fn, ShutdownStrategy, Supervisable, SupervisionEvent};
 
-/// The bound of every wait in these tests (virtual time when paused).
-pub const BOUND: Duration = Duration::from_secs(30);
+#[path = "../bounded_common/mod.rs"]
+mod bounded_common;
 
-/// A fresh system with a unique name.
-pub fn system(prefix: &str) -> ActorSystem {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    ActorSystem::create(format!("{prefix}-{n}")).expect("unique system name")
-}
+pub use bounded_common::{system, BOUND};
 
 /// One line per supervision event: `start a`, `restart a`, `exit a failed: boom`,
 /// `stop a shutdown`, `start-failed a`, `gave up`. Events of the nested
