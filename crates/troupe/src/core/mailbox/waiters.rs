@@ -101,10 +101,16 @@ impl Mailbox {
     /// is dropped: it leaves the line, and if it had been woken already,
     /// the next sender in line is woken in its place (there may be space
     /// that nobody else looks at).
+    #[inline]
     pub(crate) fn leave_line(&self, ticket: u64) {
-        if ticket == 0 {
-            return;
+        if ticket != 0 {
+            self.leave_line_slow(ticket);
         }
+    }
+
+    /// [`Mailbox::leave_line`] for a sender that did wait.
+    #[cold]
+    fn leave_line_slow(&self, ticket: u64) {
         let mut st = self.state.lock();
         let Some(lanes) = st.lanes.as_mut() else {
             return;
