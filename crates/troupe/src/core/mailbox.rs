@@ -80,8 +80,10 @@ enum Phase {
     Finished,
 }
 
+mod armed;
 mod waiters;
 
+use armed::Armed;
 use waiters::Waiters;
 
 /// What most processes never use, kept out of line: the lanes ahead of the
@@ -125,7 +127,8 @@ fn clamp_capacity(capacity: usize) -> u32 {
 /// (`mailbox/waiters.rs`), so that `len` and `available` are exact, the
 /// drop-oldest policy is atomic and a sender cannot miss the wake of the
 /// space it waits for. The lock is held only for a queue operation, never
-/// across an await. Capacity and policy can change while the process runs
+/// across an await. A receiver that can only find nothing does not take
+/// it (see `mailbox/armed.rs`). Capacity and policy can change while the process runs
 /// ([`Mailbox::resize`]): they are atomics, read under the lock by every
 /// push.
 pub(crate) struct Mailbox {
@@ -136,6 +139,9 @@ pub(crate) struct Mailbox {
     /// Its process's metric handles, in a system with metrics on: what
     /// arrives is counted here, and a handling ends when it waits.
     instruments: Option<Arc<Instruments>>,
+    /// The receiver's standing wait, read without the lock (see
+    /// [`Armed`]).
+    armed: Armed,
 }
 
 impl Mailbox {
@@ -153,6 +159,7 @@ impl Mailbox {
             capacity: AtomicU32::new(clamp_capacity(capacity)),
             policy: AtomicU8::new(policy as u8),
             instruments: None,
+            armed: Armed::new(),
         }
     }
 
@@ -285,7 +292,7 @@ impl Mailbox {
         if let Some((ticket, _)) = wait {
             *ticket = 0;
         }
-        let waker = st.rx_waker.take();
+        let waker = self.take_rx_waker(&mut st);
         drop(st);
         if let Some(w) = waker {
             w.wake();
@@ -318,7 +325,7 @@ impl Mailbox {
         if let Some(m) = &self.instruments {
             m.signal();
         }
-        let waker = st.rx_waker.take();
+        let waker = self.take_rx_waker(&mut st);
         drop(st);
         if let Some(w) = waker {
             w.wake();
@@ -343,7 +350,7 @@ impl Mailbox {
         if let Some(m) = &self.instruments {
             m.accepted(true);
         }
-        let waker = st.rx_waker.take();
+        let waker = self.take_rx_waker(&mut st);
         drop(st);
         if let Some(w) = waker {
             w.wake();
@@ -358,7 +365,7 @@ impl Mailbox {
             return Err(msg);
         }
         st.lanes.get_or_insert_with(Box::default).sys.push_back(msg);
-        let waker = st.rx_waker.take();
+        let waker = self.take_rx_waker(&mut st);
         drop(st);
         if let Some(w) = waker {
             w.wake();
@@ -376,11 +383,15 @@ impl Mailbox {
         st.queue.push_front(env);
         st.taken -= 1;
         st.stall = Some(stall);
+        self.armed.bump();
     }
 
     /// Takes the next item: system messages first. `None` once the mailbox is
     /// closed and drained.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
+        if self.armed.idle_for(cx.waker()) {
+            return Poll::Pending;
+        }
         let mut st = self.state.lock();
         #[cfg(feature = "testkit")]
         if let Some(stall) = st.stall.as_mut() {
@@ -394,6 +405,11 @@ impl Mailbox {
         }
         if let Some(env) = st.queue.pop_front() {
             st.taken += 1;
+            if st.queue.is_empty() && st.phase == Phase::Open {
+                // The last one: the next poll will most likely find
+                // nothing, and then needs no lock.
+                self.arm(&mut st, cx.waker());
+            }
             let sender = self.sender_to_wake(&mut st);
             drop(st);
             if let Some(w) = sender {
@@ -404,11 +420,29 @@ impl Mailbox {
         if st.phase != Phase::Open {
             return Poll::Ready(None);
         }
-        match &st.rx_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => st.rx_waker = Some(cx.waker().clone()),
-        }
+        self.arm(&mut st, cx.waker());
         Poll::Pending
+    }
+
+    /// Leaves `waker` for the next push to wake (see [`Armed`]); under
+    /// the lock, with nothing queued in any lane.
+    #[inline]
+    fn arm(&self, st: &mut State, waker: &Waker) {
+        match &st.rx_waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => st.rx_waker = Some(waker.clone()),
+        }
+        self.armed.arm(waker);
+    }
+
+    /// Takes the receiver's waker to wake it (see [`Armed`]).
+    #[inline]
+    fn take_rx_waker(&self, st: &mut State) -> Option<Waker> {
+        let waker = st.rx_waker.take();
+        if waker.is_some() {
+            self.armed.bump();
+        }
+        waker
     }
 
     /// Waits for the next item, calling `on_idle` each time it has to wait
@@ -487,7 +521,8 @@ impl Mailbox {
         if st.phase == Phase::Open {
             st.phase = Phase::Closed;
         }
-        let receiver = st.rx_waker.take();
+        self.armed.bump();
+        let receiver = self.take_rx_waker(&mut st);
         Self::wake_all(st);
         if let Some(w) = receiver {
             w.wake();
@@ -498,6 +533,7 @@ impl Mailbox {
     pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
+        self.armed.bump();
         let lanes = st.lanes.take().map(|l| *l).unwrap_or_default();
         let queued = lanes
             .priority
@@ -519,6 +555,7 @@ impl Mailbox {
         let mut st = self.state.lock();
         st.phase = Phase::Suspended;
         st.rx_waker = None;
+        self.armed.bump();
         st.lanes
             .as_mut()
             .map(|l| Vec::from(std::mem::take(&mut l.sys)))
@@ -530,6 +567,7 @@ impl Mailbox {
     pub(crate) fn reopen(&self) {
         let mut st = self.state.lock();
         st.phase = Phase::Open;
+        self.armed.bump();
         Self::wake_all(st);
     }
 }

@@ -239,3 +239,93 @@ fn a_policy_change_releases_waiting_senders() {
     assert_eq!(waiting.wakes(), 1);
     assert!(matches!(waiting.poll(), Poll::Ready(Err(Refused::Full(_)))));
 }
+
+/// A receiver's end of the mailbox, polled with a waker of its own that
+/// counts its wakes.
+struct Receiver<'a> {
+    mailbox: &'a Mailbox,
+    wakes: Arc<Count>,
+    waker: Waker,
+}
+
+impl<'a> Receiver<'a> {
+    fn new(mailbox: &'a Mailbox) -> Self {
+        let wakes = Arc::new(Count::default());
+        Self {
+            mailbox,
+            waker: Waker::from(wakes.clone()),
+            wakes,
+        }
+    }
+
+    fn poll(&self) -> Poll<Option<Item>> {
+        self.mailbox
+            .poll_recv(&mut Context::from_waker(&self.waker))
+    }
+
+    fn wakes(&self) -> usize {
+        self.wakes.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Taking the last queued envelope leaves the receiver's waker in the
+/// mailbox: the next push wakes it, though it never polled to find
+/// nothing.
+#[test]
+fn taking_the_last_envelope_arms_the_receiver() {
+    let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
+    let rx = Receiver::new(&mailbox);
+    assert!(mailbox.try_push(env()).is_ok());
+    assert!(matches!(rx.poll(), Poll::Ready(Some(Item::Msg(_)))));
+    assert!(mailbox.try_push(env()).is_ok());
+    assert_eq!(rx.wakes(), 1, "the push woke the armed receiver");
+    assert!(matches!(rx.poll(), Poll::Ready(Some(Item::Msg(_)))));
+    assert!(rx.poll().is_pending());
+    assert!(rx.poll().is_pending(), "nothing came: still nothing");
+}
+
+/// An armed receiver polled with another waker (its future moved to
+/// another task, or into a combinator) leaves that waker instead: the next
+/// push wakes the new one.
+#[test]
+fn a_receiver_polled_with_another_waker_is_woken_through_it() {
+    let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
+    let (first, second) = (Receiver::new(&mailbox), Receiver::new(&mailbox));
+    assert!(first.poll().is_pending());
+    assert!(second.poll().is_pending());
+    assert!(mailbox.try_push(env()).is_ok());
+    assert_eq!((first.wakes(), second.wakes()), (0, 1));
+    assert!(matches!(second.poll(), Poll::Ready(Some(Item::Msg(_)))));
+}
+
+/// What a mailbox takes between two incarnations reaches the next one,
+/// though the receiver had armed its waker before the first one ended.
+#[test]
+fn an_armed_receiver_finds_what_came_while_suspended() {
+    let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
+    let rx = Receiver::new(&mailbox);
+    assert!(rx.poll().is_pending());
+    assert!(mailbox.suspend().is_empty());
+    assert!(mailbox.try_push(env()).is_ok());
+    assert_eq!(rx.wakes(), 0, "no receiver while suspended");
+    mailbox.reopen();
+    assert!(matches!(rx.poll(), Poll::Ready(Some(Item::Msg(_)))));
+}
+
+/// An armed receiver learns that its mailbox closed and that what it held
+/// is drained; a system message reaches it too.
+#[test]
+fn an_armed_receiver_sees_system_messages_and_the_close() {
+    let mailbox = Mailbox::new(4, OverflowPolicy::Wait);
+    let rx = Receiver::new(&mailbox);
+    assert!(rx.poll().is_pending());
+    let stop = SysMsg::Stop {
+        reason: crate::exit::StopReason::Graceful,
+        veto: None,
+    };
+    assert!(mailbox.push_sys(stop).is_ok());
+    assert!(matches!(rx.poll(), Poll::Ready(Some(Item::Sys(_)))));
+    assert!(rx.poll().is_pending());
+    mailbox.close();
+    assert!(matches!(rx.poll(), Poll::Ready(None)));
+}
