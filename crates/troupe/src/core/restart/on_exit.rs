@@ -78,13 +78,13 @@ impl Engine {
     }
 
     /// The children a restart of `failed` involves, in start order.
-    fn group(&self, failed: ChildId) -> Vec<ChildId> {
+    fn group(&self, failed: ChildId) -> Group {
         match self.config.strategy() {
-            RestartStrategy::OneForOne | RestartStrategy::SimpleOneForOne => vec![failed],
-            RestartStrategy::OneForAll => self.children.iter().map(|c| c.id).collect(),
+            RestartStrategy::OneForOne | RestartStrategy::SimpleOneForOne => Group::One([failed]),
+            RestartStrategy::OneForAll => Group::Many(self.children.iter().map(|c| c.id).collect()),
             RestartStrategy::RestForOne => {
                 let from = self.index(failed).unwrap_or(self.children.len());
-                self.children[from..].iter().map(|c| c.id).collect()
+                Group::Many(self.children[from..].iter().map(|c| c.id).collect())
             }
         }
     }
@@ -113,9 +113,14 @@ impl Engine {
             }
             let group = self.group(failed);
             for &id in group.iter().rev() {
-                if let Some(idx) = self.index(id) {
+                let Some(idx) = self.index(id) else { continue };
+                let child = &mut self.children[idx];
+                if child.running() {
                     // Restarted with its siblings: its mailbox stays open.
                     self.stop_at(idx, false).await;
+                } else if matches!(child.state, State::Restarting(_)) {
+                    // (What `stop_at` does, without cloning its last exit.)
+                    child.state = State::Stopped;
                 }
             }
             // Temporary children are never restarted, even by a sibling.
@@ -159,7 +164,6 @@ impl Engine {
             let start = child.spec.start.clone();
             let result = start.start(link).await;
             let child = &mut self.children[idx];
-            let name = child.spec.name.to_string();
             match result {
                 Ok(shared) => {
                     child.retries.started();
@@ -178,7 +182,7 @@ impl Engine {
                     self.emit(|| SupervisionEvent::Started {
                         supervisor: self.name.to_string(),
                         child: id,
-                        name,
+                        name: self.children[idx].spec.name.to_string(),
                         addr,
                         restart: true,
                     });
@@ -194,7 +198,7 @@ impl Engine {
                     self.emit(|| SupervisionEvent::StartFailed {
                         supervisor: self.name.to_string(),
                         child: id,
-                        name,
+                        name: self.children[idx].spec.name.to_string(),
                         reason: e.to_string(),
                     });
                     return Some(id);
@@ -232,6 +236,24 @@ impl Engine {
         match self.start_group(&due).await {
             Some(failed) => self.restart(failed).await,
             None => Ok(()),
+        }
+    }
+}
+
+/// The children one restart involves: the failed one alone (one-for-one,
+/// the usual case, without an allocation) or several.
+enum Group {
+    One([ChildId; 1]),
+    Many(Vec<ChildId>),
+}
+
+impl std::ops::Deref for Group {
+    type Target = [ChildId];
+
+    fn deref(&self) -> &[ChildId] {
+        match self {
+            Group::One(one) => one,
+            Group::Many(many) => many,
         }
     }
 }
