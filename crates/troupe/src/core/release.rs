@@ -58,12 +58,14 @@ pub(crate) fn release(
     reason: ExitReason,
     drop_state: impl FnOnce(),
 ) {
-    let bound = Bound::arm(shared, incarnation, &reason);
+    let bound = Bound::arm(shared, incarnation, reason);
     let previous = RELEASING.with(|r| r.replace(Arc::as_ptr(shared) as usize));
     contain("dropping the state of an ended process", drop_state);
     RELEASING.with(|r| r.set(previous));
-    drop(bound);
-    shared.finish_incarnation(incarnation, reason);
+    // `None`: the watcher published the exit meanwhile.
+    if let Some(reason) = bound.disarm() {
+        shared.finish_incarnation(incarnation, reason);
+    }
 }
 
 /// Drops the state of the task running now, which was killed, then
@@ -104,10 +106,19 @@ const TICK: Duration = Duration::from_millis(250);
 /// The watcher is one thread for the whole program, started at the first
 /// release: a task would not do, as the runtime thread that blocks in the
 /// `Drop` may hold it (or the timer that wakes it).
-struct Bound(Option<u64>);
+///
+/// The exit reason waits in the watch (moved there, not cloned): the
+/// release takes it back when the drop is over ([`Bound::disarm`]), unless
+/// the watcher took it first to publish it.
+enum Bound {
+    /// Under watch, with this id.
+    Watched(u64),
+    /// No watcher thread: the reason stays here.
+    Unwatched(ExitReason),
+}
 
 impl Bound {
-    fn arm(shared: &Arc<Shared>, incarnation: u64, reason: &ExitReason) -> Self {
+    fn arm(shared: &Arc<Shared>, incarnation: u64, reason: ExitReason) -> Self {
         static WATCHER: OnceLock<bool> = OnceLock::new();
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let running = WATCHER.get_or_init(|| {
@@ -120,7 +131,7 @@ impl Bound {
             started.is_ok()
         });
         if !running {
-            return Self(None);
+            return Self::Unwatched(reason);
         }
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         WATCHED.lock().push_back(Watch {
@@ -128,18 +139,21 @@ impl Bound {
             due: Instant::now() + RELEASE_WAIT,
             shared: Arc::downgrade(shared),
             incarnation,
-            reason: reason.clone(),
+            reason,
         });
-        Self(Some(id))
+        Self::Watched(id)
     }
-}
 
-impl Drop for Bound {
-    fn drop(&mut self) {
-        if let Some(id) = self.0.take() {
-            let mut watched = WATCHED.lock();
-            if let Some(at) = watched.iter().position(|w| w.id == id) {
-                watched.remove(at);
+    /// Ends the watch: the reason to publish, or `None` if the watcher
+    /// published it already.
+    fn disarm(self) -> Option<ExitReason> {
+        match self {
+            Self::Unwatched(reason) => Some(reason),
+            Self::Watched(id) => {
+                let mut watched = WATCHED.lock();
+                // The newest are at the back: most releases end in order.
+                let at = watched.iter().rposition(|w| w.id == id)?;
+                watched.remove(at).map(|w| w.reason)
             }
         }
     }

@@ -390,7 +390,9 @@ pub(crate) fn teardown<'a, C: Incarnation, F: Frontend<C>>(
                 tracing::error!(%panic, "on_stopped panicked");
                 reason = ExitReason::Failed(format!("on_stopped panicked: {panic}"));
             }
-            stop_children(ctx).await;
+            if ctx.core().1.is_some() {
+                stop_children(ctx).await;
+            }
         }
         if let ExitReason::Failed(e) = &reason {
             tracing::error!(error = %e, "actor failed");
