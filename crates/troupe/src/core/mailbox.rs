@@ -6,8 +6,6 @@ use std::future::{poll_fn, Future};
 use std::sync::Arc;
 use std::task::{Context as TaskCx, Poll, Waker};
 
-use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
-
 use parking_lot::Mutex;
 
 use super::instruments::Instruments;
@@ -41,17 +39,6 @@ pub enum OverflowPolicy {
     /// The oldest queued message is dropped, counted and reported as a dead
     /// letter, and the incoming one is queued.
     DropOldest,
-}
-
-impl OverflowPolicy {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => OverflowPolicy::FailFast,
-            2 => OverflowPolicy::DropNewest,
-            3 => OverflowPolicy::DropOldest,
-            _ => OverflowPolicy::Wait,
-        }
-    }
 }
 
 /// Why a mailbox refused an envelope (which is handed back).
@@ -106,6 +93,11 @@ struct State {
     /// 112).
     lanes: Option<Box<Lanes>>,
     phase: Phase,
+    /// The overflow policy, beside `phase` (no room taken).
+    policy: OverflowPolicy,
+    /// At most `MAX_MAILBOX_CAPACITY` (2^22): 32 bits, in the padding
+    /// beside `phase` and `policy`.
+    capacity: u32,
     rx_waker: Option<Waker>,
     /// Envelopes taken by the process (handed to its front-end).
     taken: u64,
@@ -129,13 +121,10 @@ fn clamp_capacity(capacity: usize) -> u32 {
 /// space it waits for. The lock is held only for a queue operation, never
 /// across an await. A receiver that can only find nothing does not take
 /// it (see `mailbox/armed.rs`). Capacity and policy can change while the process runs
-/// ([`Mailbox::resize`]): they are atomics, read under the lock by every
-/// push.
+/// ([`Mailbox::resize`]): they are kept under the lock, which every push
+/// takes.
 pub(crate) struct Mailbox {
     state: Mutex<State>,
-    /// At most `MAX_MAILBOX_CAPACITY` (2^22): 32 bits, beside `policy`.
-    capacity: AtomicU32,
-    policy: AtomicU8,
     /// Its process's metric handles, in a system with metrics on: what
     /// arrives is counted here, and a handling ends when it waits.
     instruments: Option<Arc<Instruments>>,
@@ -151,13 +140,13 @@ impl Mailbox {
                 queue: VecDeque::new(),
                 lanes: None,
                 phase: Phase::Open,
+                policy,
+                capacity: clamp_capacity(capacity),
                 rx_waker: None,
                 taken: 0,
                 #[cfg(feature = "testkit")]
                 stall: None,
             }),
-            capacity: AtomicU32::new(clamp_capacity(capacity)),
-            policy: AtomicU8::new(policy as u8),
             instruments: None,
             armed: Armed::new(),
         }
@@ -173,13 +162,14 @@ impl Mailbox {
         self.instruments.as_ref()
     }
 
+    /// The capacity now in force.
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity.load(Ordering::Relaxed) as usize
+        self.state.lock().capacity as usize
     }
 
     /// The overflow policy now in force.
     pub(crate) fn policy(&self) -> OverflowPolicy {
-        OverflowPolicy::from_u8(self.policy.load(Ordering::Relaxed))
+        self.state.lock().policy
     }
 
     /// Changes the capacity (1 to `MAX_MAILBOX_CAPACITY`) and the overflow policy of a live
@@ -188,11 +178,10 @@ impl Mailbox {
     /// capacity. Senders that wait for space are woken to look again (a
     /// larger capacity, or a policy that no longer waits, lets them in).
     pub(crate) fn resize(&self, capacity: usize, policy: OverflowPolicy) {
-        let st = self.state.lock();
-        // Under the lock: a push sees the old pair or the new one.
-        self.capacity
-            .store(clamp_capacity(capacity), Ordering::Relaxed);
-        self.policy.store(policy as u8, Ordering::Relaxed);
+        let mut st = self.state.lock();
+        // A push sees the old pair or the new one.
+        st.capacity = clamp_capacity(capacity);
+        st.policy = policy;
         Self::wake_all(st);
     }
 
@@ -248,11 +237,11 @@ impl Mailbox {
         }
         let mut evicted = None;
         // An unbounded send (`unbounded.rs`) passes a full mailbox.
-        if st.queue.len() >= self.capacity() && !super::unbounded::active() {
-            match self.policy() {
+        if st.queue.len() >= st.capacity as usize && !super::unbounded::active() {
+            match st.policy {
                 OverflowPolicy::Wait | OverflowPolicy::FailFast => {
                     if let Some((ticket, waker)) = wait {
-                        if self.policy() == OverflowPolicy::Wait {
+                        if st.policy == OverflowPolicy::Wait {
                             let lanes = st.lanes.get_or_insert_with(Box::default);
                             lanes.waiters.wait(ticket, waker);
                         } else {
@@ -383,7 +372,7 @@ impl Mailbox {
         st.queue.push_front(env);
         st.taken -= 1;
         st.stall = Some(stall);
-        self.armed.bump();
+        self.armed.clear();
     }
 
     /// Takes the next item: system messages first. `None` once the mailbox is
@@ -440,7 +429,7 @@ impl Mailbox {
     fn take_rx_waker(&self, st: &mut State) -> Option<Waker> {
         let waker = st.rx_waker.take();
         if waker.is_some() {
-            self.armed.bump();
+            self.armed.clear();
         }
         waker
     }
@@ -509,7 +498,7 @@ impl Mailbox {
     #[inline]
     fn sender_to_wake(&self, st: &mut State) -> Option<Waker> {
         let lanes = st.lanes.as_mut()?;
-        if lanes.waiters.is_empty() || st.queue.len() > self.capacity() / 2 {
+        if lanes.waiters.is_empty() || st.queue.len() > st.capacity as usize / 2 {
             return None;
         }
         lanes.waiters.pop()
@@ -521,7 +510,7 @@ impl Mailbox {
         if st.phase == Phase::Open {
             st.phase = Phase::Closed;
         }
-        self.armed.bump();
+        self.armed.clear();
         let receiver = self.take_rx_waker(&mut st);
         Self::wake_all(st);
         if let Some(w) = receiver {
@@ -533,7 +522,7 @@ impl Mailbox {
     pub(crate) fn finish(&self) -> (Vec<Envelope>, Vec<SysMsg>) {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
-        self.armed.bump();
+        self.armed.clear();
         let lanes = st.lanes.take().map(|l| *l).unwrap_or_default();
         let queued = lanes
             .priority
@@ -555,7 +544,7 @@ impl Mailbox {
         let mut st = self.state.lock();
         st.phase = Phase::Suspended;
         st.rx_waker = None;
-        self.armed.bump();
+        self.armed.clear();
         st.lanes
             .as_mut()
             .map(|l| Vec::from(std::mem::take(&mut l.sys)))
@@ -567,7 +556,7 @@ impl Mailbox {
     pub(crate) fn reopen(&self) {
         let mut st = self.state.lock();
         st.phase = Phase::Open;
-        self.armed.bump();
+        self.armed.clear();
         Self::wake_all(st);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use super::*;
@@ -264,7 +265,7 @@ impl<'a> Receiver<'a> {
     }
 
     fn wakes(&self) -> usize {
-        self.wakes.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.wakes.0.load(Ordering::SeqCst)
     }
 }
 
