@@ -120,9 +120,9 @@ fn clamp_capacity(capacity: usize) -> u32 {
 /// drop-oldest policy is atomic and a sender cannot miss the wake of the
 /// space it waits for. The lock is held only for a queue operation, never
 /// across an await. A receiver that can only find nothing does not take
-/// it (see `mailbox/armed.rs`). Capacity and policy can change while the process runs
-/// ([`Mailbox::resize`]): they are kept under the lock, which every push
-/// takes.
+/// it (see `mailbox/armed.rs`). Capacity and policy can change while the
+/// process runs ([`Mailbox::resize`]): they are kept under the lock, which
+/// every push takes.
 pub(crate) struct Mailbox {
     state: Mutex<State>,
     /// Its process's metric handles, in a system with metrics on: what
