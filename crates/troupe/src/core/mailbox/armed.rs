@@ -18,6 +18,10 @@ use std::task::Waker;
 /// nothing to look at. A clear the poll does not see yet is one whose
 /// waker was taken to be woken: the task is polled again.
 ///
+/// The price: a push that arrives while the receiver handles the last
+/// envelope it took wakes a task that is running, which is then polled
+/// once more than it needs (at most once per time the queue empties).
+///
 /// Two live wakers with the same data pointer are taken to wake the same
 /// task: Tokio's and the `futures` crate's point at the task itself. A
 /// waker whose data pointer is null (a no-op waker) never matches.
