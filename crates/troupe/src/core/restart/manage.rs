@@ -5,11 +5,10 @@
 use std::sync::Arc;
 
 use super::child::{ChildCounts, ChildState};
-use super::engine::{Engine, State};
+use super::engine::Engine;
 use super::strategy::{RestartStrategy, RestartType};
-use super::{ChildKey, SupervisionEvent, SupervisorError};
+use super::{ChildKey, SupervisorError};
 use crate::core::process::Shared;
-use crate::exit::ExitReason;
 
 impl Engine {
     /// The index of the child `key` names.
@@ -75,42 +74,20 @@ impl Engine {
             return Err(SupervisorError::ShuttingDown);
         }
         let child = &self.children[idx];
-        let (id, name) = (child.id, child.spec.name.to_string());
         let link = self.link(&child.spec, Some(child.shared.clone()));
         let start = child.spec.start.clone();
         let result = start.start(link).await;
         // The child list may not change while it starts: this engine
         // handles one message at a time.
-        let child = &mut self.children[idx];
         match result {
             Ok(shared) => {
-                child.retries.started();
-                child.state = State::Running {
-                    incarnation: shared.incarnation(),
-                };
-                if !Arc::ptr_eq(&child.shared, &shared) {
-                    child.shared.close_for_good();
-                }
-                child.shared = shared.clone();
-                self.emit(|| SupervisionEvent::Started {
-                    supervisor: self.name.to_string(),
-                    child: id,
-                    name,
-                    addr: shared.addr,
-                    restart: true,
-                });
+                self.restarted(idx, shared.clone());
                 Ok(shared)
             }
             Err(e) => {
-                child.shared.close_for_good();
+                self.children[idx].shared.close_for_good();
                 if e != SupervisorError::ShuttingDown {
-                    child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
-                    self.emit(|| SupervisionEvent::StartFailed {
-                        supervisor: self.name.to_string(),
-                        child: id,
-                        name,
-                        reason: e.to_string(),
-                    });
+                    self.start_failed(idx, &e);
                 }
                 Err(e)
             }

@@ -10,7 +10,7 @@ use super::engine::{Engine, Handled, State};
 use super::strategy::{RestartStrategy, RestartType};
 use super::{ChildExited, ChildId, RestartDecision, SupMsg, SupervisionEvent, SupervisorError};
 use crate::addr::Addr;
-use crate::core::process::SysMsg;
+use crate::core::process::{Shared, SysMsg};
 use crate::exit::ExitReason;
 
 impl Engine {
@@ -166,26 +166,10 @@ impl Engine {
             let child = &mut self.children[idx];
             match result {
                 Ok(shared) => {
-                    child.retries.started();
                     shared.count_restart(ended);
-                    child.state = State::Running {
-                        incarnation: shared.incarnation(),
-                    };
                     child.restarts += 1;
                     shared.note_restart(child.restarts, child.last_exit.clone());
-                    if !Arc::ptr_eq(&child.shared, &shared) {
-                        // A new process replaces the old one for good.
-                        child.shared.close_for_good();
-                    }
-                    child.shared = shared;
-                    let addr = child.shared.addr;
-                    self.emit(|| SupervisionEvent::Started {
-                        supervisor: self.name.to_string(),
-                        child: id,
-                        name: self.children[idx].spec.name.to_string(),
-                        addr,
-                        restart: true,
-                    });
+                    self.restarted(idx, shared);
                 }
                 Err(SupervisorError::ShuttingDown) => {
                     child.state = State::Stopped;
@@ -194,18 +178,50 @@ impl Engine {
                 }
                 Err(e) => {
                     child.state = State::Stopped;
-                    child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
-                    self.emit(|| SupervisionEvent::StartFailed {
-                        supervisor: self.name.to_string(),
-                        child: id,
-                        name: self.children[idx].spec.name.to_string(),
-                        reason: e.to_string(),
-                    });
+                    self.start_failed(idx, &e);
                     return Some(id);
                 }
             }
         }
         None
+    }
+
+    /// Child `idx` runs again as `shared`, which replaces its old process
+    /// if it is a new one; a [`SupervisionEvent::Started`] (a restart)
+    /// says so.
+    pub(super) fn restarted(&mut self, idx: usize, shared: Arc<Shared>) {
+        let child = &mut self.children[idx];
+        child.retries.started();
+        child.state = State::Running {
+            incarnation: shared.incarnation(),
+        };
+        if !Arc::ptr_eq(&child.shared, &shared) {
+            // A new process replaces the old one for good.
+            child.shared.close_for_good();
+        }
+        child.shared = shared;
+        let (id, addr) = (child.id, child.shared.addr);
+        self.emit(|| SupervisionEvent::Started {
+            supervisor: self.name.to_string(),
+            child: id,
+            name: self.children[idx].spec.name.to_string(),
+            addr,
+            restart: true,
+        });
+    }
+
+    /// Child `idx` failed to start with `e`: its last exit says so, and a
+    /// [`SupervisionEvent::StartFailed`].
+    pub(super) fn start_failed(&mut self, idx: usize, e: &SupervisorError) {
+        let child = &mut self.children[idx];
+        child.last_exit = Some(ExitReason::StartFailed(e.to_string()));
+        let id = child.id;
+        self.emit(|| SupervisionEvent::StartFailed {
+            supervisor: self.name.to_string(),
+            child: id,
+            name: self.children[idx].spec.name.to_string(),
+            reason: e.to_string(),
+        });
     }
 
     /// Asks for a [`SupMsg::Tick`] on this supervisor's system channel at
