@@ -10,6 +10,8 @@
 //! - `restart`: a supervised actor fails `n` times, restarted each time
 //!   (each incarnation tells itself a message whose handler fails, and its
 //!   `handle_failure` stops it), as troupe-bench's restarts workload does.
+//! - `tree`: a root starts `n` linked children, then is stopped, which
+//!   stops them one by one (troupe-bench's tree workload, flattened).
 
 use troupe::prelude::*;
 
@@ -84,6 +86,25 @@ async fn restart(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(seen)
 }
 
+/// A root with `n` linked children.
+struct Root(u64);
+
+impl Actor for Root {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        for _ in 0..self.0 {
+            ctx.spawn_child(Sum::default).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn tree(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let root = Root(n).spawn().supervised().await?;
+    let children = root.children().await?.len() as u64;
+    root.stop(StopReason::Graceful).await?;
+    Ok(children)
+}
+
 /// `n` actors spawned one after the other, each told one message; then
 /// each asked once and stopped.
 async fn spawn_many(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
@@ -103,19 +124,51 @@ async fn spawn_many(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     Ok(seen)
 }
 
+/// The workload's result, and the result it should have.
+async fn run(workload: String, n: u64) -> Result<(u64, u64), String> {
+    let outcome = match workload.as_str() {
+        "spawn" => spawn_many(n).await.map(|got| (got, n)),
+        "restart" => restart(n).await.map(|got| (got, 0)),
+        "tree" => tree(n).await.map(|got| (got, n)),
+        other => {
+            return Err(format!(
+                "unknown workload {other:?} (spawn, restart or tree)"
+            ))
+        }
+    };
+    outcome.map_err(|e| e.to_string())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: lifepath <spawn|restart> <n>";
+    let usage = "usage: lifepath <spawn|restart|tree> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (got, expected) = match workload.as_str() {
-        "spawn" => (runtime.block_on(spawn_many(n))?, n),
-        "restart" => (runtime.block_on(restart(n))?, 0),
-        other => return Err(format!("unknown workload {other:?} (spawn or restart)").into()),
+    // LIFEPATH_THREADS=k: a k-worker runtime instead (wall time, printed).
+    let threads: usize = std::env::var("LIFEPATH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let runtime = if threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
     };
+    let started = std::time::Instant::now();
+    let (got, expected) = if threads == 0 {
+        runtime.block_on(run(workload.clone(), n))?
+    } else {
+        // The workload in a task of the runtime, as on a worker thread.
+        runtime.block_on(runtime.spawn(run(workload.clone(), n)))??
+    };
+    if threads > 0 {
+        eprintln!("{:?}", started.elapsed());
+    }
     if got != expected {
         return Err(format!("{workload}: got {got}, expected {expected}").into());
     }

@@ -10,7 +10,9 @@
 //!   in total: time per message;
 //! - **population, 1% active**: the fan-out workload among 100 → 1,000,000 live actors, of which
 //!   1% receive the messages (the others idle): time per message, which should not grow with the
-//!   idle population.
+//!   idle population;
+//! - **supervisor width**: the tree workload with one supervisor of 10 → 100,000 children: time
+//!   per child to stop them all, which should not grow with their number.
 //!
 //! The memory cap of a series whose workload measures no heap uses the heap per actor that the
 //! actors series measured for that framework.
@@ -168,6 +170,26 @@ pub fn series(quick: bool) -> Vec<(Series, Vec<usize>)> {
                 &[100, 1_000, 10_000, 100_000, 1_000_000],
                 &[100, 1_000, 10_000],
             ),
+        ),
+        (
+            Series {
+                title: "Supervisor width: one supervisor of 10 → 100,000 children, stopped",
+                x_label: "children",
+                workload: Workload::Tree,
+                sizes: |base, n| Sizes {
+                    tree_depth: 1,
+                    tree_breadth: n,
+                    ..base.clone()
+                },
+                actors: |n| Some(n + 1),
+                figures: &[Figure {
+                    id: "supervisor-width",
+                    title: "Shutdown: time per child",
+                    unit: "µs",
+                    value: |_, s, elapsed| elapsed.as_secs_f64() * 1e6 / s.tree_breadth as f64,
+                }],
+            },
+            pick(&[10, 100, 1_000, 10_000, 100_000], &[10, 100, 1_000]),
         ),
     ]
 }

@@ -348,18 +348,31 @@ impl Shared {
 
     /// Links this process to its supervisor, which learns of its exit, and
     /// which kills it if the supervisor ends first (see [`Shared::finish`]).
+    ///
+    /// O(1) amortized, whatever the number of children: a child restarted in
+    /// place already has this parent, so it keeps its place (start order)
+    /// without a search; the links of ended children are pruned only when
+    /// the list would grow, and the list then keeps room for as many new
+    /// children as it has live ones.
     pub(crate) fn set_parent(self: &Arc<Self>, parent: Weak<Shared>) {
-        if let Some(p) = parent.upgrade() {
-            let me = Arc::downgrade(self);
-            let mut links = p.links.lock();
-            let children = &mut links.get_or_insert_with(Box::default).children;
-            children.retain(|l| l.strong_count() > 0);
-            // A child restarted in place keeps its place (start order).
-            if !children.iter().any(|l| l.ptr_eq(&me)) {
-                children.push(me);
-            }
+        let known = self.with_links(|l| {
+            let known = l.parent.as_ref().is_some_and(|p| p.ptr_eq(&parent));
+            l.parent = Some(parent.clone());
+            known
+        });
+        if known {
+            return;
         }
-        self.links.lock().get_or_insert_with(Box::default).parent = Some(parent);
+        if let Some(p) = parent.upgrade() {
+            p.with_links(|l| {
+                let children = &mut l.children;
+                if children.len() == children.capacity() {
+                    children.retain(|c| c.strong_count() > 0);
+                    children.reserve(children.len().max(4));
+                }
+                children.push(Arc::downgrade(self));
+            });
+        }
     }
 
     /// Runs `f` on the links box, allocating it if needed.
