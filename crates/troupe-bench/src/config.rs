@@ -44,6 +44,10 @@ pub struct Sizes {
     pub tree_depth: usize,
     /// Children of every inner node of the supervision tree.
     pub tree_breadth: usize,
+    /// Trees built and shut down in one run of the tree workload, whose median shutdown is the
+    /// run's figure: one shutdown takes a few milliseconds, which one preemption or one late
+    /// wake-up of a worker thread changed by a third.
+    pub tree_rounds: usize,
 }
 
 impl Sizes {
@@ -69,6 +73,7 @@ impl Sizes {
             restart_window: Duration::from_secs(3),
             tree_depth: 4,
             tree_breadth: 5,
+            tree_rounds: 11,
         }
     }
 
@@ -94,6 +99,7 @@ impl Sizes {
             restart_window: Duration::from_secs(1),
             tree_depth: 4,
             tree_breadth: 5,
+            tree_rounds: 1,
         }
     }
 

@@ -302,6 +302,7 @@ sizes_codec!(
     restarts,
     tree_depth,
     tree_breadth,
+    tree_rounds,
 );
 
 #[cfg(test)]

@@ -179,6 +179,7 @@ pub fn series(quick: bool) -> Vec<(Series, Vec<usize>)> {
                 sizes: |base, n| Sizes {
                     tree_depth: 1,
                     tree_breadth: n,
+                    tree_rounds: 1,
                     ..base.clone()
                 },
                 actors: |n| Some(n + 1),
