@@ -12,6 +12,8 @@
 //!   `handle_failure` stops it), as troupe-bench's restarts workload does.
 //! - `tree`: a root starts `n` linked children, then is stopped, which
 //!   stops them one by one (troupe-bench's tree workload, flattened).
+//! - `churn`: a root starts `n` temporary children, which then stop one
+//!   after the other, oldest first; the root learns of each exit.
 
 use troupe::prelude::*;
 
@@ -98,6 +100,47 @@ impl Actor for Root {
     }
 }
 
+/// A root with `n` temporary children, which it hands out.
+struct Churn(u64, Vec<ActorRef<Sum>>);
+
+#[message(ret = Vec<ActorRef<Sum>>)]
+struct Kids;
+
+impl Actor for Churn {
+    async fn pre_start(&mut self, ctx: &mut ActorContext<Self>) -> HandlerResult {
+        for _ in 0..self.0 {
+            let child = ctx
+                .spawn_child(Sum::default)
+                .restart_type(RestartType::Temporary)
+                .await?;
+            self.1.push(child);
+        }
+        Ok(())
+    }
+}
+
+impl Handler<Kids> for Churn {
+    async fn handle(
+        &mut self,
+        _: Kids,
+        _: &mut ActorContext<Self>,
+    ) -> HandlerResult<Vec<ActorRef<Sum>>> {
+        Ok(std::mem::take(&mut self.1))
+    }
+}
+
+async fn churn(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
+    let root = Churn(n, Vec::new()).spawn().supervised().await?;
+    let kids = root.send(Kids).await?;
+    for kid in &kids {
+        kid.stop(StopReason::Graceful).await?;
+    }
+    // Every exit reached the root once its children are none.
+    let left = root.children().await?.len() as u64;
+    root.stop(StopReason::Graceful).await?;
+    Ok(kids.len() as u64 - left)
+}
+
 async fn tree(n: u64) -> Result<u64, Box<dyn std::error::Error>> {
     let root = Root(n).spawn().supervised().await?;
     let children = root.children().await?.len() as u64;
@@ -130,9 +173,10 @@ async fn run(workload: String, n: u64) -> Result<(u64, u64), String> {
         "spawn" => spawn_many(n).await.map(|got| (got, n)),
         "restart" => restart(n).await.map(|got| (got, 0)),
         "tree" => tree(n).await.map(|got| (got, n)),
+        "churn" => churn(n).await.map(|got| (got, n)),
         other => {
             return Err(format!(
-                "unknown workload {other:?} (spawn, restart or tree)"
+                "unknown workload {other:?} (spawn, restart, tree or churn)"
             ))
         }
     };
@@ -141,7 +185,7 @@ async fn run(workload: String, n: u64) -> Result<(u64, u64), String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: lifepath <spawn|restart|tree> <n>";
+    let usage = "usage: lifepath <spawn|restart|tree|churn> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // LIFEPATH_THREADS=k: a k-worker runtime instead (wall time, printed).

@@ -35,7 +35,10 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Spawn => run_tokio(limit, spawn(s)),
         Workload::Backpressure => run_tokio(limit, backpressure(s)),
         Workload::Restarts => run_tokio(limit, restarts(s)),
-        Workload::Tree => run_tokio(limit, crate::workloads::tree::rounds(s.tree_rounds, move || tree(s.clone()))),
+        Workload::Tree => run_tokio(
+            limit,
+            crate::workloads::tree::rounds(s.tree_rounds, move || tree(s.clone())),
+        ),
     }
 }
 

@@ -47,7 +47,9 @@ pub fn run(workload: Workload, sizes: &Sizes, limit: Duration) -> RunResult {
         Workload::Backpressure => run_in_system(limit, |sys| backpressure(sys, s)),
         Workload::Restarts => run_in_system(limit, |sys| supervision::restarts(sys, s)),
         Workload::Tree => run_in_system(limit, |sys| {
-            crate::workloads::tree::rounds(s.tree_rounds, move || supervision::tree(sys.clone(), s.clone()))
+            crate::workloads::tree::rounds(s.tree_rounds, move || {
+                supervision::tree(sys.clone(), s.clone())
+            })
         }),
     }
 }

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::budget::RestartBudget;
 use super::child::{stop_incarnation, ChildInfo, ChildSpec, ChildState, Link};
+use super::children::Children;
 use super::retry::Retries;
 use super::strategy::{RestartStrategy, ShutdownStrategy, SupervisorConfig};
 use super::{ChildExited, ChildId, SupMsg, SupervisionEvent, SupervisorError};
@@ -97,7 +98,7 @@ pub(crate) struct Engine {
     pub(super) config: SupervisorConfig,
     pub(super) budget: RestartBudget,
     /// In start order.
-    pub(super) children: Vec<Child>,
+    pub(super) children: Children,
     next_id: u64,
     template: Option<Template>,
     outcome: Option<Outcome>,
@@ -114,7 +115,7 @@ impl Engine {
             system: me.system.clone(),
             budget: RestartBudget::new(max, within),
             config,
-            children: Vec::new(),
+            children: Children::default(),
             next_id: 1,
             template: None,
             outcome: None,
@@ -161,7 +162,7 @@ impl Engine {
     }
 
     pub(super) fn index(&self, id: ChildId) -> Option<usize> {
-        self.children.iter().position(|c| c.id == id)
+        self.children.index_of(id)
     }
 
     /// Handles one supervision message. `result` is `Err` when the
@@ -365,7 +366,7 @@ impl Engine {
                     _ => c.shared.request_shutdown(),
                 }
             }
-            for idx in 0..self.children.len() {
+            for idx in self.children.indices() {
                 let child = &mut self.children[idx];
                 if !child.running() {
                     continue;
@@ -385,11 +386,11 @@ impl Engine {
                 }
                 self.stopped(idx, reason);
             }
-            for c in &self.children {
+            for c in self.children.iter() {
                 c.shared.close_for_good();
             }
         } else {
-            for idx in (0..self.children.len()).rev() {
+            for idx in self.children.indices().into_iter().rev() {
                 let was_running = self.children[idx].running();
                 if self.stop_at(idx, true).await.is_none() && was_running {
                     stuck.push(self.children[idx].spec.name.to_string());

@@ -15,7 +15,7 @@ impl Engine {
     fn find(&self, key: ChildKey) -> Result<usize, SupervisorError> {
         let idx = match key {
             ChildKey::Id(id) => self.index(id),
-            ChildKey::Addr(addr) => self.children.iter().position(|c| c.shared.addr == addr),
+            ChildKey::Addr(addr) => self.children.index_by_addr(addr),
         };
         idx.ok_or(SupervisorError::UnknownChild(key))
     }
@@ -128,7 +128,7 @@ impl Engine {
             specs: self.children.len(),
             ..ChildCounts::default()
         };
-        for c in &self.children {
+        for c in self.children.iter() {
             if c.running() {
                 counts.active += 1;
             }

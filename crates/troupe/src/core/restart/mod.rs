@@ -16,6 +16,7 @@ use crate::exit::ExitReason;
 
 mod budget;
 mod child;
+mod children;
 mod engine;
 mod error;
 mod manage;

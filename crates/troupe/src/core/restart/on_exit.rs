@@ -24,8 +24,8 @@ impl Engine {
     ) -> Handled {
         let Some(idx) = self
             .children
-            .iter()
-            .position(|c| c.shared.addr == addr && c.state == State::Running { incarnation })
+            .index_by_addr(addr)
+            .filter(|&idx| self.children[idx].state == State::Running { incarnation })
         else {
             return Handled {
                 result: Ok(()),
@@ -83,8 +83,8 @@ impl Engine {
             RestartStrategy::OneForOne | RestartStrategy::SimpleOneForOne => Group::One([failed]),
             RestartStrategy::OneForAll => Group::Many(self.children.iter().map(|c| c.id).collect()),
             RestartStrategy::RestForOne => {
-                let from = self.index(failed).unwrap_or(self.children.len());
-                Group::Many(self.children[from..].iter().map(|c| c.id).collect())
+                let from = self.index(failed).unwrap_or(usize::MAX);
+                Group::Many(self.children.ids_from(from))
             }
         }
     }
@@ -195,12 +195,12 @@ impl Engine {
         child.state = State::Running {
             incarnation: shared.incarnation(),
         };
-        if !Arc::ptr_eq(&child.shared, &shared) {
+        let (id, addr) = (child.id, shared.addr);
+        let old = self.children.set_shared(idx, shared);
+        if !Arc::ptr_eq(&old, &self.children[idx].shared) {
             // A new process replaces the old one for good.
-            child.shared.close_for_good();
+            old.close_for_good();
         }
-        child.shared = shared;
-        let (id, addr) = (child.id, child.shared.addr);
         self.emit(|| SupervisionEvent::Started {
             supervisor: self.name.to_string(),
             child: id,
