@@ -14,13 +14,12 @@
 //! child is found by id with a binary search; a map finds it by the address
 //! of its current process.
 
-use std::collections::HashMap;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
 use super::engine::Child;
 use super::ChildId;
-use crate::addr::Addr;
+use crate::addr::{Addr, AddrMap};
 use crate::core::process::Shared;
 
 /// Empty slots tolerated before a compaction, whatever the live count.
@@ -37,7 +36,7 @@ pub(super) struct Children {
     /// How many slots hold a child.
     live: usize,
     /// The slot of each child, by the address of its current process.
-    by_addr: HashMap<Addr, usize>,
+    by_addr: AddrMap<usize>,
 }
 
 impl Children {
