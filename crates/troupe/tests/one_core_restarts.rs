@@ -399,3 +399,57 @@ async fn a_message_sent_between_a_crash_and_the_restart_is_handled_by_the_new_in
     assert_eq!(system.dead_letter_count(), dead_letters);
     timeout(BOUND, system.shutdown()).await.expect("in time");
 }
+
+/// A supervisor that stops a child itself waits for that exit instead of
+/// being sent it; the exits of the child's later incarnations (restarted in
+/// place, same process) still reach it: a crash of the sibling it stopped
+/// and restarted is restarted in turn.
+#[tokio::test(start_paused = true)]
+async fn a_child_stopped_and_restarted_by_its_supervisor_still_has_its_next_exit_heard() {
+    let system = ActorSystem::create("restarts-awaited").unwrap();
+    let (events, mut seen) = mpsc::unbounded_channel();
+    let config = SupervisorConfig::one_for_all()
+        .max_restarts(10, Duration::from_secs(60))
+        .observe(events);
+    let root = Supervisor::new("root")
+        .with_config(config)
+        .with_worker(ChildSpec::actor("a", || Sibling))
+        .with_worker(ChildSpec::actor("b", || Sibling))
+        .spawn(&system)
+        .await
+        .unwrap();
+    let a = system.get::<Sibling>("a").expect("a runs");
+    let b = system.get::<Sibling>("b").expect("b runs");
+    let restarts_of = |name: &'static str| {
+        move |e: &troupe::supervision::SupervisionEvent| {
+            matches!(e, troupe::supervision::SupervisionEvent::Started {
+                restart: true, name: n, ..
+            } if n == name)
+        }
+    };
+    // `a` fails: `b` is stopped by the supervisor, then both start again,
+    // `b` in place (same address, next incarnation).
+    assert!(timeout(BOUND, a.send(Crash)).await.unwrap().is_err());
+    let mut restarted_b = false;
+    while !restarted_b {
+        let e = timeout(BOUND, seen.recv()).await.unwrap().unwrap();
+        restarted_b = restarts_of("b")(&e);
+    }
+    assert_eq!(system.get::<Sibling>("b").map(|r| r.addr()), Some(b.addr()));
+    // Now `b` fails by itself: the supervisor hears it and restarts it.
+    assert!(timeout(BOUND, b.send(Crash)).await.unwrap().is_err());
+    let mut exits_of_b = 0;
+    let mut restarted_b = false;
+    while !restarted_b {
+        let e = timeout(BOUND, seen.recv())
+            .await
+            .expect("b's exit heard")
+            .unwrap();
+        if matches!(&e, troupe::supervision::SupervisionEvent::Exited { name, .. } if name == "b") {
+            exits_of_b += 1;
+        }
+        restarted_b = restarts_of("b")(&e);
+    }
+    assert_eq!(exits_of_b, 1);
+    root.shutdown().await.unwrap();
+}

@@ -95,13 +95,14 @@ impl Shared {
         }
         // Taken under the lock that new monitors and links check the exit
         // under: whoever is not in these lists learns of it then.
-        let (linked, monitors, peers) = match self.links.lock().as_mut() {
+        let (linked, monitors, peers, awaited) = match self.links.lock().as_mut() {
             Some(links) => {
                 links.exit_with = None;
                 (
                     std::mem::take(&mut links.children),
                     std::mem::take(&mut links.monitors),
                     std::mem::take(&mut links.peers),
+                    links.awaited == Some(incarnation),
                 )
             }
             None => Default::default(),
@@ -141,7 +142,12 @@ impl Shared {
         // `Down` finds it free.
         self.end_monitors(monitors, &reason);
         self.end_links(peers, &reason);
+        // A supervisor that stops this incarnation waits for its exit: it
+        // needs no message about it.
         let told = parent.is_some_and(|parent| {
+            if awaited {
+                return true;
+            }
             let msg = SupMsg::ChildExit {
                 addr: self.addr,
                 incarnation,

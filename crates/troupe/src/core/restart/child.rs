@@ -227,6 +227,7 @@ pub(crate) async fn stop_incarnation(
     shared: &Shared,
     strategy: ShutdownStrategy,
 ) -> Option<ExitReason> {
+    shared.exit_awaited();
     match strategy {
         ShutdownStrategy::Brutal => {}
         ShutdownStrategy::Graceful(t) => {

@@ -361,6 +361,7 @@ impl Engine {
         if self.config.strategy() == RestartStrategy::SimpleOneForOne {
             let started = Instant::now();
             for c in self.children.iter().filter(|c| c.running()) {
+                c.shared.exit_awaited();
                 match c.spec.shutdown {
                     ShutdownStrategy::Brutal => c.shared.abort(),
                     _ => c.shared.request_shutdown(),
