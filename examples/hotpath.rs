@@ -6,6 +6,8 @@
 //!
 //! - `tell`: `n` `notify` of a small message, then one `send` to sync;
 //! - `ask`: `n` sequential `send` requests;
+//! - `ask-untimed`: the same without a deadline (`send_timeout(.., None)`),
+//!   which shows what the default 5 s deadline costs;
 //! - `pingpong`: two actors pass a ball `n` times with `notify`;
 //! - `route-ask`: a functional actor makes `n` sequential requests through
 //!   the topology (`ctx.request`) to the one actor of another group.
@@ -143,8 +145,15 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
             }
             seen
         }
+        "ask-untimed" => {
+            let mut seen = 0;
+            for _ in 0..n {
+                seen += actor.send_timeout(Get, None).await?;
+            }
+            seen
+        }
         other => {
-            let known = "tell, ask, pingpong or route-ask";
+            let known = "tell, ask, ask-untimed, pingpong or route-ask";
             return Err(format!("unknown workload {other:?} ({known})").into());
         }
     };
@@ -154,7 +163,7 @@ async fn run(workload: &str, n: u64) -> Result<u64, Box<dyn std::error::Error>> 
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: hotpath <tell|ask|pingpong|route-ask> <n>";
+    let usage = "usage: hotpath <tell|ask|ask-untimed|pingpong|route-ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
     // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it

@@ -1,0 +1,142 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Wake;
+
+use tokio::sync::oneshot;
+
+use super::*;
+
+/// A waker that counts its wakes; `Arc::strong_count` tells how many
+/// clones of it are held.
+#[derive(Default)]
+struct Counted(AtomicUsize);
+
+impl Wake for Counted {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime")
+}
+
+type Request = WithDeadline<oneshot::Receiver<u32>>;
+
+fn request(timeout: Duration) -> (oneshot::Sender<u32>, Request) {
+    let (tx, rx) = oneshot::channel();
+    let at = Instant::now() + timeout;
+    (tx, WithDeadline::new(rx, Some(at), timeout))
+}
+
+fn poll_with(fut: &mut Request, waker: &Waker) -> Poll<Result<u32, Elapsed>> {
+    match Pin::new(fut).poll(&mut Context::from_waker(waker)) {
+        Poll::Ready(Ok(Ok(v))) => Poll::Ready(Ok(v)),
+        Poll::Ready(Ok(Err(_))) => panic!("the sender was dropped"),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// Registers a request with `waker`, answers it and takes the answer.
+fn answered_request(waker: &Waker, value: u32) {
+    let (tx, mut fut) = request(Duration::from_secs(5));
+    assert!(poll_with(&mut fut, waker).is_pending());
+    tx.send(value).expect("the request is pending");
+    assert!(matches!(poll_with(&mut fut, waker), Poll::Ready(Ok(v)) if v == value));
+}
+
+#[test]
+fn a_task_making_requests_in_turn_keeps_one_slot_and_one_clone_of_its_waker() {
+    paused_runtime().block_on(async {
+        let counted = Arc::new(Counted::default());
+        let waker = Waker::from(counted.clone());
+        for i in 0..10 {
+            answered_request(&waker, i);
+        }
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.slot_count(), 1);
+        // `counted`, `waker` and the parked slot's clone.
+        assert_eq!(Arc::strong_count(&counted), 3);
+        // One wake per answer, from its channel; none from the registry.
+        assert_eq!(counted.0.load(Ordering::SeqCst), 10);
+    });
+}
+
+#[test]
+fn a_reused_slot_times_out_at_the_new_request_s_deadline() {
+    paused_runtime().block_on(async {
+        let start = Instant::now();
+        let (tx, first) = request(Duration::from_secs(1));
+        let answer = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            tx.send(1)
+        });
+        assert!(matches!(first.await, Ok(Ok(1))));
+        answer.await.expect("the answering task").expect("sent");
+        // Same task, same thread: the second request takes the first's slot.
+        let (_never_answered, second) = request(Duration::from_secs(5));
+        let outcome = second.await;
+        assert!(matches!(outcome, Err(Elapsed(t)) if t == Duration::from_secs(5)));
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.slot_count(), 1);
+        assert_eq!(registry.held(), 0, "the fired slot is free");
+    });
+}
+
+#[test]
+fn another_task_s_request_frees_the_parked_slot_and_its_waker() {
+    paused_runtime().block_on(async {
+        let first = Arc::new(Counted::default());
+        answered_request(&Waker::from(first.clone()), 1);
+        assert_eq!(Arc::strong_count(&first), 2, "parked with its waker");
+        let second = Arc::new(Counted::default());
+        let second_waker = Waker::from(second.clone());
+        let (_tx, mut pending) = request(Duration::from_secs(5));
+        assert!(poll_with(&mut pending, &second_waker).is_pending());
+        assert_eq!(Arc::strong_count(&first), 1, "the first waker is let go");
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.held(), 1, "only the pending request");
+        drop(pending);
+        // The answer's wake only.
+        assert_eq!(first.0.load(Ordering::SeqCst), 1, "no spurious wake");
+    });
+}
+
+#[test]
+fn a_parked_slot_left_alone_fires_once_at_its_deadline_and_is_freed() {
+    paused_runtime().block_on(async {
+        let counted = Arc::new(Counted::default());
+        answered_request(&Waker::from(counted.clone()), 1);
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.held(), 1);
+        // The answer woke it once.
+        assert_eq!(counted.0.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(counted.0.load(Ordering::SeqCst), 1, "not before its time");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(counted.0.load(Ordering::SeqCst), 2, "one spurious wake");
+        assert_eq!(registry.held(), 0);
+        assert_eq!(Arc::strong_count(&counted), 1);
+    });
+}
+
+#[test]
+fn a_deadline_dropped_on_another_thread_leaves_the_registry() {
+    paused_runtime().block_on(async {
+        let counted = Arc::new(Counted::default());
+        let (_tx, mut pending) = request(Duration::from_secs(5));
+        assert!(poll_with(&mut pending, &Waker::from(counted.clone())).is_pending());
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.held(), 1);
+        std::thread::spawn(move || drop(pending))
+            .join()
+            .expect("the dropping thread");
+        assert_eq!(registry.held(), 0);
+        assert_eq!(Arc::strong_count(&counted), 1);
+    });
+}
