@@ -25,6 +25,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::stamp::Stamp;
+
 /// How long an idle sweeper sleeps before looking again.
 const IDLE_TICK: Duration = Duration::from_secs(1);
 
@@ -71,6 +73,60 @@ struct Local {
     /// The deadline of this thread's last answered request, left in its
     /// registry with its waker (see [`Deadline`]'s `Drop`).
     parked: Option<Parked>,
+    /// With a sweeper on a multi-thread runtime, whose clock cannot be
+    /// paused: deadlines are computed from the request's send stamp
+    /// (see [`after`]).
+    anchor: Option<Anchor>,
+}
+
+/// How old an [`Anchor`] may be before it is taken again: the stamp's
+/// counter and the monotonic clock drift apart by parts per million, so
+/// a deadline computed through it is off by a few microseconds at most.
+const ANCHOR_AGE: Duration = Duration::from_secs(1);
+
+/// An instant and the stamp of the same moment, this thread's own (the
+/// process-wide one of `stamp.rs` is behind a lock every thread takes).
+struct Anchor {
+    at: std::time::Instant,
+    stamp: Stamp,
+}
+
+impl Anchor {
+    fn now() -> Self {
+        Self {
+            at: std::time::Instant::now(),
+            stamp: Stamp::now(),
+        }
+    }
+
+    /// The instant `stamp` (a recent one) stands for.
+    fn instant(&mut self, stamp: Stamp) -> Instant {
+        if stamp.since(self.stamp) >= ANCHOR_AGE {
+            *self = Self::now();
+        }
+        Instant::from_std(stamp.instant_by(self.at, self.stamp))
+    }
+}
+
+/// The deadline `timeout` after `sent`, the stamp of a request sent now;
+/// `None` if it is past the clock's range.
+///
+/// Reading the monotonic clock took about a tenth of an ask on a 2-worker
+/// runtime (`perf`, `examples/hotpath ask`); the send stamp is read anyway.
+/// So on a thread whose registry sweeps on a multi-thread runtime, whose
+/// clock Tokio never pauses, the deadline comes from the stamp (through
+/// the thread's [`Anchor`]). Elsewhere, as on a current-thread runtime
+/// whose clock a test may pause, it comes from the runtime's clock.
+pub(crate) fn after(sent: Stamp, timeout: Duration) -> Option<Instant> {
+    let from_stamp = LOCAL
+        .try_with(|local| {
+            let mut local = local.try_borrow_mut().ok()?;
+            let l = local.as_mut().filter(|l| !l.sweeper.is_finished())?;
+            Some(l.anchor.as_mut()?.instant(sent))
+        })
+        .ok()
+        .flatten();
+    from_stamp.unwrap_or_else(Instant::now).checked_add(timeout)
 }
 
 impl Drop for Local {
@@ -155,10 +211,15 @@ impl Registry {
                     drop(previous);
                     registry.state.lock().next_sweep = None;
                     let sweeper = handle.spawn(sweep(registry.clone()));
+                    let unpausable = matches!(
+                        handle.runtime_flavor(),
+                        tokio::runtime::RuntimeFlavor::MultiThread
+                    );
                     *local = Some(Local {
                         registry: registry.clone(),
                         sweeper,
                         parked: None,
+                        anchor: unpausable.then(Anchor::now),
                     });
                     Some(Claim::Fresh(registry, None))
                 }
@@ -391,6 +452,12 @@ impl<F: Future + Unpin> Future for WithDeadline<F> {
 #[cfg(test)]
 fn local_registry() -> Option<Arc<Registry>> {
     LOCAL.with(|l| l.borrow().as_ref().map(|l| l.registry.clone()))
+}
+
+/// Whether this thread computes deadlines from send stamps.
+#[cfg(test)]
+fn local_anchored() -> bool {
+    LOCAL.with(|l| l.borrow().as_ref().is_some_and(|l| l.anchor.is_some()))
 }
 
 #[cfg(test)]

@@ -100,13 +100,21 @@ impl Envelope {
         Self::from_payload(Payload::new(msg), sender, trace_id)
     }
 
+    /// Wraps a request sent at `sent`.
     pub(crate) fn request<M: Message>(
         msg: M,
         token: ResponseToken<M::Response>,
         sender: Addr,
         trace_id: TraceId,
+        sent: Stamp,
     ) -> Self {
-        Self::from_payload(Payload::new(Requested { msg, token }), sender, trace_id)
+        Self {
+            sender,
+            sent_at: sent,
+            trace_id,
+            payload: Payload::new(Requested { msg, token }),
+            dispatcher: None,
+        }
     }
 
     pub(crate) fn from_payload(payload: Payload, sender: Addr, trace_id: TraceId) -> Self {

@@ -21,6 +21,7 @@ use crate::error::SendError;
 use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::{RequestError, ResponseToken};
+use crate::stamp::Stamp;
 
 impl ActorSystem {
     /// Installs the transport that reaches the processes of other nodes
@@ -69,7 +70,7 @@ pub fn request_envelope<M: Message>(
     impl Future<Output = Result<M::Response, RequestError>> + Send,
 ) {
     let (token, rx) = ResponseToken::new(deadline);
-    let env = Envelope::request(msg, token, sender, trace);
+    let env = Envelope::request(msg, token, sender, trace, Stamp::now());
     let answer = async move {
         let limit = deadline
             .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))

@@ -63,10 +63,25 @@ impl Stamp {
     /// The instant it stands for.
     pub(crate) fn instant(self) -> Instant {
         let (at, stamp) = anchor();
+        self.instant_by(at, stamp)
+    }
+
+    /// The instant it stands for, through an anchor of the caller's:
+    /// `at` and `stamp` taken together (see the module's docs).
+    pub(crate) fn instant_by(self, at: Instant, stamp: Stamp) -> Instant {
         if self >= stamp {
             at + clock().delta(stamp.0, self.0)
         } else {
             at.checked_sub(clock().delta(self.0, stamp.0)).unwrap_or(at)
+        }
+    }
+
+    /// The time from `earlier` to it (zero if `earlier` is later).
+    pub(crate) fn since(self, earlier: Stamp) -> Duration {
+        if self > earlier {
+            clock().delta(earlier.0, self.0)
+        } else {
+            Duration::ZERO
         }
     }
 

@@ -17,6 +17,7 @@ use crate::error::SendError;
 use crate::exit::ExitReason;
 use crate::message::Message;
 use crate::request::{await_response_until, RequestError, ResponseToken};
+use crate::stamp::Stamp;
 
 /// The future of [`Shared::deliver`]: a mailbox push (see
 /// [`Mailbox::poll_push`](super::mailbox::Mailbox::poll_push)), then what
@@ -195,14 +196,15 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     timeout: Option<Duration>,
 ) -> Result<M::Response, RequestError> {
     let (sender, trace) = current();
-    let deadline = timeout.and_then(|t| tokio::time::Instant::now().checked_add(t));
+    let sent = Stamp::now();
+    let deadline = timeout.and_then(|t| crate::deadline::after(sent, t));
     let (token, rx) = ResponseToken::new(deadline);
     // Only what the answer's wait needs is kept across it (the envelope
     // and the first attempt stay in this block): this future lives in the
     // future of every handler that makes a request, and the envelope, the
     // first attempt and the slow path made it 632 bytes.
     let (series, slow) = {
-        let mut env = Envelope::request(msg, token, sender, trace);
+        let mut env = Envelope::request(msg, token, sender, trace, sent);
         env.dispatcher = dispatcher;
         let series = target.request_series(&env);
         match deliver_request(target, env, sender) {

@@ -140,3 +140,45 @@ fn a_deadline_dropped_on_another_thread_leaves_the_registry() {
         assert_eq!(Arc::strong_count(&counted), 1);
     });
 }
+
+/// Makes this thread's registry (a first registration).
+fn make_local_registry() {
+    let (_tx, mut pending) = request(Duration::from_secs(5));
+    let waker = Waker::from(Arc::new(Counted::default()));
+    assert!(poll_with(&mut pending, &waker).is_pending());
+    assert!(local_registry().is_some());
+}
+
+#[test]
+fn on_a_multi_thread_runtime_a_deadline_comes_from_the_send_stamp() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_time()
+        .build()
+        .expect("a multi-thread runtime");
+    runtime.block_on(async {
+        make_local_registry();
+        assert!(local_anchored());
+        let timeout = Duration::from_secs(5);
+        let tolerance = Duration::from_millis(1);
+        for _ in 0..100 {
+            let before = Instant::now();
+            let at = after(Stamp::now(), timeout).expect("in range");
+            let later = Instant::now();
+            assert!(at + tolerance >= before + timeout, "not early");
+            assert!(at <= later + timeout + tolerance, "not late");
+        }
+    });
+}
+
+#[test]
+fn on_a_paused_runtime_a_deadline_follows_the_paused_clock() {
+    paused_runtime().block_on(async {
+        make_local_registry();
+        assert!(!local_anchored());
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        let timeout = Duration::from_secs(5);
+        let at = after(Stamp::now(), timeout).expect("in range");
+        assert_eq!(at, Instant::now() + timeout);
+    });
+}

@@ -18,6 +18,7 @@ use crate::envelope::Envelope;
 use crate::error::SendError;
 use crate::message::Message;
 use crate::request::{await_response_until, RequestError, ResponseToken};
+use crate::stamp::Stamp;
 
 impl<'a, M: Message> RequestBuilder<'a, M> {
     /// Sends the request to every actor the routes select instead of one,
@@ -138,7 +139,7 @@ impl<M: Message> RequestAll<'_, M> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let waited = timeout.unwrap_or_default();
         let (token, rx) = ResponseToken::new(deadline);
-        let env = Envelope::request(msg, token, sender, trace);
+        let env = Envelope::request(msg, token, sender, trace, Stamp::now());
         let group = &ctx.group;
         let responders = group.responders(&env);
         if responders.is_empty() {
@@ -157,7 +158,7 @@ impl<M: Message> RequestAll<'_, M> {
                 .and_then(|(m, _)| m.__try_clone())
                 .map(|m| {
                     let (token, rx) = ResponseToken::new(deadline);
-                    (Envelope::request(m, token, sender, trace), rx)
+                    (Envelope::request(m, token, sender, trace, Stamp::now()), rx)
                 });
             if copy.is_none() {
                 tracing::debug!(
