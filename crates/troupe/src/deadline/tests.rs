@@ -1,8 +1,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Wake;
+use std::sync::Arc;
+use std::task::{Wake, Waker};
 
 use tokio::sync::oneshot;
 
+use super::registry::{local_anchored, local_registry};
 use super::*;
 
 /// A waker that counts its wakes; `Arc::strong_count` tells how many
@@ -89,7 +91,7 @@ fn a_reused_slot_times_out_at_the_new_request_s_deadline() {
 }
 
 #[test]
-fn another_task_s_request_frees_the_parked_slot_and_its_waker() {
+fn another_task_s_request_takes_the_parked_slot_and_lets_the_first_waker_go() {
     paused_runtime().block_on(async {
         let first = Arc::new(Counted::default());
         answered_request(&Waker::from(first.clone()), 1);
@@ -108,7 +110,7 @@ fn another_task_s_request_frees_the_parked_slot_and_its_waker() {
 }
 
 #[test]
-fn a_parked_slot_left_alone_fires_once_at_its_deadline_and_is_freed() {
+fn a_parked_slot_left_alone_fires_once_at_its_deadline_and_lets_its_waker_go() {
     paused_runtime().block_on(async {
         let counted = Arc::new(Counted::default());
         answered_request(&Waker::from(counted.clone()), 1);
@@ -165,7 +167,11 @@ fn on_a_multi_thread_runtime_a_deadline_comes_from_the_send_stamp() {
             let before = Instant::now();
             let at = after(Stamp::now(), timeout).expect("in range");
             let later = Instant::now();
-            assert!(at + tolerance >= before + timeout, "not early");
+            assert!(
+                at + tolerance >= before + timeout,
+                "early by {:?}",
+                (before + timeout).saturating_duration_since(at)
+            );
             assert!(at <= later + timeout + tolerance, "not late");
         }
     });
@@ -180,5 +186,109 @@ fn on_a_paused_runtime_a_deadline_follows_the_paused_clock() {
         let timeout = Duration::from_secs(5);
         let at = after(Stamp::now(), timeout).expect("in range");
         assert_eq!(at, Instant::now() + timeout);
+    });
+}
+
+#[test]
+fn a_request_polled_by_another_task_wakes_that_task_at_its_deadline() {
+    paused_runtime().block_on(async {
+        let first = Arc::new(Counted::default());
+        let second = Arc::new(Counted::default());
+        let (_tx, mut pending) = request(Duration::from_secs(5));
+        assert!(poll_with(&mut pending, &Waker::from(first.clone())).is_pending());
+        let second_waker = Waker::from(second.clone());
+        assert!(poll_with(&mut pending, &second_waker).is_pending());
+        assert_eq!(Arc::strong_count(&first), 1, "the first waker is let go");
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(first.0.load(Ordering::SeqCst), 0);
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            poll_with(&mut pending, &second_waker),
+            Poll::Ready(Err(_))
+        ));
+    });
+}
+
+#[test]
+fn a_parked_slot_that_fired_serves_the_same_task_s_next_request() {
+    paused_runtime().block_on(async {
+        let counted = Arc::new(Counted::default());
+        let waker = Waker::from(counted.clone());
+        answered_request(&waker, 1);
+        // The parked slot fires (a spurious wake) and lets its waker go.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(counted.0.load(Ordering::SeqCst), 2);
+        assert_eq!(Arc::strong_count(&counted), 2, "`counted` and `waker`");
+        // The same task's next request gets the slot back, with its waker.
+        let start = Instant::now();
+        let (_tx, mut pending) = request(Duration::from_secs(5));
+        assert!(poll_with(&mut pending, &waker).is_pending());
+        let registry = local_registry().expect("a registry on this thread");
+        assert_eq!(registry.slot_count(), 1);
+        assert_eq!(registry.held(), 1);
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert_eq!(counted.0.load(Ordering::SeqCst), 2, "not before its time");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(counted.0.load(Ordering::SeqCst), 3, "woken at its deadline");
+        assert!(matches!(
+            poll_with(&mut pending, &waker),
+            Poll::Ready(Err(_))
+        ));
+        assert!(start.elapsed() >= Duration::from_secs(5));
+    });
+}
+
+/// Many tasks on two workers, each making requests in turn, every other
+/// one never answered: each unanswered request times out, each answered
+/// one gets its answer, none hangs (the sweeper and the owners race for
+/// the same slots).
+#[test]
+fn requests_racing_the_sweeper_on_two_workers_all_end() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("a multi-thread runtime");
+    runtime.block_on(async {
+        let timeout = Duration::from_millis(2);
+        let mut tasks = tokio::task::JoinSet::new();
+        for task in 0..64u32 {
+            tasks.spawn(async move {
+                let (mut answered, mut timed_out) = (0, 0);
+                for i in 0..40u32 {
+                    let (tx, fut) = request(timeout);
+                    if (task + i) % 2 == 0 {
+                        tokio::spawn(async move {
+                            tokio::task::yield_now().await;
+                            let _ = tx.send(i);
+                        });
+                        match fut.await {
+                            Ok(Ok(v)) if v == i => answered += 1,
+                            // Answered too late for a 2 ms deadline on a
+                            // busy machine: also an end.
+                            Err(Elapsed(_)) => timed_out += 1,
+                            _ => panic!("a wrong answer"),
+                        }
+                    } else {
+                        let _keep = tx;
+                        assert!(matches!(fut.await, Err(Elapsed(t)) if t == timeout));
+                        timed_out += 1;
+                    }
+                }
+                (answered, timed_out)
+            });
+        }
+        let all = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut total = (0, 0);
+            while let Some(done) = tasks.join_next().await {
+                let (a, t) = done.expect("a request task");
+                total = (total.0 + a, total.1 + t);
+            }
+            total
+        })
+        .await
+        .expect("every request ends");
+        assert_eq!(all.0 + all.1, 64 * 40);
+        assert!(all.1 >= 64 * 20, "every unanswered request timed out");
     });
 }
