@@ -26,11 +26,11 @@ mod registry;
 
 use registry::Deadline;
 
-/// How old an [`Anchor`] may be before it is taken again: the stamp's
-/// counter and the monotonic clock drift apart by parts per million (10
-/// ppm measured; a clock slewed by NTP moves by up to 500), so an
-/// instant given through it is off by the anchor's own error plus 50 µs
-/// at most.
+/// How old a thread's anchor ([`crate::stamp::Anchor`]) may be, from the
+/// stamp it converts, before it is taken again: the stamp's counter and
+/// the monotonic clock drift apart by parts per million (10 ppm measured;
+/// a clock slewed by NTP moves by up to 500), so an instant given through
+/// it is off by the anchor's own error plus 50 µs at most.
 const ANCHOR_AGE: Duration = Duration::from_millis(100);
 
 /// What a deadline computed from a stamp is pushed back by, so that it is
@@ -39,30 +39,6 @@ const ANCHOR_AGE: Duration = Duration::from_millis(100);
 /// whole milliseconds anyway.
 const STAMP_MARGIN: Duration = Duration::from_micros(100);
 
-/// An instant and the stamp of the same moment, this thread's own (the
-/// process-wide one of `stamp.rs` is behind a lock every thread takes).
-struct Anchor {
-    at: std::time::Instant,
-    stamp: Stamp,
-}
-
-impl Anchor {
-    fn now() -> Self {
-        let (at, stamp) = Stamp::anchor_now();
-        Self { at, stamp }
-    }
-
-    /// The instant `stamp` (a recent one) stands for, a little later (by
-    /// [`STAMP_MARGIN`], so that a deadline computed from it is never
-    /// early).
-    fn instant(&mut self, stamp: Stamp) -> Instant {
-        if stamp.since(self.stamp) >= ANCHOR_AGE {
-            *self = Self::now();
-        }
-        Instant::from_std(stamp.instant_by(self.at, self.stamp) + STAMP_MARGIN)
-    }
-}
-
 /// The deadline `timeout` after `sent`, the stamp of a request sent now;
 /// `None` if it is past the clock's range.
 ///
@@ -70,10 +46,13 @@ impl Anchor {
 /// runtime (`perf`, `examples/hotpath ask`); the send stamp is read anyway.
 /// So on a thread whose registry sweeps on a multi-thread runtime, whose
 /// clock Tokio never pauses, the deadline comes from the stamp (through
-/// the thread's [`Anchor`]). Elsewhere, as on a current-thread runtime
+/// the thread's anchor). Elsewhere, as on a current-thread runtime
 /// whose clock a test may pause, it comes from the runtime's clock.
 pub(crate) fn after(sent: Stamp, timeout: Duration) -> Option<Instant> {
-    let from_stamp = registry::with_anchor(|anchor| anchor.instant(sent));
+    let from_stamp = registry::with_anchor(|anchor| {
+        anchor.refresh(sent, ANCHOR_AGE);
+        Instant::from_std(anchor.instant(sent) + STAMP_MARGIN)
+    });
     from_stamp.unwrap_or_else(Instant::now).checked_add(timeout)
 }
 

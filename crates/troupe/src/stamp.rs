@@ -18,7 +18,7 @@
 //! Durations between two stamps ([`Stamp::elapsed`]) use that clock alone.
 //! An `Instant` is given back through an anchor, an `Instant` and a stamp
 //! taken together (within [`ANCHOR_ERROR`] of each other, see
-//! [`Stamp::anchor_now`]); the counter and the monotonic clock drift apart
+//! [`Anchor::now`]); the counter and the monotonic clock drift apart
 //! slowly (parts per million), so the anchor is taken again when it is
 //! over a second old, and the instant of a recent stamp is off by tens of
 //! microseconds at most.
@@ -37,28 +37,92 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-/// How old an anchor may be before it is taken again.
+/// How old the process-wide anchor may be (from the stamp it converts)
+/// before it is taken again.
 const ANCHOR_AGE: Duration = Duration::from_secs(1);
 
 /// An `Instant` and the stamp of (about) the same moment, recent.
 fn anchor() -> (Instant, Stamp) {
-    static ANCHOR: Mutex<Option<(Instant, Stamp)>> = Mutex::new(None);
+    static ANCHOR: Mutex<Option<Anchor>> = Mutex::new(None);
     let mut anchor = ANCHOR.lock();
-    match *anchor {
-        Some((at, stamp)) if stamp.elapsed() < ANCHOR_AGE => (at, stamp),
-        _ => {
-            let fresh = Stamp::anchor_now();
-            *anchor = Some(fresh);
-            fresh
-        }
-    }
+    let anchor = anchor.get_or_insert_with(Anchor::now);
+    anchor.refresh(Stamp::now(), ANCHOR_AGE);
+    (anchor.at, anchor.stamp)
 }
 
 /// The most an anchor's stamp may be off the moment of its instant.
 const ANCHOR_ERROR: Duration = Duration::from_micros(20);
 
-/// How many times [`Stamp::anchor_now`] reads the pair at most.
+/// How many times [`Anchor::now`] reads the pair at most.
 const ANCHOR_TRIES: usize = 16;
+
+/// An instant and the stamp of the same moment (to within
+/// [`ANCHOR_ERROR`]), through which stamps are given back as instants: the
+/// process-wide one behind [`Stamp::instant`], or a thread's own (request
+/// deadlines, `deadline.rs`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Anchor {
+    at: Instant,
+    stamp: Stamp,
+}
+
+impl Anchor {
+    /// An anchor taken now. The instant is read between two stamps, and
+    /// again while they are farther apart than twice [`ANCHOR_ERROR`] (the
+    /// thread was preempted between them: an anchor taken across a
+    /// preemption put every instant given through it off by the
+    /// preemption's length, measured at 40 ms on a loaded 2-core machine).
+    /// After [`ANCHOR_TRIES`] reads the closest pair serves.
+    pub(crate) fn now() -> Self {
+        Self::read_by(|| (Stamp::now(), Instant::now(), Stamp::now()))
+    }
+
+    /// [`Anchor::now`] with the readings of `read` (a stamp, an instant, a
+    /// stamp).
+    fn read_by(mut read: impl FnMut() -> (Stamp, Instant, Stamp)) -> Self {
+        let bound = 2 * ANCHOR_ERROR;
+        let mut best: Option<(Duration, Self)> = None;
+        for _ in 0..ANCHOR_TRIES {
+            let (before, at, after) = read();
+            let gap = after.since(before);
+            // The midpoint of the two stamps.
+            let stamp = Stamp(before.0 + (after.0.saturating_sub(before.0)) / 2);
+            if best.is_none_or(|(g, _)| gap < g) {
+                best = Some((gap, Self { at, stamp }));
+            }
+            if gap <= bound {
+                break;
+            }
+        }
+        best.map_or_else(Self::now_unchecked, |(_, anchor)| anchor)
+    }
+
+    fn now_unchecked() -> Self {
+        Self {
+            at: Instant::now(),
+            stamp: Stamp::now(),
+        }
+    }
+
+    /// Takes the anchor again if `stamp` is `max_age` or more past it (the
+    /// counter and the monotonic clock drift apart by parts per million).
+    pub(crate) fn refresh(&mut self, stamp: Stamp, max_age: Duration) {
+        if stamp.since(self.stamp) >= max_age {
+            *self = Self::now();
+        }
+    }
+
+    /// The instant `stamp` stands for.
+    pub(crate) fn instant(&self, stamp: Stamp) -> Instant {
+        if stamp >= self.stamp {
+            self.at + clock().delta(self.stamp.0, stamp.0)
+        } else {
+            self.at
+                .checked_sub(clock().delta(stamp.0, self.stamp.0))
+                .unwrap_or(self.at)
+        }
+    }
+}
 
 impl Stamp {
     /// Now.
@@ -67,52 +131,10 @@ impl Stamp {
         Self(clock().raw())
     }
 
-    /// An instant and the stamp of the same moment, to within
-    /// [`ANCHOR_ERROR`]: the instant is read between two stamps, and
-    /// again while they are farther apart than twice that (the thread was
-    /// preempted between them: an anchor taken across a preemption put
-    /// every instant given through it off by the preemption's length,
-    /// measured at 40 ms on a loaded 2-core machine). After
-    /// [`ANCHOR_TRIES`] reads the closest pair serves.
-    pub(crate) fn anchor_now() -> (Instant, Stamp) {
-        Self::anchor_by(|| (Self::now(), Instant::now(), Self::now()))
-    }
-
-    /// [`Stamp::anchor_now`] with the readings of `read` (a stamp, an
-    /// instant, a stamp).
-    fn anchor_by(mut read: impl FnMut() -> (Stamp, Instant, Stamp)) -> (Instant, Stamp) {
-        let bound = 2 * ANCHOR_ERROR;
-        let mut best: Option<(Duration, Instant, Stamp)> = None;
-        for _ in 0..ANCHOR_TRIES {
-            let (before, at, after) = read();
-            let gap = after.since(before);
-            // The midpoint of the two stamps.
-            let mid = Self(before.0 + (after.0.saturating_sub(before.0)) / 2);
-            if best.is_none_or(|(g, _, _)| gap < g) {
-                best = Some((gap, at, mid));
-            }
-            if gap <= bound {
-                break;
-            }
-        }
-        let (_, at, stamp) = best.unwrap_or_else(|| (Duration::ZERO, Instant::now(), Self::now()));
-        (at, stamp)
-    }
-
     /// The instant it stands for.
     pub(crate) fn instant(self) -> Instant {
         let (at, stamp) = anchor();
-        self.instant_by(at, stamp)
-    }
-
-    /// The instant it stands for, through an anchor of the caller's:
-    /// `at` and `stamp` taken together (see the module's docs).
-    pub(crate) fn instant_by(self, at: Instant, stamp: Stamp) -> Instant {
-        if self >= stamp {
-            at + clock().delta(stamp.0, self.0)
-        } else {
-            at.checked_sub(clock().delta(self.0, stamp.0)).unwrap_or(at)
-        }
+        Anchor { at, stamp }.instant(self)
     }
 
     /// The time from `earlier` to it (zero if `earlier` is later).
@@ -185,7 +207,10 @@ mod tests {
             t
         };
         let mut reads = 0;
-        let (kept_at, kept) = Stamp::anchor_by(|| {
+        let Anchor {
+            at: kept_at,
+            stamp: kept,
+        } = Anchor::read_by(|| {
             reads += 1;
             let start = Stamp(origin.0 + reads * 100 * ticks_per_ms);
             // The first read spans 40 ms (a preemption), the second none.
@@ -207,7 +232,7 @@ mod tests {
         let origin = Stamp::now();
         let at = Instant::now();
         let mut reads = 0u64;
-        let (kept_at, _) = Stamp::anchor_by(|| {
+        let Anchor { at: kept_at, .. } = Anchor::read_by(|| {
             reads += 1;
             // Gaps of 1e9 ticks, except 1e8 at the fifth read.
             let gap = if reads == 5 {

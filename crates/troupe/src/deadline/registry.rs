@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::Anchor;
+use crate::stamp::Anchor;
 
 /// How long an idle sweeper sleeps before looking again.
 const IDLE_TICK: Duration = Duration::from_secs(1);
