@@ -166,8 +166,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: hotpath <tell|ask|ask-untimed|pingpong|route-ask> <n>";
     let workload = args.next().ok_or(usage)?;
     let n: u64 = args.next().ok_or(usage)?.parse()?;
-    // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it
-    // (wall time, not instruction counts).
+    // HOTPATH_THREADS=k: a k-worker runtime, the workload in a task of it;
+    // by default a current-thread runtime. Wall time is printed either way.
     let threads: usize = std::env::var("HOTPATH_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
@@ -176,7 +176,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        runtime.block_on(run(&workload, n))?
+        let started = std::time::Instant::now();
+        let total = runtime.block_on(run(&workload, n))?;
+        eprintln!("{:?}", started.elapsed());
+        total
     } else {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)

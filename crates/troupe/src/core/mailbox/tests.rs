@@ -45,8 +45,7 @@ impl Future for Push<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // `Push` is `Unpin`: nothing in it points into itself.
         let this = self.get_mut();
-        this.mailbox
-            .poll_push(&mut this.env, &mut this.ticket, cx.waker())
+        this.mailbox.poll_push(&mut this.env, &mut this.ticket, cx)
     }
 }
 
@@ -329,4 +328,62 @@ fn an_armed_receiver_sees_system_messages_and_the_close() {
     assert!(rx.poll().is_pending());
     mailbox.close();
     assert!(matches!(rx.poll(), Poll::Ready(None)));
+}
+
+/// In a Tokio task, receiving spends the task's budget: a receiver whose
+/// mailbox never empties gets `Pending` once the budget is spent (and is
+/// woken to go on), instead of holding its worker for as long as mail
+/// keeps coming.
+#[tokio::test(flavor = "current_thread")]
+async fn receiving_spends_the_tasks_budget() {
+    let mailbox = Mailbox::new(1000, OverflowPolicy::Wait);
+    for _ in 0..1000 {
+        assert!(matches!(mailbox.try_push(env()), Ok(None)));
+    }
+    // One poll of this task takes items until the budget says stop.
+    let taken = std::future::poll_fn(|cx| {
+        let mut taken = 0;
+        while let Poll::Ready(item) = mailbox.poll_recv(cx) {
+            assert!(matches!(item, Some(Item::Msg(_))));
+            taken += 1;
+        }
+        Poll::Ready(taken)
+    })
+    .await;
+    assert!(taken > 0, "took something");
+    assert!(taken < 1000, "stopped while mail was left: took {taken}");
+    assert_eq!(mailbox.len(), 1000 - taken);
+    // After a yield, the budget is back and the rest comes.
+    tokio::task::yield_now().await;
+    let next = std::future::poll_fn(|cx| Poll::Ready(mailbox.poll_recv(cx).is_ready())).await;
+    assert!(next, "a new poll takes again");
+}
+
+/// A push that may wait spends the task's budget too, as a send on
+/// Tokio's bounded channel does: a task that only sends yields once it
+/// is spent, and keeps its envelope until polled again.
+#[tokio::test(flavor = "current_thread")]
+async fn pushing_spends_the_tasks_budget() {
+    let mailbox = Mailbox::new(1000, OverflowPolicy::Wait);
+    let pushed = std::future::poll_fn(|cx| {
+        let mut pushed = 0;
+        loop {
+            let mut push = Push::new(&mailbox, env());
+            match Pin::new(&mut push).poll(cx) {
+                Poll::Ready(res) => {
+                    assert!(matches!(res, Ok(None)));
+                    pushed += 1;
+                }
+                Poll::Pending => {
+                    assert!(push.env.is_some(), "the envelope is kept");
+                    assert_eq!(push.ticket, 0, "not in the line of waiting senders");
+                    break;
+                }
+            }
+        }
+        Poll::Ready(pushed)
+    })
+    .await;
+    assert!(pushed > 0 && pushed < 1000, "pushed {pushed}");
+    assert_eq!(mailbox.len(), pushed);
 }

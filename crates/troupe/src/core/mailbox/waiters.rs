@@ -14,7 +14,7 @@
 //! message.
 
 use std::collections::VecDeque;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 use super::{Mailbox, Refused};
 use crate::envelope::Envelope;
@@ -76,16 +76,22 @@ impl Mailbox {
     /// (`None` once resolved) and `ticket` (0 until it waits) and calls
     /// [`Mailbox::leave_line`] with its ticket when dropped: a full mailbox
     /// under the `Wait` policy puts it in line and keeps the envelope.
+    ///
+    /// A push spends a unit of the task's Tokio budget, as a receive does
+    /// (see [`Mailbox::poll_recv`]), and as a send on Tokio's bounded
+    /// channel does: a task that only sends yields once the budget is
+    /// spent.
     pub(crate) fn poll_push(
         &self,
         env: &mut Option<Envelope>,
         ticket: &mut u64,
-        waker: &Waker,
+        cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Envelope>, Refused>> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let Some(taken) = env.take() else {
             panic!("a mailbox push polled after it resolved");
         };
-        match self.push_inner(taken, Some((ticket, waker))) {
+        match self.push_inner(taken, Some((ticket, cx.waker()))) {
             Err(Refused::Full(back)) if *ticket != 0 => {
                 // In line: woken when space frees up (or the mailbox
                 // closes, changes its capacity or its policy).
@@ -93,7 +99,10 @@ impl Mailbox {
                 Poll::Pending
             }
             // `push_inner` took it out of line (its ticket is 0).
-            done => Poll::Ready(done),
+            done => {
+                coop.made_progress();
+                Poll::Ready(done)
+            }
         }
     }
 
