@@ -27,6 +27,7 @@ pub(crate) mod current;
 pub(crate) mod dead_letter;
 pub(crate) mod delivery;
 pub(crate) mod escalation;
+pub(crate) mod handover;
 pub(crate) mod instruments;
 pub(crate) mod introspect;
 pub(crate) mod launch;

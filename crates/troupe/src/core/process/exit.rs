@@ -163,6 +163,8 @@ impl Shared {
             self.close_for_good();
         }
         self.exited.notify_waiters();
+        // Whoever was just woken runs next on this worker.
+        crate::core::handover::at_exit();
     }
 
     /// Ends a finished process for good: no restart will come. Its mailbox
