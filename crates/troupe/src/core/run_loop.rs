@@ -159,6 +159,11 @@ pub(crate) fn next<'a, C: Incarnation, F: Frontend<C>>(
                 }
             };
             handled(ctx.core().0);
+            let msg = match system_at_once(ctx, msg) {
+                Ok(Some(next)) => return next,
+                Ok(None) => continue,
+                Err(msg) => msg,
+            };
             if let Some(next) = system(ctx, fe, msg).await {
                 return next;
             }
@@ -166,9 +171,35 @@ pub(crate) fn next<'a, C: Incarnation, F: Frontend<C>>(
     }
 }
 
-/// Handles one system message; `Some` is what the front-end must act on.
-/// Boxed: system messages are rare, and their hooks' futures would
-/// otherwise grow (and slow down) every message's trip through [`next`].
+/// Handles a system message that needs no hook and no wait without the
+/// boxed future of [`system`] (a 1.2 KB allocation for a struct actor):
+/// a stop other than a graceful one (a supervisor stops each child this
+/// way), a drain (the mailbox closes and the loop goes on; `next` says
+/// `Closed` once what was queued is handled), an exit signal. `Err` gives
+/// the message back for [`system`].
+fn system_at_once<C: Incarnation>(ctx: &mut C, msg: SysMsg) -> Result<Option<Next>, SysMsg> {
+    match msg {
+        SysMsg::Stop {
+            reason: StopReason::Drain,
+            ..
+        } => {
+            drain(ctx.core().0);
+            Ok(None)
+        }
+        SysMsg::Stop { reason, .. } if reason != StopReason::Graceful => {
+            ctx.core().0.request_stop(reason);
+            Ok(Some(Next::Stop(reason)))
+        }
+        SysMsg::Exit(exit) => Ok(exit_signal(ctx, *exit)),
+        msg => Err(msg),
+    }
+}
+
+/// Handles a system message that needs a hook or a wait (a graceful stop,
+/// supervision traffic); `Some` is what the front-end must act on. The
+/// others go through [`system_at_once`] first. Boxed: these are rare, and
+/// their hooks' futures would otherwise grow (and slow down) every
+/// message's trip through [`next`].
 fn system<'a, C: Incarnation, F: Frontend<C>>(
     ctx: &'a mut C,
     fe: &'a mut F,
@@ -176,37 +207,30 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
 ) -> BoxFuture<'a, Option<Next>> {
     Box::pin(async move {
         match msg {
-            // Drain: the mailbox closes and the loop goes on; `next` says
-            // `Closed` once what was queued is handled.
             SysMsg::Stop {
-                reason: StopReason::Drain,
-                ..
+                reason: StopReason::Graceful,
+                veto,
             } => {
-                drain(ctx.core().0);
-                None
-            }
-            SysMsg::Stop { reason, veto } => {
-                if reason == StopReason::Graceful {
-                    match catch(fe.pre_stop(ctx, reason)).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            if let Some(v) = veto {
-                                let _ = v.send(StopError::Vetoed);
-                            }
-                            return None;
+                match catch(fe.pre_stop(ctx, StopReason::Graceful)).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        if let Some(v) = veto {
+                            let _ = v.send(StopError::Vetoed);
                         }
-                        Err(panic) => {
-                            return Some(Next::Exit(ExitReason::Failed(format!(
-                                "pre_stop panicked: {panic}"
-                            ))))
-                        }
+                        return None;
+                    }
+                    Err(panic) => {
+                        return Some(Next::Exit(ExitReason::Failed(format!(
+                            "pre_stop panicked: {panic}"
+                        ))))
                     }
                 }
-                ctx.core().0.request_stop(reason);
-                Some(Next::Stop(reason))
+                ctx.core().0.request_stop(StopReason::Graceful);
+                Some(Next::Stop(StopReason::Graceful))
             }
             SysMsg::Supervision(msg) => supervise(ctx, fe, msg).await.map(Next::Exit),
-            SysMsg::Exit(exit) => exit_signal(ctx, *exit),
+            // Handled at once (never given back by `system_at_once`).
+            other => system_at_once(ctx, other).unwrap_or(None),
         }
     })
 }
@@ -230,22 +254,18 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
                 };
                 Some(envelope(ctx, env))
             }
-            Item::Sys(SysMsg::Stop {
-                reason: StopReason::Drain,
-                ..
-            }) => {
-                drain(ctx.core().0);
-                None
-            }
-            Item::Sys(SysMsg::Stop { reason, .. }) => {
-                ctx.core().0.request_stop(reason);
-                Some(Next::Stop(reason))
-            }
             Item::Sys(SysMsg::Supervision(msg)) => {
                 msg.reject(SupervisorError::NotASupervisor);
                 None
             }
-            Item::Sys(SysMsg::Exit(exit)) => exit_signal(ctx, *exit),
+            Item::Sys(msg) => match system_at_once(ctx, msg) {
+                Ok(next) => next,
+                // A graceful stop, which nothing vetoes here.
+                Err(_) => {
+                    ctx.core().0.request_stop(StopReason::Graceful);
+                    Some(Next::Stop(StopReason::Graceful))
+                }
+            },
         };
         if next.is_some() {
             return next;
