@@ -381,13 +381,7 @@ impl Mailbox {
     /// Each item taken spends a unit of the task's Tokio budget
     /// (`tokio::task::coop`), as Tokio's own channels do: a process whose
     /// mailbox never empties yields to the other tasks of its worker once
-    /// the budget is spent, instead of holding the worker. On a
-    /// multi-thread runtime it also keeps a sender and its receiver that
-    /// wake each other in turn from waking an idle worker every third
-    /// turn: with the budget spent, Tokio queues the next task without
-    /// waking another worker, where its cap on consecutive polls from its
-    /// LIFO slot (three) would (measured: `troupe-bench` tell, two workers,
-    /// 26 % of the time in the kernel before).
+    /// the budget is spent, instead of holding the worker.
     pub(crate) fn poll_recv(&self, cx: &mut TaskCx<'_>) -> Poll<Option<Item>> {
         if self.armed.idle_for(cx.waker()) {
             return Poll::Pending;

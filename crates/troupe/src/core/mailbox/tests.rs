@@ -359,31 +359,46 @@ async fn receiving_spends_the_tasks_budget() {
     assert!(next, "a new poll takes again");
 }
 
-/// A push that may wait spends the task's budget too, as a send on
-/// Tokio's bounded channel does: a task that only sends yields once it
-/// is spent, and keeps its envelope until polled again.
+/// A push that does not wait spends no budget: a producer feeding many
+/// actors keeps its worker until a mailbox is full.
 #[tokio::test(flavor = "current_thread")]
-async fn pushing_spends_the_tasks_budget() {
+async fn pushes_that_do_not_wait_spend_no_budget() {
     let mailbox = Mailbox::new(1000, OverflowPolicy::Wait);
     let pushed = std::future::poll_fn(|cx| {
         let mut pushed = 0;
-        loop {
+        while pushed < 1000 {
             let mut push = Push::new(&mailbox, env());
             match Pin::new(&mut push).poll(cx) {
-                Poll::Ready(res) => {
-                    assert!(matches!(res, Ok(None)));
-                    pushed += 1;
-                }
-                Poll::Pending => {
-                    assert!(push.env.is_some(), "the envelope is kept");
-                    assert_eq!(push.ticket, 0, "not in the line of waiting senders");
-                    break;
-                }
+                Poll::Ready(res) => assert!(matches!(res, Ok(None))),
+                Poll::Pending => break,
             }
+            pushed += 1;
         }
         Poll::Ready(pushed)
     })
     .await;
-    assert!(pushed > 0 && pushed < 1000, "pushed {pushed}");
-    assert_eq!(mailbox.len(), pushed);
+    assert_eq!(pushed, 1000, "all in one poll");
+    assert!(tokio::task::coop::has_budget_remaining());
+}
+
+/// A push that has to wait for space hands its worker over: on a
+/// multi-thread runtime it spends what is left of the task's budget (so
+/// that the receiver it woke runs next on this worker).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_push_that_waits_spends_the_rest_of_the_budget() {
+    tokio::spawn(async {
+        let mailbox = Mailbox::new(1, OverflowPolicy::Wait);
+        assert!(matches!(mailbox.try_push(env()), Ok(None)));
+        std::future::poll_fn(|cx| {
+            assert!(tokio::task::coop::has_budget_remaining());
+            let mut push = Push::new(&mailbox, env());
+            assert!(Pin::new(&mut push).poll(cx).is_pending(), "full: it waits");
+            assert!(push.ticket != 0, "in line");
+            assert!(!tokio::task::coop::has_budget_remaining(), "spent");
+            Poll::Ready(())
+        })
+        .await;
+    })
+    .await
+    .expect("the task ran");
 }

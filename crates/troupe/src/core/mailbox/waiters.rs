@@ -77,17 +77,19 @@ impl Mailbox {
     /// [`Mailbox::leave_line`] with its ticket when dropped: a full mailbox
     /// under the `Wait` policy puts it in line and keeps the envelope.
     ///
-    /// A push spends a unit of the task's Tokio budget, as a receive does
-    /// (see [`Mailbox::poll_recv`]), and as a send on Tokio's bounded
-    /// channel does: a task that only sends yields once the budget is
-    /// spent.
+    /// A push that has to wait hands its worker over (see
+    /// `core/handover.rs`): the receiver, woken by the pushes before,
+    /// then runs next on this worker. A sender and its receiver that
+    /// trade places this way (fill the mailbox, drain it) never wake an
+    /// idle worker to take the other. Pushes that do not wait spend
+    /// nothing: a producer feeding many actors keeps the worker until a
+    /// mailbox is full, so that each actor then takes a batch.
     pub(crate) fn poll_push(
         &self,
         env: &mut Option<Envelope>,
         ticket: &mut u64,
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Envelope>, Refused>> {
-        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let Some(taken) = env.take() else {
             panic!("a mailbox push polled after it resolved");
         };
@@ -96,13 +98,11 @@ impl Mailbox {
                 // In line: woken when space frees up (or the mailbox
                 // closes, changes its capacity or its policy).
                 *env = Some(back);
+                crate::core::handover::hand_over();
                 Poll::Pending
             }
             // `push_inner` took it out of line (its ticket is 0).
-            done => {
-                coop.made_progress();
-                Poll::Ready(done)
-            }
+            done => Poll::Ready(done),
         }
     }
 

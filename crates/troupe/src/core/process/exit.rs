@@ -164,7 +164,7 @@ impl Shared {
         }
         self.exited.notify_waiters();
         // Whoever was just woken runs next on this worker.
-        crate::core::handover::at_exit();
+        crate::core::handover::hand_over();
     }
 
     /// Ends a finished process for good: no restart will come. Its mailbox
