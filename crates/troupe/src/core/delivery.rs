@@ -49,7 +49,7 @@ impl Future for Delivering<'_> {
         // `Delivering` is `Unpin`: nothing in it points into itself.
         let this = self.get_mut();
         let mailbox = &this.shared.mailbox;
-        let res = std::task::ready!(mailbox.poll_push(&mut this.env, &mut this.ticket, cx));
+        let res = std::task::ready!(mailbox.poll_push(&mut this.env, &mut this.ticket, cx.waker()));
         Poll::Ready(this.shared.settle(res))
     }
 }

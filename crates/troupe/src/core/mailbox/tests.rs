@@ -45,7 +45,8 @@ impl Future for Push<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // `Push` is `Unpin`: nothing in it points into itself.
         let this = self.get_mut();
-        this.mailbox.poll_push(&mut this.env, &mut this.ticket, cx)
+        this.mailbox
+            .poll_push(&mut this.env, &mut this.ticket, cx.waker())
     }
 }
 

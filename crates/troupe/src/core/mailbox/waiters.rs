@@ -14,7 +14,7 @@
 //! message.
 
 use std::collections::VecDeque;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 
 use super::{Mailbox, Refused};
 use crate::envelope::Envelope;
@@ -88,12 +88,12 @@ impl Mailbox {
         &self,
         env: &mut Option<Envelope>,
         ticket: &mut u64,
-        cx: &mut Context<'_>,
+        waker: &Waker,
     ) -> Poll<Result<Option<Envelope>, Refused>> {
         let Some(taken) = env.take() else {
             panic!("a mailbox push polled after it resolved");
         };
-        match self.push_inner(taken, Some((ticket, cx.waker()))) {
+        match self.push_inner(taken, Some((ticket, waker))) {
             Err(Refused::Full(back)) if *ticket != 0 => {
                 // In line: woken when space frees up (or the mailbox
                 // closes, changes its capacity or its policy).
