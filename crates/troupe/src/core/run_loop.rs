@@ -187,12 +187,17 @@ fn system_at_once<C: Incarnation>(ctx: &mut C, msg: SysMsg) -> Result<Option<Nex
             Ok(None)
         }
         SysMsg::Stop { reason, .. } if reason != StopReason::Graceful => {
-            ctx.core().0.request_stop(reason);
-            Ok(Some(Next::Stop(reason)))
+            Ok(Some(stop(ctx, reason)))
         }
         SysMsg::Exit(exit) => Ok(exit_signal(ctx, *exit)),
         msg => Err(msg),
     }
+}
+
+/// An accepted stop: the process is told to end, and the front-end too.
+fn stop<C: Incarnation>(ctx: &mut C, reason: StopReason) -> Next {
+    ctx.core().0.request_stop(reason);
+    Next::Stop(reason)
 }
 
 /// Handles a system message that needs a hook or a wait (a graceful stop,
@@ -225,8 +230,7 @@ fn system<'a, C: Incarnation, F: Frontend<C>>(
                         ))))
                     }
                 }
-                ctx.core().0.request_stop(StopReason::Graceful);
-                Some(Next::Stop(StopReason::Graceful))
+                Some(stop(ctx, StopReason::Graceful))
             }
             SysMsg::Supervision(msg) => supervise(ctx, fe, msg).await.map(Next::Exit),
             // Handled at once (never given back by `system_at_once`).
@@ -261,10 +265,7 @@ pub(crate) fn try_next<C: Incarnation>(ctx: &mut C) -> Option<Next> {
             Item::Sys(msg) => match system_at_once(ctx, msg) {
                 Ok(next) => next,
                 // A graceful stop, which nothing vetoes here.
-                Err(_) => {
-                    ctx.core().0.request_stop(StopReason::Graceful);
-                    Some(Next::Stop(StopReason::Graceful))
-                }
+                Err(_) => Some(stop(ctx, StopReason::Graceful)),
             },
         };
         if next.is_some() {
