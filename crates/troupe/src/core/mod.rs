@@ -31,7 +31,6 @@ pub(crate) mod handover;
 pub(crate) mod instruments;
 pub(crate) mod introspect;
 pub(crate) mod launch;
-pub(crate) mod lazy_notify;
 pub(crate) mod link;
 pub(crate) mod mailbox;
 pub(crate) mod monitor;

@@ -19,7 +19,6 @@ use super::config::ActorConfig;
 use super::dead_letter::DeadLetterReason;
 use super::delivery::Delivering;
 use super::instruments::Instruments;
-use super::lazy_notify::LazyNotify;
 use super::link::{Exit, Peers};
 use super::mailbox::{Mailbox, Refused};
 use super::monitor::Monitors;
@@ -36,6 +35,9 @@ use crate::status::{ActorStatus, Lifecycle};
 
 mod control;
 mod exit;
+mod exit_wait;
+
+use exit_wait::ExitWaiters;
 
 /// Messages of the system channel, always handled before the mailbox.
 pub(crate) enum SysMsg {
@@ -101,8 +103,6 @@ pub(crate) struct Shared {
     /// read, and slow them down.)
     failures: AtomicU32,
     exit: Mutex<ExitState>,
-    /// Waiters for the exit (allocated by the first).
-    exited: LazyNotify,
     /// Supervision links, monitors and links, allocated only for processes
     /// that have some.
     pub(super) links: Mutex<Option<Box<Links>>>,
@@ -120,6 +120,8 @@ struct ExitState {
     reason: Option<Box<(u64, ExitReason)>>,
     /// Aborts the running incarnation's task (a kill).
     abort: Option<AbortHandle>,
+    /// Who waits for an exit (`process/exit_wait.rs`).
+    waiters: ExitWaiters,
 }
 
 impl ExitState {
@@ -203,7 +205,6 @@ impl Shared {
             stop_request: AtomicU8::new(NO_STOP),
             failures: AtomicU32::new(0),
             exit: Mutex::new(ExitState::default()),
-            exited: LazyNotify::default(),
             links: Mutex::new(None),
         });
         shared.report_status();

@@ -11,7 +11,6 @@ use crate::core::release::contain;
 use crate::core::restart::SupMsg;
 use crate::exit::ExitReason;
 use crate::request::RequestError;
-use crate::status::Lifecycle;
 
 impl Shared {
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
@@ -21,32 +20,14 @@ impl Shared {
     /// Waits until the incarnation running now has exited (and is
     /// unregistered) and returns how, even if a supervisor restarted the
     /// process in place meanwhile.
-    pub(crate) async fn wait_exit(&self) -> ExitReason {
-        self.wait_exit_of(self.incarnation()).await
+    pub(crate) fn wait_exit(&self) -> super::exit_wait::ExitWait<'_> {
+        self.wait_exit_of(self.incarnation())
     }
 
     /// Waits until incarnation `incarnation` has exited (it may have been
     /// restarted in place since).
-    pub(crate) async fn wait_exit_of(&self, incarnation: u64) -> ExitReason {
-        loop {
-            let notified = self.exited.get().notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let exit = self.exit.lock();
-                let ended = exit.reason.as_deref().filter(|(n, _)| *n == incarnation);
-                if exit.incarnation != incarnation {
-                    // Restarted in place since: that incarnation ended.
-                    return ended.map_or(ExitReason::Killed, |(_, r)| r.clone());
-                }
-                if let Some((_, r)) = ended {
-                    if matches!(self.lifecycle(), Lifecycle::Stopped | Lifecycle::Restarting) {
-                        return r.clone();
-                    }
-                }
-            }
-            notified.await;
-        }
+    pub(crate) fn wait_exit_of(&self, incarnation: u64) -> super::exit_wait::ExitWait<'_> {
+        super::exit_wait::ExitWait::new(self, incarnation)
     }
 
     /// Records the exit: answers pending system requests, wakes waiters,
@@ -162,7 +143,7 @@ impl Shared {
             // The supervisor is gone: nobody will restart this process.
             self.close_for_good();
         }
-        self.exited.notify_waiters();
+        self.wake_exit_waiters();
         // Whoever was just woken runs next on this worker.
         crate::core::handover::hand_over();
     }
@@ -177,7 +158,14 @@ impl Shared {
         reject_all(self.close_queue());
         self.lifecycle.store(STOPPED, Ordering::Release);
         self.report_status();
-        self.exited.notify_waiters();
+        self.wake_exit_waiters();
+    }
+
+    /// Wakes whoever waits for an exit, after the exit and the lifecycle
+    /// they check have changed (see `process/exit_wait.rs`).
+    fn wake_exit_waiters(&self) {
+        let waiters = self.exit.lock().waiters.take();
+        super::exit_wait::wake(waiters);
     }
 
     /// Finishes the mailbox: what was queued becomes dead letters.
