@@ -33,10 +33,16 @@ use crate::future_slot::FutureSlot;
 use crate::request::drop_failed;
 
 /// The last path segment of a type name, without generics' paths.
+///
+/// A byte scan: it runs at every child spawn, and a substring search
+/// (`rsplit("::")`) cost about 600 instructions there (callgrind).
 pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
+    let base = full.find('<').map_or(full, |at| &full[..at]);
+    match base.as_bytes().windows(2).rposition(|w| w == b"::") {
+        Some(at) => &base[at + 2..],
+        None => base,
+    }
 }
 
 /// Resolves once `pre_start` has run: `Err` carries its error.
@@ -525,4 +531,22 @@ fn on_signal<'a, A: Actor>(
             .err()
             .map(|panic| ExitReason::Failed(format!("handle_failure panicked: {panic}")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    struct Local;
+
+    #[test]
+    fn a_short_type_name_is_the_last_segment_without_generics() {
+        assert_eq!(short_type_name::<Local>(), "Local");
+        assert_eq!(short_type_name::<u32>(), "u32");
+        assert_eq!(short_type_name::<Vec<String>>(), "Vec");
+        assert_eq!(
+            short_type_name::<std::collections::HashMap<String, Local>>(),
+            "HashMap"
+        );
+    }
 }

@@ -539,16 +539,30 @@ impl Mailbox {
         let mut st = self.state.lock();
         st.phase = Phase::Finished;
         self.armed.clear();
-        let lanes = st.lanes.take().map(|l| *l).unwrap_or_default();
-        let queued = lanes
-            .priority
-            .into_iter()
-            .chain(st.queue.drain(..))
-            .collect();
-        let sys = Vec::from(lanes.sys);
-        st.queue = VecDeque::new();
+        let queue = std::mem::take(&mut st.queue);
+        let Some(lanes) = st.lanes.take() else {
+            drop(st);
+            return (Vec::from(queue), Vec::new());
+        };
         drop(st);
-        for w in { lanes.waiters }.take_all() {
+        let Lanes {
+            sys,
+            priority,
+            waiters,
+            ..
+        } = *lanes;
+        // Most processes end with nothing queued: no copies then.
+        let queued = if priority.is_empty() {
+            Vec::from(queue)
+        } else {
+            priority.into_iter().chain(queue).collect()
+        };
+        let sys = if sys.is_empty() {
+            Vec::new()
+        } else {
+            Vec::from(sys)
+        };
+        for w in { waiters }.take_all() {
             w.wake();
         }
         (queued, sys)
