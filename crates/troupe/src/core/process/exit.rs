@@ -165,7 +165,7 @@ impl Shared {
     /// they check have changed (see `process/exit_wait.rs`).
     fn wake_exit_waiters(&self) {
         let waiters = self.exit.lock().waiters.take();
-        super::exit_wait::wake(waiters);
+        waiters.wake();
     }
 
     /// Finishes the mailbox: what was queued becomes dead letters.

@@ -25,43 +25,87 @@ use crate::status::Lifecycle;
 /// The tickets of waiting futures, unique in the whole program (0: none).
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
 
-/// The futures waiting for an exit, with their tickets. Empty, it holds no
-/// allocation.
+/// The futures waiting for an exit, with their tickets: a null pointer
+/// until the first wait (8 bytes in every process), then one allocation
+/// that holds the first waiter in place and any others in a list.
 #[derive(Default)]
-pub(super) struct ExitWaiters(Vec<(u64, Waker)>);
+pub(super) struct ExitWaiters(Option<Box<Waiting>>);
+
+/// The waiters of one process, once there are some.
+struct Waiting {
+    /// The first waiter, the only one in most cases (a supervisor
+    /// stopping its child).
+    first: Option<(u64, Waker)>,
+    more: Vec<(u64, Waker)>,
+}
+
+impl Waiting {
+    fn slots(&mut self) -> impl Iterator<Item = &mut (u64, Waker)> {
+        self.first.iter_mut().chain(self.more.iter_mut())
+    }
+}
 
 impl ExitWaiters {
     /// Puts the waiter holding `ticket` in the list (giving it a ticket if
     /// it has none), or refreshes its waker.
     fn wait(&mut self, ticket: &mut u64, waker: &Waker) {
+        let waiting = self.0.get_or_insert_with(|| {
+            Box::new(Waiting {
+                first: None,
+                more: Vec::new(),
+            })
+        });
         if *ticket != 0 {
-            if let Some((_, w)) = self.0.iter_mut().find(|(t, _)| *t == *ticket) {
+            if let Some((_, w)) = waiting.slots().find(|(t, _)| *t == *ticket) {
                 w.clone_from(waker);
                 return;
             }
         } else {
             *ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
         }
-        self.0.push((*ticket, waker.clone()));
+        let entry = (*ticket, waker.clone());
+        if waiting.first.is_none() {
+            waiting.first = Some(entry);
+        } else {
+            waiting.more.push(entry);
+        }
     }
 
     /// Takes the waiter holding `ticket` out of the list, if it is there.
     fn leave(&mut self, ticket: u64) {
-        if let Some(at) = self.0.iter().position(|(t, _)| *t == ticket) {
-            self.0.swap_remove(at);
+        let Some(waiting) = self.0.as_mut() else {
+            return;
+        };
+        if waiting.first.as_ref().is_some_and(|(t, _)| *t == ticket) {
+            waiting.first = waiting.more.pop();
+        } else if let Some(at) = waiting.more.iter().position(|(t, _)| *t == ticket) {
+            waiting.more.swap_remove(at);
         }
     }
 
-    /// Every waiter, to wake once the lock is released.
-    pub(super) fn take(&mut self) -> Vec<(u64, Waker)> {
-        std::mem::take(&mut self.0)
+    /// How many wait.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0
+            .as_ref()
+            .map_or(0, |w| usize::from(w.first.is_some()) + w.more.len())
     }
-}
 
-/// Wakes the waiters taken from the list.
-pub(super) fn wake(waiters: Vec<(u64, Waker)>) {
-    for (_, waker) in waiters {
-        waker.wake();
+    /// Every waiter, to wake (with [`ExitWaiters::wake`]) once the lock is
+    /// released.
+    pub(super) fn take(&mut self) -> ExitWaiters {
+        ExitWaiters(self.0.take())
+    }
+
+    /// Wakes every waiter.
+    pub(super) fn wake(self) {
+        let Some(waiting) = self.0 else {
+            return;
+        };
+        let Waiting { first, more } = *waiting;
+        for (_, waker) in first.into_iter().chain(more) {
+            waker.wake();
+        }
     }
 }
 
@@ -149,7 +193,7 @@ mod tests {
     impl Actor for Idle {}
 
     fn waiting(shared: &super::Shared) -> usize {
-        shared.exit.lock().waiters.0.len()
+        shared.exit.lock().waiters.len()
     }
 
     /// Waits given up on leave the list: a process that lives on does not
