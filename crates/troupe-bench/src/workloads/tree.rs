@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use super::{millis, Sample, Spec, TOTAL_MS};
+use super::{millis, Metric, Sample, Spec, TOTAL_MS};
 use crate::config::Sizes;
 use crate::harness::RunResult;
 
@@ -17,7 +17,12 @@ use crate::harness::RunResult;
 pub static SPEC: Spec = Spec {
     id: "tree",
     title: "8b. Supervision tree shutdown",
-    metrics: &[TOTAL_MS],
+    // A tree stops in about a millisecond: two decimals, so that frameworks
+    // a few percent apart do not print the same figure.
+    metrics: &[Metric {
+        decimals: 2,
+        ..TOTAL_MS
+    }],
     describe: |s: &Sizes| {
         format!(
             "Stop the root of a supervision tree of depth {} and breadth {} ({} actors) and wait until all have stopped; median of {} trees built and stopped in turn.",
