@@ -12,6 +12,13 @@
 //! Each waiting future holds a ticket and leaves the list when dropped, so
 //! that waits given up on (a stop that timed out, say) do not pile up in a
 //! process that lives on.
+//!
+//! It is not the mailbox's line of waiting senders (`mailbox/waiters.rs`),
+//! which keeps an order (first come, first woken, a woken sender that
+//! found no space back at the head) in a `VecDeque` beside a counter:
+//! exit waiters are all woken at once, in no order, and the usual one (a
+//! supervisor stopping its child) fits in a single allocation behind a
+//! pointer, where the line would take a box and a buffer.
 
 use std::future::Future;
 use std::pin::Pin;
