@@ -125,11 +125,18 @@ struct ExitState {
 }
 
 impl ExitState {
-    fn current(&self) -> Option<&ExitReason> {
+    /// How incarnation `incarnation` ended, if it has (and is the last
+    /// one that did).
+    fn reason_of(&self, incarnation: u64) -> Option<&ExitReason> {
         self.reason
             .as_deref()
-            .filter(|(n, _)| *n == self.incarnation)
+            .filter(|(n, _)| *n == incarnation)
             .map(|(_, r)| r)
+    }
+
+    /// How the current incarnation ended, if it has.
+    fn current(&self) -> Option<&ExitReason> {
+        self.reason_of(self.incarnation)
     }
 }
 

@@ -23,13 +23,7 @@ impl Shared {
         // The incarnation stopped here: a supervisor may restart the
         // process in place before this waits, and then the new one runs.
         let incarnation = self.incarnation();
-        if self
-            .exit
-            .lock()
-            .reason
-            .as_deref()
-            .is_some_and(|(n, _)| *n == incarnation)
-        {
+        if self.exit.lock().reason_of(incarnation).is_some() {
             return Ok(()); // already ended: stopping is idempotent
         }
         let vetoed = if reason == StopReason::Kill {

@@ -62,11 +62,7 @@ impl Shared {
     pub(crate) fn finish_incarnation(&self, incarnation: u64, reason: ExitReason) {
         {
             let mut exit = self.exit.lock();
-            let ended = exit
-                .reason
-                .as_deref()
-                .is_some_and(|(n, _)| *n == incarnation);
-            if exit.incarnation != incarnation || ended {
+            if exit.incarnation != incarnation || exit.reason_of(incarnation).is_some() {
                 return;
             }
             exit.reason = Some(Box::new((incarnation, reason.clone())));

@@ -170,11 +170,7 @@ impl Drop for ExitWait<'_> {
 /// waiters are taken under it: a waiter that saw the old lifecycle is in
 /// the list by the time they are taken.
 fn ended(shared: &Shared, exit: &ExitState, incarnation: u64) -> Option<ExitReason> {
-    let reason = exit
-        .reason
-        .as_deref()
-        .filter(|(n, _)| *n == incarnation)
-        .map(|(_, r)| r);
+    let reason = exit.reason_of(incarnation);
     if exit.incarnation != incarnation {
         return Some(reason.cloned().unwrap_or(ExitReason::Killed));
     }
