@@ -29,8 +29,8 @@ done
 echo "== check-unsafe: preparing Miri's standard library (built once, then cached)"
 cargo +nightly miri setup
 
-echo "== Miri: troupe's inline message payload and handler-future slot"
-cargo +nightly miri test -p troupe --lib -- payload:: future_slot::
+echo "== Miri: troupe's inline message payload, handler-future slot and recycled envelope boxes"
+cargo +nightly miri test -p troupe --lib -- payload:: future_slot:: envelope::letters::
 
 echo "== Miri: lossy queue unit tests"
 cargo +nightly miri test -p troupe-pipeline --lib queue::

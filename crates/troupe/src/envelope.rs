@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use crate::stamp::Stamp;
 
+mod letters;
+
 use crate::addr::Addr;
 use crate::message::{Message, Requested};
 use crate::payload::{Erasable, Payload};
@@ -86,12 +88,60 @@ pub(crate) type Dispatcher = &'static &'static (dyn Any + Send + Sync);
 /// Envelopes are type-erased so that topologies can route any message to
 /// any actor; the receiver matches them by type (the `msg!` macro for
 /// functional actors, `Handler<M>` impls for struct actors).
-pub struct Envelope {
+///
+/// An envelope is one pointer: what it holds sits in a box of its own,
+/// which goes back to be reused once the receiver has taken the message
+/// out, so that a message moves through mailboxes and run loops as one
+/// word, without an allocation per message.
+pub struct Envelope(pub(crate) Box<Letter>);
+
+/// What an [`Envelope`] holds, behind one pointer (why: `letters.rs`).
+pub(crate) struct Letter {
     pub(crate) sender: Addr,
-    sent_at: Stamp,
+    pub(crate) sent_at: Stamp,
     pub(crate) trace_id: TraceId,
     pub(crate) payload: Payload,
     pub(crate) dispatcher: Option<Dispatcher>,
+}
+
+impl Envelope {
+    /// The message inside, without the rest.
+    #[inline]
+    pub(crate) fn into_payload(self) -> Payload {
+        self.open().payload
+    }
+
+    /// The letter inside; its box goes back to be reused (see `letters`).
+    #[inline]
+    pub(crate) fn open(self) -> Letter {
+        let raw = Box::into_raw(self.0);
+        // SAFETY: `raw` comes from a live `Box<Letter>`, whose letter is
+        // read out once here and never through `raw` again; the allocation
+        // is then owned again as a box of uninitialised memory of the same
+        // layout (`MaybeUninit<Letter>` has `Letter`'s), which drops
+        // nothing.
+        let (letter, blank) = unsafe {
+            (
+                std::ptr::read(raw),
+                Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()),
+            )
+        };
+        letters::recycle(blank);
+        letter
+    }
+}
+
+impl Letter {
+    /// The envelope of this letter, in a recycled box if there is one.
+    #[inline]
+    pub(crate) fn seal(self) -> Envelope {
+        let mut blank = letters::blank();
+        blank.write(self);
+        // SAFETY: the box was filled just above. (`Box::write` would say
+        // it without `unsafe`, from Rust 1.87 on; the crate builds on
+        // 1.85.)
+        Envelope(unsafe { blank.assume_init() })
+    }
 }
 
 impl Envelope {
@@ -108,53 +158,55 @@ impl Envelope {
         trace_id: TraceId,
         sent: Stamp,
     ) -> Self {
-        Self {
+        Letter {
             sender,
             sent_at: sent,
             trace_id,
             payload: Payload::new(Requested { msg, token }),
             dispatcher: None,
         }
+        .seal()
     }
 
     pub(crate) fn from_payload(payload: Payload, sender: Addr, trace_id: TraceId) -> Self {
-        Self {
+        Letter {
             sender,
             sent_at: Stamp::now(),
             trace_id,
             payload,
             dispatcher: None,
         }
+        .seal()
     }
 
     /// The address of the sender ([`Addr::NULL`] if sent from outside actors).
     pub fn sender(&self) -> Addr {
-        self.sender
+        self.0.sender
     }
 
     /// When the message was sent.
     pub fn sent_at(&self) -> Instant {
-        self.sent_at.instant()
+        self.0.sent_at.instant()
     }
 
     /// How long ago the message was sent, on the clock of its stamp.
     pub(crate) fn age(&self) -> std::time::Duration {
-        self.sent_at.elapsed()
+        self.0.sent_at.elapsed()
     }
 
     /// The trace this message belongs to.
     pub fn trace_id(&self) -> TraceId {
-        self.trace_id
+        self.0.trace_id
     }
 
     /// The stable name of the message inside.
     pub fn message_name(&self) -> &'static str {
-        self.payload.name()
+        self.0.payload.name()
     }
 
     /// Whether this is a request or a regular message.
     pub fn kind(&self) -> EnvelopeKind {
-        if self.payload.is_request() {
+        if self.0.payload.is_request() {
             EnvelopeKind::Request
         } else {
             EnvelopeKind::Regular
@@ -163,22 +215,23 @@ impl Envelope {
 
     /// Whether this is a request.
     pub(crate) fn is_request(&self) -> bool {
-        self.payload.is_request()
+        self.0.payload.is_request()
     }
 
     /// Whether the message inside is of type `M` (request or not).
     pub fn is<M: Message>(&self) -> bool {
-        self.payload.is::<M>() || self.payload.is::<Requested<M>>()
+        self.0.payload.is::<M>() || self.0.payload.is::<Requested<M>>()
     }
 
     /// The regular (non-request) message inside, if it is an `M`.
     pub fn message<M: Message>(&self) -> Option<&M> {
-        self.payload.downcast_ref::<M>()
+        self.0.payload.downcast_ref::<M>()
     }
 
     /// The request inside and its token, if it is a request of type `M`.
     pub fn request_ref<M: Message>(&self) -> Option<(&M, &ResponseToken<M::Response>)> {
-        self.payload
+        self.0
+            .payload
             .downcast_ref::<Requested<M>>()
             .map(|r| (&r.msg, &r.token))
     }
@@ -186,40 +239,36 @@ impl Envelope {
     /// Tries to duplicate the envelope (for multicast routing): possible for
     /// a regular message whose type implements `Clone`, never for a request.
     pub fn try_clone(&self) -> Option<Envelope> {
-        let payload = self.payload.try_clone()?;
-        Some(Envelope {
-            sender: self.sender,
-            sent_at: self.sent_at,
-            trace_id: self.trace_id,
-            payload,
-            dispatcher: self.dispatcher,
-        })
+        let payload = self.0.payload.try_clone()?;
+        Some(
+            Letter {
+                sender: self.0.sender,
+                sent_at: self.0.sent_at,
+                trace_id: self.0.trace_id,
+                payload,
+                dispatcher: self.0.dispatcher,
+            }
+            .seal(),
+        )
     }
 
     /// Takes a regular message of type `M` out, or gives the envelope back.
     pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
-        let Envelope {
-            sender,
-            sent_at,
-            trace_id,
-            payload,
-            dispatcher,
-        } = self;
-        payload.downcast::<M>().map_err(|payload| Envelope {
-            sender,
-            sent_at,
-            trace_id,
-            payload,
-            dispatcher,
-        })
+        if !self.0.payload.is::<M>() {
+            return Err(self);
+        }
+        match self.into_payload().downcast::<M>() {
+            Ok(m) => Ok(m),
+            Err(_) => unreachable!("type checked above"),
+        }
     }
 
     /// Takes a request of type `M` and its token out, or gives the envelope back.
     pub fn downcast_request<M: Message>(self) -> Result<(M, ResponseToken<M::Response>), Envelope> {
-        if !self.payload.is::<Requested<M>>() {
+        if !self.0.payload.is::<Requested<M>>() {
             return Err(self);
         }
-        match self.payload.downcast::<Requested<M>>() {
+        match self.into_payload().downcast::<Requested<M>>() {
             Ok(Requested { msg, token }) => Ok((msg, token)),
             Err(_) => unreachable!("type checked above"),
         }
@@ -229,13 +278,13 @@ impl Envelope {
     /// rest of the envelope to put it back with [`Hollow::refill`]: `msg!`
     /// does so when an arm's pattern or guard turns the message down.
     pub(crate) fn hollow<T: Erasable>(self) -> Result<(T, Hollow), Envelope> {
-        let Envelope {
+        let Letter {
             sender,
             sent_at,
             trace_id,
             payload,
             dispatcher,
-        } = self;
+        } = self.open();
         let hollow = Hollow {
             sender,
             sent_at,
@@ -261,7 +310,7 @@ impl Envelope {
     /// message): for a layer that carries envelopes elsewhere and cannot
     /// deliver this one.
     pub fn fail(self, err: RequestError) {
-        self.payload.fail(err);
+        self.into_payload().fail(err);
     }
 }
 
@@ -281,13 +330,14 @@ impl Hollow {
     }
 
     fn refill_payload(self, payload: Payload) -> Envelope {
-        Envelope {
+        Letter {
             sender: self.sender,
             sent_at: self.sent_at,
             trace_id: self.trace_id,
             payload,
             dispatcher: self.dispatcher,
         }
+        .seal()
     }
 }
 
@@ -296,8 +346,8 @@ impl fmt::Debug for Envelope {
         f.debug_struct("Envelope")
             .field("message", &self.message_name())
             .field("kind", &self.kind())
-            .field("sender", &self.sender)
-            .field("trace_id", &self.trace_id)
+            .field("sender", &self.0.sender)
+            .field("trace_id", &self.0.trace_id)
             .finish()
     }
 }

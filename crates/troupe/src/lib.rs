@@ -58,7 +58,8 @@
 //! One core, five layers; a layer imports only the layers below it.
 //!
 //! 1. **Basics**: `addr.rs`, `message.rs`, `payload.rs` (messages stored
-//!    inline), `envelope.rs`, `request.rs` (tokens and request errors),
+//!    inline), `envelope.rs` (and `envelope/letters.rs`, the recycled
+//!    boxes envelopes travel in), `request.rs` (tokens and request errors),
 //!    `deadline.rs`, `exit.rs`, `status.rs`, `error.rs`, [`defaults`],
 //!    [`metrics`] (the names and labels of what troupe records).
 //! 2. **The process core**, `core/`, which imports no front-end:

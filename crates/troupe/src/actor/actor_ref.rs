@@ -59,7 +59,7 @@ impl<A: Actor> ActorRef<A> {
     {
         let (sender, trace) = current();
         let mut env = Envelope::new(msg, sender, trace);
-        env.dispatcher = Some(dispatcher::<A, M>());
+        env.0.dispatcher = Some(dispatcher::<A, M>());
         env
     }
 

@@ -392,20 +392,21 @@ fn serve<A: Actor>(
                 #[allow(clippy::blocks_in_conditions)] // on purpose: see above
                 let failed = match {
                     let env = env;
-                    ctx.sender = env.sender;
+                    ctx.sender = env.0.sender;
                     // A typed send carries its handler; an envelope that came
                     // by address alone is looked up in the receiver's table.
                     let dispatcher = env
+                        .0
                         .dispatcher
-                        .or_else(|| super::dispatch::lookup::<A>(env.payload.type_id()));
+                        .or_else(|| super::dispatch::lookup::<A>(env.0.payload.type_id()));
                     let Some(handler) =
                         dispatcher.and_then(|d| (*d).downcast_ref::<HandlerFn<A>>())
                     else {
                         unhandled(env);
                         continue 'serve;
                     };
-                    let is_request = env.payload.is_request();
-                    let message = env.payload.name();
+                    let is_request = env.0.payload.is_request();
+                    let message = env.0.payload.name();
                     // With the test kit, an injected panic (`core/probe.rs`)
                     // fails this handling as the handler's own panic would.
                     #[cfg(feature = "testkit")]
@@ -420,12 +421,12 @@ fn serve<A: Actor>(
                             cause,
                         ))
                     } else {
-                        Ok((handler, env.payload, is_request, message))
+                        Ok((handler, env.into_payload(), is_request, message))
                     }
                     #[cfg(not(feature = "testkit"))]
                     Ok::<_, BoxFuture<'_, Option<ExitReason>>>((
                         handler,
-                        env.payload,
+                        env.into_payload(),
                         is_request,
                         message,
                     ))
@@ -507,7 +508,7 @@ fn on_signal<'a, A: Actor>(
     env: Envelope,
 ) -> BoxFuture<'a, Option<ExitReason>> {
     Box::pin(async move {
-        ctx.sender = env.sender;
+        ctx.sender = env.0.sender;
         let message = env.message_name();
         let res = match env.downcast::<Down>() {
             Ok(down) => catch(actor.on_down(ctx, down)).await,

@@ -205,7 +205,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
     // first attempt and the slow path made it 632 bytes.
     let (series, slow) = {
         let mut env = Envelope::request(msg, token, sender, trace, sent);
-        env.dispatcher = dispatcher;
+        env.0.dispatcher = dispatcher;
         let series = target.request_series(&env);
         match deliver_request(target, env, sender) {
             Ok(()) => (series, None),

@@ -138,7 +138,7 @@ impl<M: Message> Recipient<M> {
     fn envelope(&self, msg: M) -> Envelope {
         let (sender, trace) = current();
         let mut env = Envelope::new(msg, sender, trace);
-        env.dispatcher = self.dispatcher;
+        env.0.dispatcher = self.dispatcher;
         env
     }
 

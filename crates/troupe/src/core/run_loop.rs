@@ -301,8 +301,8 @@ fn handled(shared: &Shared) {
 
 /// Records the trace of the envelope about to be handled.
 fn trace<C: Incarnation>(ctx: &mut C, env: &Envelope) {
-    ctx.set_trace(env.trace_id);
-    super::current::set_current_trace(env.trace_id);
+    ctx.set_trace(env.0.trace_id);
+    super::current::set_current_trace(env.0.trace_id);
 }
 
 /// A signal taken from the mailbox, checked against the process's own

@@ -39,14 +39,14 @@ fn mark() -> Dispatcher {
 
 /// Whether the envelope is a signal (see the module docs).
 pub(crate) fn is_signal(env: &Envelope) -> bool {
-    env.dispatcher.is_some_and(|d| std::ptr::eq(d, mark()))
+    env.0.dispatcher.is_some_and(|d| std::ptr::eq(d, mark()))
 }
 
 /// Clears the mark, once the signal is handed to the front-end: the
 /// envelope is then a message like any other (forwarded, it is not taken
 /// for a signal).
 pub(crate) fn unmark(env: &mut Envelope) {
-    env.dispatcher = None;
+    env.0.dispatcher = None;
 }
 
 /// Queues a signal to `to` past the capacity of its mailbox, with no dead
@@ -55,7 +55,7 @@ pub(crate) fn unmark(env: &mut Envelope) {
 #[cfg(feature = "testkit")]
 pub(crate) fn send_quiet<M: Message>(to: &Shared, msg: M) {
     let mut env = Envelope::new(msg, Addr::NULL, current().1);
-    env.dispatcher = Some(mark());
+    env.0.dispatcher = Some(mark());
     let _ = to.mailbox.push_signal(env);
 }
 
@@ -64,7 +64,7 @@ pub(crate) fn send_quiet<M: Message>(to: &Shared, msg: M) {
 pub(crate) fn send<M: Message>(to: &Shared, from: Addr, msg: M) {
     let (_, trace) = current();
     let mut env = Envelope::new(msg, from, trace);
-    env.dispatcher = Some(mark());
+    env.0.dispatcher = Some(mark());
     if let Err(env) = to.mailbox.push_signal(env) {
         to.system
             .dead_letter_at(to, &env, DeadLetterReason::ActorStopped);

@@ -255,7 +255,7 @@ fn envelope<M: Message>(
     dispatcher: Option<Dispatcher>,
 ) -> Envelope {
     let mut env = Envelope::new(msg, from, trace);
-    env.dispatcher = dispatcher;
+    env.0.dispatcher = dispatcher;
     env
 }
 

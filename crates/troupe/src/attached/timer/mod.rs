@@ -275,7 +275,7 @@ pub(crate) fn cloning<M: Message + Clone + Sync>(
 ) -> MakeEnvelope {
     Box::new(move |trace| {
         let mut env = Envelope::new(msg.clone(), addr, trace);
-        env.dispatcher = dispatcher;
+        env.0.dispatcher = dispatcher;
         Ok(env)
     })
 }
@@ -317,7 +317,7 @@ impl Timers {
             let msg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&factory))
                 .map_err(|panic| crate::catch::panic_message(&*panic))?;
             let mut env = Envelope::new(msg, addr, trace);
-            env.dispatcher = dispatcher;
+            env.0.dispatcher = dispatcher;
             Ok(env)
         });
         self.schedule_envelopes(shared, make, MessageType::of::<M>(), trace)
