@@ -108,28 +108,55 @@ impl Envelope {
     /// The message inside, without the rest.
     #[inline]
     pub(crate) fn into_payload(self) -> Payload {
-        self.open().payload
-    }
-
-    /// The letter inside; its box goes back to be reused (see `letters`).
-    #[inline]
-    pub(crate) fn open(self) -> Letter {
         let raw = Box::into_raw(self.0);
-        // SAFETY: `raw` comes from a live `Box<Letter>`, whose letter is
-        // read out once here and never through `raw` again; the allocation
-        // is then owned again as a box of uninitialised memory of the same
-        // layout (`MaybeUninit<Letter>` has `Letter`'s), which drops
-        // nothing.
-        let (letter, blank) = unsafe {
+        // SAFETY: `raw` comes from a live `Box<Letter>`; its payload is read
+        // out once here and never through `raw` again, and the other fields
+        // own nothing (asserted before `impl Letter`), so leaving them unread drops
+        // nothing that needed it. The allocation is then owned again as a
+        // box of uninitialised memory of the same layout, as in `into_payload`.
+        // Only the payload is read: the letter's other words are not copied
+        // to be thrown away.
+        let (payload, blank) = unsafe {
             (
-                std::ptr::read(raw),
+                std::ptr::read(&raw const (*raw).payload),
                 Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()),
             )
         };
         letters::recycle(blank);
-        letter
+        payload
+    }
+
+    /// The `T` inside (a message, or a `Requested`), read straight out of
+    /// the box, which goes back to be reused; or the envelope back.
+    #[inline(always)]
+    pub(crate) fn take<T: Erasable>(self) -> Result<T, Self> {
+        if !self.0.payload.is::<T>() {
+            return Err(self);
+        }
+        let raw = Box::into_raw(self.0);
+        // SAFETY: `raw` comes from a live `Box<Letter>` whose payload holds
+        // a `T` (checked); the payload is moved out of once, and the other
+        // fields own nothing (as in `into_payload`). The allocation is then
+        // owned again as a box of uninitialised memory, as in `into_payload`.
+        let (value, blank) = unsafe {
+            (
+                Payload::read_as::<T>(&raw const (*raw).payload),
+                Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()),
+            )
+        };
+        letters::recycle(blank);
+        Ok(value)
     }
 }
+
+// A letter's fields but its payload own nothing: reading the payload
+// alone out of a letter leaks nothing (`Envelope::into_payload`).
+const _: () = assert!(
+    !std::mem::needs_drop::<Addr>()
+        && !std::mem::needs_drop::<Stamp>()
+        && !std::mem::needs_drop::<TraceId>()
+        && !std::mem::needs_drop::<Option<Dispatcher>>()
+);
 
 impl Letter {
     /// The envelope of this letter, in a recycled box if there is one.
@@ -146,8 +173,9 @@ impl Letter {
 
 impl Envelope {
     /// Wraps a fire-and-forget message.
+    #[inline]
     pub fn new<M: Message>(msg: M, sender: Addr, trace_id: TraceId) -> Self {
-        Self::from_payload(Payload::new(msg), sender, trace_id)
+        Self::write(msg, sender, trace_id, Stamp::now())
     }
 
     /// Wraps a request sent at `sent`.
@@ -158,25 +186,28 @@ impl Envelope {
         trace_id: TraceId,
         sent: Stamp,
     ) -> Self {
-        Letter {
-            sender,
-            sent_at: sent,
-            trace_id,
-            payload: Payload::new(Requested { msg, token }),
-            dispatcher: None,
-        }
-        .seal()
+        Self::write(Requested { msg, token }, sender, trace_id, sent)
     }
 
-    pub(crate) fn from_payload(payload: Payload, sender: Addr, trace_id: TraceId) -> Self {
-        Letter {
-            sender,
-            sent_at: Stamp::now(),
-            trace_id,
-            payload,
-            dispatcher: None,
+    /// An envelope holding `value`, written field by field into its box:
+    /// a letter built on the stack and then moved into the box is read
+    /// back just after it was written, in pieces of another width, and the
+    /// processor waits for those writes (see `letters.rs`).
+    #[inline(always)]
+    fn write<T: Erasable>(value: T, sender: Addr, trace_id: TraceId, sent_at: Stamp) -> Self {
+        let mut blank = letters::blank();
+        let letter = blank.as_mut_ptr();
+        // SAFETY: `letter` points to the box's memory, valid and aligned
+        // for a letter; each of its five fields is written once, in place,
+        // so that the letter is whole when the box is taken as initialised.
+        unsafe {
+            (&raw mut (*letter).sender).write(sender);
+            (&raw mut (*letter).sent_at).write(sent_at);
+            (&raw mut (*letter).trace_id).write(trace_id);
+            (&raw mut (*letter).dispatcher).write(None);
+            Payload::write(&raw mut (*letter).payload, value);
+            Envelope(blank.assume_init())
         }
-        .seal()
     }
 
     /// The address of the sender ([`Addr::NULL`] if sent from outside actors).
@@ -254,47 +285,29 @@ impl Envelope {
 
     /// Takes a regular message of type `M` out, or gives the envelope back.
     pub fn downcast<M: Message>(self) -> Result<M, Envelope> {
-        if !self.0.payload.is::<M>() {
-            return Err(self);
-        }
-        match self.into_payload().downcast::<M>() {
-            Ok(m) => Ok(m),
-            Err(_) => unreachable!("type checked above"),
-        }
+        self.take::<M>()
     }
 
     /// Takes a request of type `M` and its token out, or gives the envelope back.
     pub fn downcast_request<M: Message>(self) -> Result<(M, ResponseToken<M::Response>), Envelope> {
-        if !self.0.payload.is::<Requested<M>>() {
-            return Err(self);
-        }
-        match self.into_payload().downcast::<Requested<M>>() {
-            Ok(Requested { msg, token }) => Ok((msg, token)),
-            Err(_) => unreachable!("type checked above"),
-        }
+        self.take::<Requested<M>>()
+            .map(|Requested { msg, token }| (msg, token))
     }
 
     /// Takes the `T` inside out (a message, or a `Requested`), keeping the
     /// rest of the envelope to put it back with [`Hollow::refill`]: `msg!`
     /// does so when an arm's pattern or guard turns the message down.
     pub(crate) fn hollow<T: Erasable>(self) -> Result<(T, Hollow), Envelope> {
-        let Letter {
-            sender,
-            sent_at,
-            trace_id,
-            payload,
-            dispatcher,
-        } = self.open();
+        // An envelope whose message is not a `T` stays as it is, box and
+        // all; a `T` is read straight out of the box.
+        let letter = &*self.0;
         let hollow = Hollow {
-            sender,
-            sent_at,
-            trace_id,
-            dispatcher,
+            sender: letter.sender,
+            sent_at: letter.sent_at,
+            trace_id: letter.trace_id,
+            dispatcher: letter.dispatcher,
         };
-        match payload.downcast::<T>() {
-            Ok(value) => Ok((value, hollow)),
-            Err(payload) => Err(hollow.refill_payload(payload)),
-        }
+        self.take::<T>().map(|value| (value, hollow))
     }
 
     /// The message of an envelope built from an `M` by the caller (a failed

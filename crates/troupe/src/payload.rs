@@ -64,8 +64,6 @@ struct VTable {
     value: unsafe fn(&Storage) -> *const (),
     /// Drops the value in place.
     drop: unsafe fn(&mut Storage),
-    /// Moves the value to `dst` (a `*mut T`); the storage is then dead.
-    take: unsafe fn(&mut Storage, *mut ()),
     /// Fails the request inside; the storage is then dead.
     fail: unsafe fn(&mut Storage, RequestError),
     /// A copy, when the type can be cloned.
@@ -86,7 +84,6 @@ impl<T: Erasable> Inline<T> {
         is_request: T::IS_REQUEST,
         value: Self::value,
         drop: Self::drop,
-        take: Self::take,
         fail: Self::fail,
         try_clone: Self::try_clone,
     };
@@ -101,11 +98,6 @@ impl<T: Erasable> Inline<T> {
     unsafe fn drop(s: &mut Storage) {
         // SAFETY: see above; the value is dropped once.
         unsafe { ptr::drop_in_place(s.as_mut_ptr().cast::<T>()) }
-    }
-    unsafe fn take(s: &mut Storage, dst: *mut ()) {
-        // SAFETY: see above; `dst` is valid for a write of `T` (the caller's
-        // `MaybeUninit<T>`), and the source is not used again.
-        unsafe { ptr::copy_nonoverlapping(s.as_ptr().cast::<T>(), dst.cast::<T>(), 1) }
     }
     unsafe fn fail(s: &mut Storage, err: RequestError) {
         // SAFETY: see above; the value is moved out once.
@@ -128,7 +120,6 @@ impl<T: Erasable> Boxed<T> {
         is_request: T::IS_REQUEST,
         value: Self::value,
         drop: Self::drop,
-        take: Self::take,
         fail: Self::fail,
         try_clone: Self::try_clone,
     };
@@ -147,12 +138,6 @@ impl<T: Erasable> Boxed<T> {
     unsafe fn drop(s: &mut Storage) {
         // SAFETY: see above; the box is released once.
         drop(unsafe { Box::from_raw(Self::ptr(s)) })
-    }
-    unsafe fn take(s: &mut Storage, dst: *mut ()) {
-        // SAFETY: see above; `dst` is valid for a write of `T`.
-        let boxed = unsafe { Box::from_raw(Self::ptr(s)) };
-        // SAFETY: the caller gives a `dst` valid and aligned for a `T`.
-        unsafe { ptr::write(dst.cast::<T>(), *boxed) }
     }
     unsafe fn fail(s: &mut Storage, err: RequestError) {
         // SAFETY: see above; the box is released once.
@@ -178,18 +163,41 @@ unsafe impl Send for Payload {}
 
 impl Payload {
     pub(crate) fn new<T: Erasable>(value: T) -> Self {
-        let mut storage = Storage::uninit();
+        let mut payload = MaybeUninit::<Self>::uninit();
+        // SAFETY: `payload` is valid for a write of a payload, and is
+        // initialised by it.
+        unsafe {
+            Self::write(payload.as_mut_ptr(), value);
+            payload.assume_init()
+        }
+    }
+
+    /// Writes a payload holding `value` at `dst`, in place: an envelope's
+    /// constructor writes its message straight into the envelope's box
+    /// (see `envelope.rs`), where a payload built on the stack would be
+    /// copied again.
+    ///
+    /// # Safety
+    ///
+    /// `dst` must be valid for writes and aligned for a `Payload`; what it
+    /// held is overwritten without being dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn write<T: Erasable>(dst: *mut Self, value: T) {
+        // SAFETY: the caller gives a `dst` valid and aligned for a payload,
+        // so for its fields.
+        let storage = unsafe { &raw mut (*dst).storage };
         let vtable: &'static VTable = if fits_inline::<T>() {
             // SAFETY: `T` fits the storage in size and alignment (checked).
-            unsafe { storage.as_mut_ptr().cast::<T>().write(value) };
+            unsafe { storage.cast::<T>().write(value) };
             &Inline::<T>::VTABLE
         } else {
             let raw = Box::into_raw(Box::new(value));
             // SAFETY: a pointer fits in the first word.
-            unsafe { storage.as_mut_ptr().cast::<*mut T>().write(raw) };
+            unsafe { storage.cast::<*mut T>().write(raw) };
             &Boxed::<T>::VTABLE
         };
-        Self { vtable, storage }
+        // SAFETY: `dst` is valid and aligned for a payload (the caller's).
+        unsafe { (&raw mut (*dst).vtable).write(vtable) };
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -217,18 +225,43 @@ impl Payload {
         Some(unsafe { &*(self.vtable.value)(&self.storage).cast::<T>() })
     }
 
+    /// The `T` inside, or the payload back (the unit tests'; envelopes
+    /// read their message in place with [`Payload::read_as`]).
+    #[cfg(test)]
     pub(crate) fn downcast<T: 'static>(self) -> Result<T, Self> {
         if !self.is::<T>() {
             return Err(self);
         }
-        let mut this = mem::ManuallyDrop::new(self);
-        let mut out = MaybeUninit::<T>::uninit();
-        // SAFETY: the stored type is `T` (checked); `take` moves it into
-        // `out` once, and `ManuallyDrop` keeps the payload from dropping it
-        // again.
-        unsafe {
-            (this.vtable.take)(&mut this.storage, out.as_mut_ptr().cast());
-            Ok(out.assume_init())
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: the payload holds a `T` (checked); `ManuallyDrop` keeps it
+        // from being dropped after the value is read out.
+        Ok(unsafe { Self::read_as::<T>(&*this) })
+    }
+
+    /// Takes the `T` out of the payload at `src`, in place: known to be a
+    /// `T`, it is read with no call through the table (an envelope's
+    /// receiver reads its message straight out of the envelope's box).
+    ///
+    /// # Safety
+    ///
+    /// `src` must point to a live payload that holds a `T` (`is::<T>()`);
+    /// the payload is moved out of, and must not be used or dropped after.
+    #[inline(always)]
+    pub(crate) unsafe fn read_as<T: 'static>(src: *const Self) -> T {
+        // SAFETY: the caller gives a live payload (so a valid pointer to
+        // its storage).
+        let storage = unsafe { &raw const (*src).storage };
+        // The payload holds a `T` (the caller's word), which
+        // `Payload::write` stored inline if it fits and boxed otherwise:
+        // the same test, on the same type.
+        if fits_inline::<T>() {
+            // SAFETY: an initialised `T` inline, read out once.
+            unsafe { storage.cast::<T>().read() }
+        } else {
+            // SAFETY: the first word holds the pointer of the `T`'s box.
+            let raw = unsafe { storage.cast::<*mut T>().read() };
+            // SAFETY: that box, released once.
+            *unsafe { Box::from_raw(raw) }
         }
     }
 

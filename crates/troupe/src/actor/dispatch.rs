@@ -15,11 +15,10 @@ use std::task::{Context, Poll};
 
 use super::{Actor, ActorContext, Handler};
 use crate::catch::panic_message;
-use crate::envelope::Dispatcher;
+use crate::envelope::{Dispatcher, Envelope};
 use crate::error::{BoxError, HandlerResult};
 use crate::future_slot::{FutureSlot, Placed};
 use crate::message::{Message, Requested};
-use crate::payload::Payload;
 use crate::request::{RequestError, ResponseToken};
 
 /// The result of dispatching one message.
@@ -36,7 +35,7 @@ pub(crate) enum Handled {
 pub(crate) type HandlerFn<A> = for<'a> fn(
     &'a mut A,
     &'a mut ActorContext<A>,
-    Payload,
+    Envelope,
     &'a mut FutureSlot,
 ) -> Placed<'a, Handled>;
 
@@ -58,14 +57,16 @@ pub(crate) fn dispatcher<A: Handler<M>, M: Message>() -> Dispatcher {
 fn dispatch<'a, A: Handler<M>, M: Message>(
     actor: &'a mut A,
     ctx: &'a mut ActorContext<A>,
-    payload: Payload,
+    env: Envelope,
     slot: &'a mut FutureSlot,
 ) -> Placed<'a, Handled> {
-    match payload.downcast::<M>() {
+    // The message is read straight out of the envelope's box (one word
+    // passed here), not copied out with the rest of the envelope first.
+    match env.take::<M>() {
         Ok(msg) => slot.place(Told {
             handler: actor.handle(msg, ctx),
         }),
-        Err(payload) => match payload.downcast::<Requested<M>>() {
+        Err(env) => match env.take::<Requested<M>>() {
             Ok(Requested { msg, token }) => slot.place(Asked::<_, M> {
                 handler: actor.handle(msg, ctx),
                 token: Some(token),

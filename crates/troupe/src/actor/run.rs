@@ -388,7 +388,7 @@ fn serve<A: Actor>(
             };
             // (A `let` whose scrutinee is the block: the block's value is
             // gone before the failure's future is awaited.)
-            let (handler, payload, is_request, message) = 'prepare: {
+            let (handler, env, is_request, message) = 'prepare: {
                 #[allow(clippy::blocks_in_conditions)] // on purpose: see above
                 let failed = match {
                     let env = env;
@@ -421,15 +421,10 @@ fn serve<A: Actor>(
                             cause,
                         ))
                     } else {
-                        Ok((handler, env.into_payload(), is_request, message))
+                        Ok((handler, env, is_request, message))
                     }
                     #[cfg(not(feature = "testkit"))]
-                    Ok::<_, BoxFuture<'_, Option<ExitReason>>>((
-                        handler,
-                        env.into_payload(),
-                        is_request,
-                        message,
-                    ))
+                    Ok::<_, BoxFuture<'_, Option<ExitReason>>>((handler, env, is_request, message))
                 } {
                     Ok(prepared) => break 'prepare prepared,
                     Err(failed) => failed,
@@ -440,7 +435,7 @@ fn serve<A: Actor>(
                 }
             };
             let cause = {
-                let mut fut = handler(&mut run.actor, &mut ctx, payload, &mut run.slot);
+                let mut fut = handler(&mut run.actor, &mut ctx, env, &mut run.slot);
                 match CatchUnwind(&mut fut).await {
                     Ok(Handled::Done) => continue,
                     Ok(Handled::NotifyFailed(e)) => {

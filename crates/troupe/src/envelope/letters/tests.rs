@@ -1,7 +1,7 @@
 use super::*;
 use crate::addr::Addr;
 use crate::envelope::{Envelope, TraceId};
-use crate::message::Message;
+use crate::message::{Message, Requested};
 
 #[derive(Debug, PartialEq)]
 struct Note(u64, String);
@@ -42,18 +42,29 @@ fn an_opened_letter_gives_its_box_to_the_next_envelope() {
 }
 
 #[test]
-fn a_letter_opened_keeps_its_metadata_and_message() {
+fn a_message_read_in_place_leaves_the_metadata_whole() {
     on_fresh_thread(|| {
         let trace = TraceId::generate();
         let sender = Addr::new(crate::addr::NodeNo(0), 42);
         let env = Envelope::new(Note(1, "one".into()), sender, trace);
-        let letter = env.open();
-        assert_eq!(letter.sender, sender);
-        assert_eq!(letter.trace_id, trace);
+        // Read in place: the message, then the rest.
+        let Ok((note, hollow)) = env.hollow::<Note>() else {
+            panic!("the envelope holds a Note");
+        };
+        assert_eq!(note, Note(1, "one".into()));
+        let again = hollow.refill(Note(2, "two".into()));
+        assert_eq!(again.sender(), sender);
+        assert_eq!(again.trace_id(), trace);
         assert_eq!(
-            letter.payload.downcast::<Note>().ok(),
-            Some(Note(1, "one".into()))
+            again.into_payload().downcast::<Note>().ok(),
+            Some(Note(2, "two".into()))
         );
+        // A message of another type leaves the envelope as it was.
+        let other = Envelope::new(Note(3, "three".into()), sender, trace);
+        let Err(back) = other.hollow::<Requested<Note>>() else {
+            panic!("a Note is not a request");
+        };
+        assert_eq!(back.downcast::<Note>().ok(), Some(Note(3, "three".into())));
     });
 }
 
