@@ -61,10 +61,23 @@ impl FutureSlot {
     where
         F: Future + Send + 'a,
     {
+        self.place_with(|| fut)
+    }
+
+    /// [`FutureSlot::place`] with the future that `make` builds, once the
+    /// slot is ready for it: built straight into the slot, rather than on
+    /// the stack and copied in (a handler's future is read back just after
+    /// it was written, and the processor waits for those writes; see
+    /// `envelope/letters.rs`).
+    #[inline(always)]
+    pub(crate) fn place_with<'a, F>(&'a mut self, make: impl FnOnce() -> F) -> Placed<'a, F::Output>
+    where
+        F: Future + Send + 'a,
+    {
         let needed = Layout::new::<F>();
         if needed.size() == 0 {
             // A zero-sized future needs no memory: box it (no allocation).
-            let boxed: Box<dyn Future<Output = F::Output> + Send + 'a> = Box::new(fut);
+            let boxed: Box<dyn Future<Output = F::Output> + Send + 'a> = Box::new(make());
             return Placed {
                 fut: Box::into_raw(boxed),
                 boxed: true,
@@ -95,7 +108,7 @@ impl FutureSlot {
         let typed = ptr.as_ptr().cast::<F>();
         // SAFETY: the buffer is at least as large and aligned as `F`
         // (checked or allocated above), and holds no live value.
-        unsafe { typed.write(fut) };
+        unsafe { typed.write(make()) };
         let fut: *mut (dyn Future<Output = F::Output> + Send + 'a) = typed;
         Placed {
             fut,

@@ -63,11 +63,11 @@ fn dispatch<'a, A: Handler<M>, M: Message>(
     // The message is read straight out of the envelope's box (one word
     // passed here), not copied out with the rest of the envelope first.
     match env.take::<M>() {
-        Ok(msg) => slot.place(Told {
+        Ok(msg) => slot.place_with(|| Told {
             handler: actor.handle(msg, ctx),
         }),
         Err(env) => match env.take::<Requested<M>>() {
-            Ok(Requested { msg, token }) => slot.place(Asked::<_, M> {
+            Ok(Requested { msg, token }) => slot.place_with(|| Asked::<_, M> {
                 handler: actor.handle(msg, ctx),
                 token: Some(token),
             }),
