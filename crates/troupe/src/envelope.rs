@@ -108,22 +108,8 @@ impl Envelope {
     /// The message inside, without the rest.
     #[inline]
     pub(crate) fn into_payload(self) -> Payload {
-        let raw = Box::into_raw(self.0);
-        // SAFETY: `raw` comes from a live `Box<Letter>`; its payload is read
-        // out once here and never through `raw` again, and the other fields
-        // own nothing (asserted before `impl Letter`), so leaving them unread drops
-        // nothing that needed it. The allocation is then owned again as a
-        // box of uninitialised memory of the same layout, as in `into_payload`.
-        // Only the payload is read: the letter's other words are not copied
-        // to be thrown away.
-        let (payload, blank) = unsafe {
-            (
-                std::ptr::read(&raw const (*raw).payload),
-                Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()),
-            )
-        };
-        letters::recycle(blank);
-        payload
+        // SAFETY: `payload` points to the live payload, read out once.
+        self.unbox(|payload| unsafe { std::ptr::read(payload) })
     }
 
     /// The `T` inside (a message, or a `Requested`), read straight out of
@@ -133,24 +119,33 @@ impl Envelope {
         if !self.0.payload.is::<T>() {
             return Err(self);
         }
+        // SAFETY: `payload` points to the live payload, which holds a `T`
+        // (checked), moved out of once.
+        Ok(self.unbox(|payload| unsafe { Payload::read_as::<T>(payload) }))
+    }
+
+    /// Moves what `read` makes of the payload out of the box (`read` must
+    /// move the payload out, or nothing is dropped), and sends the empty
+    /// box back to be reused. Only the payload is read: the letter's other
+    /// words are not copied to be thrown away.
+    #[inline(always)]
+    fn unbox<R>(self, read: impl FnOnce(*const Payload) -> R) -> R {
         let raw = Box::into_raw(self.0);
-        // SAFETY: `raw` comes from a live `Box<Letter>` whose payload holds
-        // a `T` (checked); the payload is moved out of once, and the other
-        // fields own nothing (as in `into_payload`). The allocation is then
-        // owned again as a box of uninitialised memory, as in `into_payload`.
-        let (value, blank) = unsafe {
-            (
-                Payload::read_as::<T>(&raw const (*raw).payload),
-                Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()),
-            )
-        };
+        // SAFETY: `raw` comes from a live `Box<Letter>` and is used for this
+        // one read; the other fields own nothing (asserted below), so
+        // leaving them unread drops nothing that needed it.
+        let value = read(unsafe { &raw const (*raw).payload });
+        // SAFETY: the allocation is owned again as a box of uninitialised
+        // memory of the same layout (`MaybeUninit<Letter>` has `Letter`'s),
+        // which drops nothing when freed.
+        let blank = unsafe { Box::from_raw(raw.cast::<std::mem::MaybeUninit<Letter>>()) };
         letters::recycle(blank);
-        Ok(value)
+        value
     }
 }
 
 // A letter's fields but its payload own nothing: reading the payload
-// alone out of a letter leaks nothing (`Envelope::into_payload`).
+// alone out of a letter leaks nothing (`Envelope::unbox`).
 const _: () = assert!(
     !std::mem::needs_drop::<Addr>()
         && !std::mem::needs_drop::<Stamp>()
