@@ -4,8 +4,9 @@
 //! path (about 150 instructions of the 1070 a tell cost, measured with
 //! callgrind). Like elfo, troupe stores messages of up to three words inline
 //! in the envelope and boxes only larger ones. The erased operations (drop,
-//! move out, clone, fail a request) go through a per-type table of
-//! functions, built at compile time.
+//! clone, fail a request) go through a per-type table of functions, built
+//! at compile time; a receiver that knows the type (it checked the type id)
+//! reads the value out directly, with no call through the table.
 //!
 //! Unsafe code (as are `future_slot.rs` and the opening of a letter in
 //! `envelope.rs`): its tests run under Miri (`scripts/check-unsafe.sh`).
@@ -89,9 +90,9 @@ impl<T: Erasable> Inline<T> {
     };
 
     // SAFETY (all below): the storage holds an initialised `T` (written by
-    // `Payload::new`, which picked this table because `T` fits inline), and
-    // `Payload` calls `drop`, `take` or `fail` at most once, then never
-    // touches the storage again.
+    // `Payload::write`, which picked this table because `T` fits inline),
+    // and `Payload` calls `drop` or `fail`, or reads the value out with
+    // `read_as`, at most once, then never touches the storage again.
     unsafe fn value(s: &Storage) -> *const () {
         s.as_ptr().cast()
     }
@@ -125,8 +126,8 @@ impl<T: Erasable> Boxed<T> {
     };
 
     // SAFETY (all below): the first word of the storage holds a pointer
-    // from `Box::<T>::into_raw` (written by `Payload::new`), owned by the
-    // payload and released at most once by `drop`, `take` or `fail`.
+    // from `Box::<T>::into_raw` (written by `Payload::write`), owned by the
+    // payload and released at most once by `drop`, `fail` or `read_as`.
     unsafe fn ptr(s: &Storage) -> *mut T {
         // SAFETY: the first word was initialised with the pointer.
         unsafe { s.as_ptr().cast::<*mut T>().read() }
