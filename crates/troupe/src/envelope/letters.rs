@@ -37,6 +37,7 @@
 
 use std::cell::RefCell;
 use std::mem::{self, MaybeUninit};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -55,53 +56,81 @@ thread_local! {
     static LOCAL: RefCell<Vec<Blank>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The process-wide depot: full stashes, and the empty vectors of stashes
-/// that were swapped for full ones (kept to be swapped back, so that no
-/// vector is allocated on the way).
-pub(crate) struct Depot {
+/// The full stashes of the depot, and the empty vectors of stashes that
+/// were swapped for full ones (kept to be swapped back, so that no vector
+/// is allocated on the way).
+struct Stashes {
     full: Vec<Vec<Blank>>,
     empty: Vec<Vec<Blank>>,
+}
+
+/// The process-wide depot. Its count of full stashes is read without the
+/// lock, so that a thread whose stash is empty while the depot is empty too
+/// (every thread sends more than it receives) does not take a process-wide
+/// lock at every message.
+pub(crate) struct Depot {
+    stashes: Mutex<Stashes>,
+    full: AtomicUsize,
 }
 
 impl Depot {
     pub(crate) const fn new() -> Self {
         Self {
-            full: Vec::new(),
-            empty: Vec::new(),
+            stashes: Mutex::new(Stashes {
+                full: Vec::new(),
+                empty: Vec::new(),
+            }),
+            full: AtomicUsize::new(0),
         }
     }
 
     /// Swaps an empty `local` stash for a full one, if there is one.
-    pub(crate) fn refill(&mut self, local: &mut Vec<Blank>) -> bool {
-        let Some(full) = self.full.pop() else {
+    pub(crate) fn refill(&self, local: &mut Vec<Blank>) -> bool {
+        // A stash handed over meanwhile is taken at the next refill.
+        if self.full.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let mut stashes = self.stashes.lock();
+        let Some(full) = stashes.full.pop() else {
             return false;
         };
+        self.full.store(stashes.full.len(), Ordering::Relaxed);
         let empty = mem::replace(local, full);
-        if empty.capacity() > 0 && self.empty.len() < DEPOT {
-            self.empty.push(empty);
+        if empty.capacity() > 0 && stashes.empty.len() < DEPOT {
+            stashes.empty.push(empty);
         }
         true
     }
 
     /// Takes a full `local` stash and leaves an empty one; or, when it
-    /// holds [`DEPOT`] stashes already, frees the boxes of `local`.
-    pub(crate) fn take(&mut self, local: &mut Vec<Blank>) {
-        if self.full.len() >= DEPOT {
+    /// holds [`DEPOT`] stashes already, frees the boxes of `local` (once
+    /// the lock is released).
+    pub(crate) fn take(&self, local: &mut Vec<Blank>) {
+        let mut stashes = self.stashes.lock();
+        if stashes.full.len() >= DEPOT {
+            drop(stashes);
             local.clear();
             return;
         }
-        let empty = self.empty.pop().unwrap_or_default();
-        self.full.push(mem::replace(local, empty));
+        let empty = stashes.empty.pop().unwrap_or_default();
+        stashes.full.push(mem::replace(local, empty));
+        self.full.store(stashes.full.len(), Ordering::Relaxed);
     }
 
-    /// Full stashes kept.
+    /// Full stashes kept, as the lock-free count says.
     #[cfg(test)]
     pub(crate) fn stashes(&self) -> usize {
-        self.full.len()
+        let counted = self.full.load(Ordering::Relaxed);
+        assert_eq!(
+            counted,
+            self.stashes.lock().full.len(),
+            "the count is the depot's"
+        );
+        counted
     }
 }
 
-static DEPOT_STASHES: Mutex<Depot> = Mutex::new(Depot::new());
+static DEPOT_STASHES: Depot = Depot::new();
 
 /// An empty box: from this thread's stash, else from a full stash of the
 /// depot, else a new one.
@@ -122,7 +151,7 @@ pub(crate) fn blank() -> Blank {
 
 #[cold]
 fn refill(local: &mut Vec<Blank>) -> Option<Blank> {
-    if DEPOT_STASHES.lock().refill(local) {
+    if DEPOT_STASHES.refill(local) {
         local.pop()
     } else {
         None
@@ -147,7 +176,7 @@ pub(crate) fn recycle(blank: Blank) {
 
 #[cold]
 fn hand_over(local: &mut Vec<Blank>) {
-    DEPOT_STASHES.lock().take(local);
+    DEPOT_STASHES.take(local);
 }
 
 /// Boxes kept by this thread (tests).

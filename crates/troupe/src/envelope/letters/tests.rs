@@ -70,30 +70,30 @@ fn a_message_read_in_place_leaves_the_metadata_whole() {
 
 #[test]
 fn a_full_stash_goes_to_the_depot_and_an_empty_one_comes_back_full() {
-    let depot = Mutex::new(Depot::new());
+    let depot = Depot::new();
     // A receiving thread fills its stash: the whole stash goes to the depot.
     let mut receiver: Vec<Blank> = (0..STASH).map(|_| Box::new_uninit()).collect();
     let kept: Vec<usize> = receiver.iter().map(addr_of).collect();
-    depot.lock().take(&mut receiver);
+    depot.take(&mut receiver);
     assert!(receiver.is_empty());
-    assert_eq!(depot.lock().stashes(), 1);
+    assert_eq!(depot.stashes(), 1);
     // A sending thread with nothing left takes that stash, box for box.
     let mut sender: Vec<Blank> = Vec::new();
-    assert!(depot.lock().refill(&mut sender));
+    assert!(depot.refill(&mut sender));
     assert_eq!(sender.iter().map(addr_of).collect::<Vec<_>>(), kept);
-    assert_eq!(depot.lock().stashes(), 0);
-    assert!(!depot.lock().refill(&mut sender), "nothing more to take");
+    assert_eq!(depot.stashes(), 0);
+    assert!(!depot.refill(&mut sender), "nothing more to take");
 }
 
 #[test]
 fn the_depot_keeps_a_bounded_number_of_boxes() {
-    let depot = Mutex::new(Depot::new());
+    let depot = Depot::new();
     for _ in 0..DEPOT + 3 {
         let mut full: Vec<Blank> = (0..STASH).map(|_| Box::new_uninit()).collect();
-        depot.lock().take(&mut full);
+        depot.take(&mut full);
         assert!(full.is_empty(), "taken, or freed past the bound");
     }
-    assert_eq!(depot.lock().stashes(), DEPOT);
+    assert_eq!(depot.stashes(), DEPOT);
 }
 
 #[test]
