@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::moment::Moment;
 use crate::stamp::Stamp;
 
 mod registry;
@@ -39,27 +40,29 @@ const ANCHOR_AGE: Duration = Duration::from_millis(100);
 /// whole milliseconds anyway.
 const STAMP_MARGIN: Duration = Duration::from_micros(100);
 
-/// The deadline `timeout` after `sent`, the stamp of a request sent now;
-/// `None` if it is past the clock's range.
+/// The deadline `timeout` after `sent`, the stamp of a request sent now.
 ///
 /// Reading the monotonic clock took about a tenth of an ask on a 2-worker
 /// runtime (`perf`, `examples/hotpath ask`); the send stamp is read anyway.
 /// So on a thread whose registry sweeps on a multi-thread runtime, whose
 /// clock Tokio never pauses, the deadline comes from the stamp (through
-/// the thread's anchor). Elsewhere, as on a current-thread runtime
-/// whose clock a test may pause, it comes from the runtime's clock.
-pub(crate) fn after(sent: Stamp, timeout: Duration) -> Option<Instant> {
+/// the thread's anchor, as a [`Moment`] with no `Instant` arithmetic).
+/// Elsewhere, as on a current-thread runtime whose clock a test may pause,
+/// it comes from the runtime's clock.
+pub(crate) fn after(sent: Stamp, timeout: Duration) -> Moment {
     let from_stamp = registry::with_anchor(|anchor| {
         anchor.refresh(sent, ANCHOR_AGE);
-        Instant::from_std(anchor.instant(sent) + STAMP_MARGIN)
+        anchor.moment(sent).after(STAMP_MARGIN)
     });
-    from_stamp.unwrap_or_else(Instant::now).checked_add(timeout)
+    from_stamp
+        .unwrap_or_else(|| Moment::from_instant(Instant::now()))
+        .after(timeout)
 }
 
 /// A response awaited with an optional deadline.
 pub(crate) struct WithDeadline<F> {
     inner: F,
-    at: Option<Instant>,
+    at: Option<Moment>,
     timeout: Duration,
     deadline: Option<Deadline>,
     fallback: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -68,7 +71,7 @@ pub(crate) struct WithDeadline<F> {
 impl<F> WithDeadline<F> {
     /// Awaits `inner` until `at` (never, if `None`); `timeout` is what the
     /// error reports.
-    pub(crate) fn new(inner: F, at: Option<Instant>, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: F, at: Option<Moment>, timeout: Duration) -> Self {
         Self {
             inner,
             at,
@@ -114,7 +117,7 @@ impl<F: Future + Unpin> Future for WithDeadline<F> {
             }
             None => {
                 // Not on a Tokio worker thread: a plain timer.
-                let mut sleep = Box::pin(tokio::time::sleep_until(at));
+                let mut sleep = Box::pin(tokio::time::sleep_until(at.instant()));
                 let ready = sleep.as_mut().poll(cx).is_ready();
                 self.fallback = Some(sleep);
                 if ready {

@@ -121,6 +121,7 @@ mod exit;
 mod future_slot;
 mod message;
 pub mod metrics;
+mod moment;
 mod payload;
 mod request;
 mod stamp;

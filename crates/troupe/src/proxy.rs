@@ -69,13 +69,14 @@ pub fn request_envelope<M: Message>(
     Envelope,
     impl Future<Output = Result<M::Response, RequestError>> + Send,
 ) {
-    let (token, rx) = ResponseToken::new(deadline);
+    let at = deadline.map(crate::moment::Moment::from_instant);
+    let (token, rx) = ResponseToken::new(at);
     let env = Envelope::request(msg, token, sender, trace, Stamp::now());
     let answer = async move {
         let limit = deadline
             .map(|d| d.saturating_duration_since(tokio::time::Instant::now()))
             .unwrap_or_default();
-        crate::request::await_response_until(rx, deadline, limit).await
+        crate::request::await_response_until(rx, at, limit).await
     };
     (env, answer)
 }

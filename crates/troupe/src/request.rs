@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::exit::ExitReason;
+use crate::moment::Moment;
 
 /// Why a request did not get a response.
 ///
@@ -237,7 +238,7 @@ pub struct ResponseToken<R: Send + 'static> {
 
 impl<R: Send + 'static> ResponseToken<R> {
     pub(crate) fn new(
-        deadline: Option<tokio::time::Instant>,
+        deadline: Option<Moment>,
     ) -> (Self, oneshot::Receiver<Result<R, RequestError>>) {
         let (tx, rx) = oneshot::channel();
         (
@@ -281,7 +282,7 @@ impl<R: Send + 'static> ResponseToken<R> {
     /// }
     /// ```
     pub fn deadline(&self) -> Option<tokio::time::Instant> {
-        self.deadline.get()
+        self.deadline.get().map(Moment::instant)
     }
 
     /// Sends the response. Returns `false` if the requester no longer waits
@@ -343,48 +344,27 @@ impl<R: Send + 'static> fmt::Debug for ResponseToken<R> {
     }
 }
 
-/// An optional instant in one word: nanoseconds from a process-wide epoch
-/// (before it: negative), `i64::MIN` for none. Exact (an instant converts
-/// back to itself) within ±292 years of the epoch; further ones are clamped
-/// there.
+/// An optional [`Moment`] in one word: `i64::MIN` for none (a moment is
+/// never below [`Moment::MIN`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct CompactInstant(i64);
 
 impl CompactInstant {
     const NONE: i64 = i64::MIN;
 
-    fn epoch() -> std::time::Instant {
-        static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        *EPOCH.get_or_init(std::time::Instant::now)
+    fn new(at: Option<Moment>) -> Self {
+        Self(at.map_or(Self::NONE, Moment::nanos))
     }
 
-    fn new(at: Option<tokio::time::Instant>) -> Self {
-        let Some(at) = at.map(tokio::time::Instant::into_std) else {
-            return Self(Self::NONE);
-        };
-        let epoch = Self::epoch();
-        let nanos = |d: std::time::Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
-        Self(match at.checked_duration_since(epoch) {
-            Some(after) => nanos(after),
-            // `NONE + 1` at the least: a far past instant stays an instant.
-            None => (-nanos(epoch.duration_since(at))).max(Self::NONE + 1),
-        })
-    }
-
-    fn get(self) -> Option<tokio::time::Instant> {
-        let at = match self.0 {
-            Self::NONE => return None,
-            n if n >= 0 => Self::epoch().checked_add(std::time::Duration::from_nanos(n as u64)),
-            n => Self::epoch().checked_sub(std::time::Duration::from_nanos(n.unsigned_abs())),
-        };
-        at.map(tokio::time::Instant::from_std)
+    fn get(self) -> Option<Moment> {
+        (self.0 != Self::NONE).then(|| Moment::from_nanos(self.0))
     }
 }
 
-/// Awaits a response until an instant; `timeout` is what the error reports.
+/// Awaits a response until a moment; `timeout` is what the error reports.
 pub(crate) async fn await_response_until<R>(
     rx: oneshot::Receiver<Result<R, RequestError>>,
-    at: Option<tokio::time::Instant>,
+    at: Option<Moment>,
     timeout: Duration,
 ) -> Result<R, RequestError> {
     match crate::deadline::WithDeadline::new(rx, at, timeout).await {

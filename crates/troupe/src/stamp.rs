@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::moment::Moment;
+
 /// An instant, as a reading of [`clock`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Stamp(u64);
@@ -50,12 +52,12 @@ fn clock() -> &'static quanta::Clock {
 const ANCHOR_AGE: Duration = Duration::from_secs(1);
 
 /// An `Instant` and the stamp of (about) the same moment, recent.
-fn anchor() -> (Instant, Stamp) {
+fn anchor() -> Anchor {
     static ANCHOR: Mutex<Option<Anchor>> = Mutex::new(None);
     let mut anchor = ANCHOR.lock();
     let anchor = anchor.get_or_insert_with(Anchor::now);
     anchor.refresh(Stamp::now(), ANCHOR_AGE);
-    (anchor.at, anchor.stamp)
+    *anchor
 }
 
 /// The most an anchor's stamp may be off the moment of its instant.
@@ -72,6 +74,8 @@ const ANCHOR_TRIES: usize = 16;
 pub(crate) struct Anchor {
     at: Instant,
     stamp: Stamp,
+    /// `at` on the process's timeline.
+    moment: Moment,
 }
 
 impl Anchor {
@@ -96,7 +100,7 @@ impl Anchor {
             // The midpoint of the two stamps.
             let stamp = Stamp(before.0 + (after.0.saturating_sub(before.0)) / 2);
             if best.is_none_or(|(g, _)| gap < g) {
-                best = Some((gap, Self { at, stamp }));
+                best = Some((gap, Self::pair(at, stamp)));
             }
             if gap <= bound {
                 break;
@@ -106,9 +110,14 @@ impl Anchor {
     }
 
     fn now_unchecked() -> Self {
+        Self::pair(Instant::now(), Stamp::now())
+    }
+
+    fn pair(at: Instant, stamp: Stamp) -> Self {
         Self {
-            at: Instant::now(),
-            stamp: Stamp::now(),
+            at,
+            stamp,
+            moment: Moment::from_instant(at.into()),
         }
     }
 
@@ -117,6 +126,19 @@ impl Anchor {
     pub(crate) fn refresh(&mut self, stamp: Stamp, max_age: Duration) {
         if stamp.since(self.stamp) >= max_age {
             *self = Self::now();
+        }
+    }
+
+    /// The moment `stamp` stands for: a scaling of the counter's ticks
+    /// and an addition (no `Instant` arithmetic).
+    pub(crate) fn moment(&self, stamp: Stamp) -> Moment {
+        let nanos = |d: u64| i64::try_from(d).unwrap_or(i64::MAX);
+        if stamp >= self.stamp {
+            let d = clock().delta_as_nanos(self.stamp.0, stamp.0);
+            self.moment.offset(nanos(d))
+        } else {
+            let d = clock().delta_as_nanos(stamp.0, self.stamp.0);
+            self.moment.offset(-nanos(d))
         }
     }
 
@@ -141,8 +163,7 @@ impl Stamp {
 
     /// The instant it stands for.
     pub(crate) fn instant(self) -> Instant {
-        let (at, stamp) = anchor();
-        Anchor { at, stamp }.instant(self)
+        anchor().instant(self)
     }
 
     /// The time from `earlier` to it (zero if `earlier` is later).
@@ -172,7 +193,7 @@ mod tests {
     #[test]
     fn stamps_follow_the_clock_of_instants() {
         assert_eq!(std::mem::size_of::<Stamp>(), 8);
-        let (at, _) = anchor();
+        let Anchor { at, .. } = anchor();
         let first = Stamp::now();
         let later = Instant::now();
         let second = Stamp::now();
@@ -218,6 +239,7 @@ mod tests {
         let Anchor {
             at: kept_at,
             stamp: kept,
+            ..
         } = Anchor::read_by(|| {
             reads += 1;
             let start = Stamp(origin.0 + reads * 100 * ticks_per_ms);
@@ -261,10 +283,22 @@ mod tests {
     #[test]
     fn a_stamp_before_the_anchor_gives_an_earlier_instant() {
         let early = Stamp::now();
-        let (at, stamp) = anchor();
+        let Anchor { at, stamp, .. } = anchor();
         if early < stamp {
             assert!(early.instant() <= at);
         }
         assert_eq!(stamp.instant(), at);
+    }
+
+    /// A stamp's moment is its instant's, on either side of the anchor.
+    #[test]
+    fn a_stamps_moment_is_its_instants() {
+        let early = Stamp::now();
+        let anchor = Anchor::now();
+        let late = Stamp::now();
+        for stamp in [early, anchor.stamp, late, Stamp(late.0 + 1_000_000)] {
+            let instant = anchor.instant(stamp);
+            assert_eq!(anchor.moment(stamp), Moment::from_instant(instant.into()));
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::envelope::{Dispatcher, Envelope};
 use crate::error::SendError;
 use crate::exit::ExitReason;
 use crate::message::Message;
+use crate::moment::Moment;
 use crate::request::{await_response_until, RequestError, ResponseToken};
 use crate::stamp::Stamp;
 
@@ -197,7 +198,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
 ) -> Result<M::Response, RequestError> {
     let (sender, trace) = current();
     let sent = Stamp::now();
-    let deadline = timeout.and_then(|t| crate::deadline::after(sent, t));
+    let deadline = timeout.map(|t| crate::deadline::after(sent, t));
     let (token, rx) = ResponseToken::new(deadline);
     // Only what the answer's wait needs is kept across it (the envelope
     // and the first attempt stay in this block): this future lives in the
@@ -211,7 +212,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
             Ok(()) => (series, None),
             Err(Undelivered::Failed(e)) => return counted(series.as_deref(), Err(e)),
             Err(Undelivered::Wait(env)) => {
-                let slow = deliver_waiting(target, env, deadline, timeout);
+                let slow = deliver_waiting(target, env, deadline.map(Moment::instant), timeout);
                 (series, Some(slow))
             }
         }

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::moment::Moment;
 use crate::stamp::Anchor;
 
 /// How long an idle sweeper sleeps before looking again.
@@ -30,8 +31,8 @@ const IDLE_TICK: Duration = Duration::from_secs(1);
 const IDLE: u64 = 0;
 /// A slot the sweeper fired: its waker was taken and woken.
 const FIRED: u64 = 1;
-/// The least armed state: an armed slot holds its deadline as
-/// nanoseconds since the registry's epoch, plus `ARMED`.
+/// The least armed state: an armed slot holds its deadline as its
+/// distance from [`Moment::MIN`] ([`Moment::above_min`]), plus `ARMED`.
 const ARMED: u64 = 2;
 
 /// One request's deadline.
@@ -111,8 +112,6 @@ struct State {
 /// One thread's pending deadlines.
 pub(super) struct Registry {
     state: Mutex<State>,
-    /// The instant deadlines count from.
-    epoch: Instant,
     /// When the sweeper looks next (as an armed state); a request with an
     /// earlier deadline wakes it.
     next_sweep: AtomicU64,
@@ -123,23 +122,19 @@ impl Registry {
     fn new() -> Self {
         Self {
             state: Mutex::default(),
-            epoch: Instant::now(),
             next_sweep: AtomicU64::new(u64::MAX),
             wake_sweeper: Notify::new(),
         }
     }
 
     /// `at` as an armed state.
-    fn encode(&self, at: Instant) -> u64 {
-        let since = at.saturating_duration_since(self.epoch).as_nanos();
-        u64::try_from(since)
-            .unwrap_or(u64::MAX)
-            .saturating_add(ARMED)
+    fn encode(at: Moment) -> u64 {
+        at.above_min() + ARMED
     }
 
     /// The instant an armed state stands for.
-    fn decode(&self, state: u64) -> Instant {
-        self.epoch + Duration::from_nanos(state.saturating_sub(ARMED))
+    fn decode(state: u64) -> Instant {
+        Moment::min_plus(state.saturating_sub(ARMED)).instant()
     }
 
     /// Wakes the sweeper if `at` (an armed state) comes before its next
@@ -238,7 +233,7 @@ impl Deadline {
     /// Registers a deadline at `at` that wakes `waker`, in the registry of
     /// this thread, with a live sweeper on this runtime. `None` outside a
     /// Tokio runtime.
-    pub(super) fn register(at: Instant, waker: &Waker) -> Option<Self> {
+    pub(super) fn register(at: Moment, waker: &Waker) -> Option<Self> {
         let claim = LOCAL.with(|local| {
             let mut local = local.borrow_mut();
             match &mut *local {
@@ -275,14 +270,14 @@ impl Deadline {
         })?;
         Some(match claim {
             Claim::Parked(owned) => {
-                let at = owned.registry.encode(at);
+                let at = Registry::encode(at);
                 owned.rearm(at, waker)
             }
             Claim::Fresh(registry, foreign) => {
                 if let Some(p) = foreign {
                     p.release();
                 }
-                let at = registry.encode(at);
+                let at = Registry::encode(at);
                 registry.claim(at, waker)
             }
         })
@@ -338,7 +333,7 @@ async fn sweep(registry: Arc<Registry>) {
         let notified = registry.wake_sweeper.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let now = registry.encode(Instant::now());
+        let now = Registry::encode(Moment::from_instant(Instant::now()));
         let mut next = now.saturating_add(idle_tick);
         let mut due = Vec::new();
         {
@@ -367,7 +362,7 @@ async fn sweep(registry: Arc<Registry>) {
             waker.wake();
         }
         tokio::select! {
-            _ = tokio::time::sleep_until(registry.decode(next)) => {}
+            _ = tokio::time::sleep_until(Registry::decode(next)) => {}
             _ = &mut notified => {}
         }
     }

@@ -17,6 +17,7 @@ use crate::core::instruments::Series;
 use crate::envelope::Envelope;
 use crate::error::SendError;
 use crate::message::Message;
+use crate::moment::Moment;
 use crate::request::{await_response_until, RequestError, ResponseToken};
 use crate::stamp::Stamp;
 
@@ -138,7 +139,8 @@ impl<M: Message> RequestAll<'_, M> {
         let (sender, trace) = current();
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let waited = timeout.unwrap_or_default();
-        let (token, rx) = ResponseToken::new(deadline);
+        let at = deadline.map(Moment::from_instant);
+        let (token, rx) = ResponseToken::new(at);
         let env = Envelope::request(msg, token, sender, trace, Stamp::now());
         let group = &ctx.group;
         let responders = group.responders(&env);
@@ -157,7 +159,7 @@ impl<M: Message> RequestAll<'_, M> {
                 .request_ref::<M>()
                 .and_then(|(m, _)| m.__try_clone())
                 .map(|m| {
-                    let (token, rx) = ResponseToken::new(deadline);
+                    let (token, rx) = ResponseToken::new(at);
                     (Envelope::request(m, token, sender, trace, Stamp::now()), rx)
                 });
             if copy.is_none() {
@@ -191,7 +193,7 @@ impl<M: Message> RequestAll<'_, M> {
         for part in pending {
             let (answer, series) = match part {
                 Pending::Waiting(rx, series) => {
-                    (await_response_until(rx, deadline, waited).await, series)
+                    (await_response_until(rx, at, waited).await, series)
                 }
                 Pending::Done(e, series) => (Err(e), series),
             };

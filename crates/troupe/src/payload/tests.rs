@@ -200,7 +200,7 @@ fn a_token_keeps_its_deadline_exactly() {
         now.checked_sub(Duration::from_secs(1) + Duration::from_nanos(3))
             .unwrap_or(now),
     ] {
-        let (token, _rx) = ResponseToken::<()>::new(Some(at));
+        let (token, _rx) = ResponseToken::<()>::new(Some(crate::moment::Moment::from_instant(at)));
         assert_eq!(token.deadline(), Some(at));
     }
 }
