@@ -49,14 +49,18 @@ const STAMP_MARGIN: Duration = Duration::from_micros(100);
 /// the thread's anchor, as a [`Moment`] with no `Instant` arithmetic).
 /// Elsewhere, as on a current-thread runtime whose clock a test may pause,
 /// it comes from the runtime's clock.
-pub(crate) fn after(sent: Stamp, timeout: Duration) -> Moment {
+///
+/// `None` past the timeline's end (146 years on): a timeout that long (as
+/// `Duration::MAX`) waits forever, as OTP's `infinity`.
+pub(crate) fn after(sent: Stamp, timeout: Duration) -> Option<Moment> {
     let from_stamp = registry::with_anchor(|anchor| {
         anchor.refresh(sent, ANCHOR_AGE);
         anchor.moment(sent).after(STAMP_MARGIN)
     });
-    from_stamp
+    let at = from_stamp
         .unwrap_or_else(|| Moment::from_instant(Instant::now()))
-        .after(timeout)
+        .after(timeout);
+    (at < Moment::MAX).then_some(at)
 }
 
 /// A response awaited with an optional deadline.

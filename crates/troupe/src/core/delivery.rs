@@ -198,7 +198,7 @@ pub(crate) async fn request<T: Deliver + ?Sized, M: Message>(
 ) -> Result<M::Response, RequestError> {
     let (sender, trace) = current();
     let sent = Stamp::now();
-    let deadline = timeout.map(|t| crate::deadline::after(sent, t));
+    let deadline = timeout.and_then(|t| crate::deadline::after(sent, t));
     let (token, rx) = ResponseToken::new(deadline);
     // Only what the answer's wait needs is kept across it (the envelope
     // and the first attempt stay in this block): this future lives in the
