@@ -233,7 +233,7 @@ pub struct ResponseToken<R: Send + 'static> {
     /// of an `Option<Instant>`'s 16: the token is then 24 bytes, and a
     /// request whose message is a unit struct fits inline in its envelope
     /// (no allocation for its payload).
-    deadline: CompactInstant,
+    deadline: CompactMoment,
 }
 
 impl<R: Send + 'static> ResponseToken<R> {
@@ -244,7 +244,7 @@ impl<R: Send + 'static> ResponseToken<R> {
         (
             Self {
                 tx: Some(tx),
-                deadline: CompactInstant::new(deadline),
+                deadline: CompactMoment::new(deadline),
             },
             rx,
         )
@@ -347,9 +347,9 @@ impl<R: Send + 'static> fmt::Debug for ResponseToken<R> {
 /// An optional [`Moment`] in one word: `i64::MIN` for none (a moment is
 /// never below [`Moment::MIN`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct CompactInstant(i64);
+struct CompactMoment(i64);
 
-impl CompactInstant {
+impl CompactMoment {
     const NONE: i64 = i64::MIN;
 
     fn new(at: Option<Moment>) -> Self {
