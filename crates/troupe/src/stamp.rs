@@ -72,9 +72,8 @@ const ANCHOR_TRIES: usize = 16;
 /// deadlines, `deadline.rs`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Anchor {
-    at: Instant,
     stamp: Stamp,
-    /// `at` on the process's timeline.
+    /// The instant read with `stamp`, on the process's timeline.
     moment: Moment,
 }
 
@@ -115,7 +114,6 @@ impl Anchor {
 
     fn pair(at: Instant, stamp: Stamp) -> Self {
         Self {
-            at,
             stamp,
             moment: Moment::from_instant(at.into()),
         }
@@ -144,13 +142,7 @@ impl Anchor {
 
     /// The instant `stamp` stands for.
     pub(crate) fn instant(&self, stamp: Stamp) -> Instant {
-        if stamp >= self.stamp {
-            self.at + clock().delta(self.stamp.0, stamp.0)
-        } else {
-            self.at
-                .checked_sub(clock().delta(stamp.0, self.stamp.0))
-                .unwrap_or(self.at)
-        }
+        self.moment(stamp).instant().into_std()
     }
 }
 
@@ -190,10 +182,17 @@ impl Stamp {
 mod tests {
     use super::*;
 
+    impl Anchor {
+        /// The instant read with its stamp.
+        fn at(&self) -> Instant {
+            self.instant(self.stamp)
+        }
+    }
+
     #[test]
     fn stamps_follow_the_clock_of_instants() {
         assert_eq!(std::mem::size_of::<Stamp>(), 8);
-        let Anchor { at, .. } = anchor();
+        let at = anchor().at();
         let first = Stamp::now();
         let later = Instant::now();
         let second = Stamp::now();
@@ -236,11 +235,7 @@ mod tests {
             t
         };
         let mut reads = 0;
-        let Anchor {
-            at: kept_at,
-            stamp: kept,
-            ..
-        } = Anchor::read_by(|| {
+        let anchor = Anchor::read_by(|| {
             reads += 1;
             let start = Stamp(origin.0 + reads * 100 * ticks_per_ms);
             // The first read spans 40 ms (a preemption), the second none.
@@ -252,6 +247,7 @@ mod tests {
             )
         });
         assert_eq!(reads, 2);
+        let (kept_at, kept) = (anchor.at(), anchor.stamp);
         assert_eq!(kept_at, at + Duration::from_millis(2));
         assert_eq!(kept, Stamp(origin.0 + 200 * ticks_per_ms));
     }
@@ -262,7 +258,7 @@ mod tests {
         let origin = Stamp::now();
         let at = Instant::now();
         let mut reads = 0u64;
-        let Anchor { at: kept_at, .. } = Anchor::read_by(|| {
+        let kept_at = Anchor::read_by(|| {
             reads += 1;
             // Gaps of 1e9 ticks, except 1e8 at the fifth read.
             let gap = if reads == 5 {
@@ -275,7 +271,8 @@ mod tests {
                 at + Duration::from_millis(reads),
                 Stamp(origin.0 + gap),
             )
-        });
+        })
+        .at();
         assert_eq!(reads, ANCHOR_TRIES as u64);
         assert_eq!(kept_at, at + Duration::from_millis(5));
     }
@@ -283,7 +280,8 @@ mod tests {
     #[test]
     fn a_stamp_before_the_anchor_gives_an_earlier_instant() {
         let early = Stamp::now();
-        let Anchor { at, stamp, .. } = anchor();
+        let taken = anchor();
+        let (at, stamp) = (taken.at(), taken.stamp);
         if early < stamp {
             assert!(early.instant() <= at);
         }
@@ -297,8 +295,14 @@ mod tests {
         let anchor = Anchor::now();
         let late = Stamp::now();
         for stamp in [early, anchor.stamp, late, Stamp(late.0 + 1_000_000)] {
-            let instant = anchor.instant(stamp);
+            // The instant, by `Instant` arithmetic alone.
+            let instant = if stamp >= anchor.stamp {
+                anchor.at() + clock().delta(anchor.stamp.0, stamp.0)
+            } else {
+                anchor.at() - clock().delta(stamp.0, anchor.stamp.0)
+            };
             assert_eq!(anchor.moment(stamp), Moment::from_instant(instant.into()));
+            assert_eq!(anchor.instant(stamp), instant);
         }
     }
 }
