@@ -51,7 +51,7 @@ impl Actor for Crasher {
     }
 
     async fn handle_failure(&mut self, ctx: &mut ActorContext<Self>, failure: Failure) {
-        ctx.stop_with(ExitReason::Failed(failure.to_string()));
+        ctx.stop_with(failure.into());
     }
 }
 

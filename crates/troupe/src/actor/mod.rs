@@ -261,3 +261,77 @@ impl fmt::Display for Failure {
         write!(f, "{}: {}", self.message, self.cause)
     }
 }
+
+impl Failure {
+    /// The failure as its `Display` writes it, built in one allocation
+    /// when the cause is a panic.
+    pub(crate) fn text(&self) -> String {
+        match &self.cause {
+            FailureCause::Panic(p) => crate::exit::concat(&[self.message, ": panic: ", p]),
+            FailureCause::Error(e) => {
+                crate::exit::with_detail(self.message, &format_args!("error: {e}"))
+            }
+        }
+    }
+}
+
+/// The reason of an actor that stops because of `failure`:
+/// [`ExitReason::Failed`] with the failure's text, as an Erlang process
+/// whose `handle_cast` crashed exits with the crash as its reason.
+///
+/// ```
+/// use troupe::{Actor, ActorContext, Failure};
+///
+/// struct Strict;
+///
+/// impl Actor for Strict {
+///     // A failed fire-and-forget message stops this actor (by default an
+///     // actor goes on); its supervisor decides what next.
+///     async fn handle_failure(&mut self, ctx: &mut ActorContext<Self>, failure: Failure) {
+///         ctx.stop_with(failure.into());
+///     }
+/// }
+/// ```
+impl From<Failure> for ExitReason {
+    fn from(failure: Failure) -> Self {
+        ExitReason::Failed(failure.text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failure becomes the reason `Failed` with the text its `Display`
+    /// writes, whatever its cause, and however long that text is.
+    #[test]
+    fn a_failure_stops_with_its_own_text() {
+        let long = "x".repeat(300);
+        let failures = [
+            FailureCause::Panic("boom".into()),
+            FailureCause::Panic(String::new()),
+            FailureCause::Panic(long.clone()),
+            FailureCause::Error("no value".into()),
+            FailureCause::Error(long.into()),
+        ];
+        for cause in failures {
+            let failure = Failure {
+                message: "app::Work",
+                cause,
+            };
+            let shown = failure.to_string();
+            assert_eq!(ExitReason::from(failure), ExitReason::Failed(shown));
+        }
+    }
+
+    #[test]
+    fn the_text_of_a_panic_is_built_at_its_exact_size() {
+        let failure = Failure {
+            message: "app::Work",
+            cause: FailureCause::Panic("boom".into()),
+        };
+        let text = failure.text();
+        assert_eq!(text, "app::Work: panic: boom");
+        assert_eq!(text.capacity(), text.len());
+    }
+}

@@ -445,7 +445,7 @@ fn serve<A: Actor>(
                     Ok(Handled::RequestFailed(e)) => {
                         drop(fut);
                         ctx.shared().count_failure();
-                        break ExitReason::Failed(format!("{message}: {e}"));
+                        break ExitReason::Failed(crate::exit::with_detail(message, &e));
                     }
                     Ok(Handled::RequestPanicked(panic)) => {
                         drop(fut);
@@ -481,10 +481,10 @@ fn on_failure<'a, A: Actor>(
 ) -> BoxFuture<'a, Option<ExitReason>> {
     Box::pin(async move {
         ctx.shared().count_failure();
-        if is_request {
-            return Some(ExitReason::Failed(format!("{message}: {cause}")));
-        }
         let failure = Failure { message, cause };
+        if is_request {
+            return Some(failure.into());
+        }
         catch(actor.handle_failure(ctx, failure))
             .await
             .err()

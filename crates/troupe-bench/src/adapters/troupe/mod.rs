@@ -34,7 +34,7 @@ pub const NOTES: &[&str] = &[
      (Permanent, no backoff). Each incarnation's `pre_start` tells itself `Crash` \
      (`try_notify`, as the peers cast to themselves); a panic in a fire-and-forget handler goes \
      to `handle_failure` and does not stop a troupe actor, so the crasher's `handle_failure` \
-     stops it with `ctx.stop_with(ExitReason::Failed(..))`, the Erlang `handle_cast` crash. Tree: inner nodes are spawned `.supervised()`, \
+     stops it with `ctx.stop_with(failure.into())` (`ExitReason::Failed` with the failure's text), the Erlang `handle_cast` crash. Tree: inner nodes are spawned `.supervised()`, \
      the driver calls `stop(StopReason::Graceful)` on the root.",
 ];
 

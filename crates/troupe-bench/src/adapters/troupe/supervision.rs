@@ -36,7 +36,7 @@ impl Actor for Crasher {
     /// A failed fire-and-forget message does not stop a troupe actor by itself; this one stops
     /// with the failure as its reason, as an Erlang process whose `handle_cast` crashed.
     async fn handle_failure(&mut self, ctx: &mut ActorContext<Self>, failure: Failure) {
-        ctx.stop_with(ExitReason::Failed(failure.to_string()));
+        ctx.stop_with(failure.into());
     }
 }
 

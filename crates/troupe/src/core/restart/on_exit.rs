@@ -37,7 +37,7 @@ impl Engine {
         child.state = State::Stopped;
         child.last_exit = Some(reason.clone());
         let (id, restart) = (child.id, child.spec.restart);
-        let name = child.spec.name.to_string();
+        let name = String::from(&*child.spec.name);
         self.emit(|| SupervisionEvent::Exited {
             supervisor: self.name.to_string(),
             child: id,
