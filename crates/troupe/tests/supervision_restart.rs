@@ -377,3 +377,75 @@ async fn a_start_that_hangs_is_bounded_and_killed() {
     assert_eq!(sys.process_count(), 0);
     assert!(sys.whereis("hangs").is_none());
 }
+
+#[troupe::message]
+struct Crash;
+
+/// An actor whose first incarnation fails after 1 s, and whose later
+/// starts never finish.
+struct HangsOnRestart(Arc<AtomicU32>);
+
+impl troupe::Actor for HangsOnRestart {
+    async fn pre_start(&mut self, ctx: &mut troupe::ActorContext<Self>) -> troupe::HandlerResult {
+        if self.0.fetch_add(1, Ordering::Relaxed) > 0 {
+            std::future::pending::<()>().await;
+        }
+        let me = ctx.self_handle();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let _ = me.notify(Crash).await;
+        });
+        Ok(())
+    }
+
+    async fn handle_failure(
+        &mut self,
+        ctx: &mut troupe::ActorContext<Self>,
+        failure: troupe::Failure,
+    ) {
+        ctx.stop_with(failure.into());
+    }
+}
+
+impl troupe::Handler<Crash> for HangsOnRestart {
+    async fn handle(
+        &mut self,
+        _: Crash,
+        _: &mut troupe::ActorContext<Self>,
+    ) -> troupe::HandlerResult {
+        Err("crashed on purpose".into())
+    }
+}
+
+/// A restart's start is bounded by the child's start timeout, counted
+/// from the restart: the supervisor gives up on it exactly that long after
+/// the exit that caused it.
+#[tokio::test(start_paused = true)]
+async fn a_restart_that_hangs_is_bounded_by_the_start_timeout() {
+    let starts = Arc::new(AtomicU32::new(0));
+    let spec = ChildSpec::actor("hangs", {
+        let starts = starts.clone();
+        move || HangsOnRestart(starts.clone())
+    })
+    .start_timeout(Some(Duration::from_secs(2)));
+    let t0 = tokio::time::Instant::now();
+    let (sup, mut ev) = start(
+        SupervisorConfig::one_for_one().max_restarts(1, Duration::from_secs(60)),
+        vec![spec],
+    )
+    .await;
+    assert_eq!(take(&mut ev, 1).await, ["start hangs"]);
+    assert_eq!(
+        take(&mut ev, 1).await,
+        ["exit hangs failed: troupe::Crash: error: crashed on purpose"]
+    );
+    assert_eq!(t0.elapsed(), Duration::from_secs(1));
+    assert_eq!(take(&mut ev, 1).await, ["start-failed hangs"]);
+    assert_eq!(t0.elapsed(), Duration::from_secs(3));
+    assert_eq!(take(&mut ev, 1).await, ["gave up"]);
+    assert_eq!(starts.load(Ordering::Relaxed), 2);
+    assert!(matches!(
+        sup.wait().await,
+        Err(SupervisorError::RestartBudgetExceeded { .. })
+    ));
+}

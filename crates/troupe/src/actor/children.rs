@@ -445,8 +445,8 @@ impl<C: Actor> Built<C> {
         let start = start_here(self.actor, self.shared, self.supervision, here);
         // Dropping the start (a timeout here, or the supervisor's future
         // dropped) finishes the child: nothing is left behind.
-        let outcome = match link.start_timeout {
-            Some(t) => tokio::time::timeout(t, start).await.ok(),
+        let outcome = match link.start_deadline() {
+            Some(at) => tokio::time::timeout_at(at, start).await.ok(),
             None => Some(start.await),
         };
         match outcome {
@@ -482,8 +482,8 @@ impl<C: Actor> Start for ActorStart<C> {
             // A start abandoned midway (its supervisor's future dropped)
             // kills the child it was starting.
             let abandoned = KillOnDrop(Some(&shared));
-            let outcome = match link.start_timeout {
-                Some(t) => tokio::time::timeout(t, started).await.ok(),
+            let outcome = match link.start_deadline() {
+                Some(at) => tokio::time::timeout_at(at, started).await.ok(),
                 None => Some(started.await),
             };
             abandoned.disarm();

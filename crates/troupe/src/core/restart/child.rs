@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::strategy::{RestartType, ShutdownStrategy};
 use super::{ChildId, SupervisorError};
 use crate::addr::Addr;
@@ -28,6 +30,10 @@ pub(crate) struct Link {
     /// process across restarts.
     pub(crate) previous: Option<Arc<Shared>>,
     pub(crate) start_timeout: Option<Duration>,
+    /// When the supervisor began this start (for a restart, when it
+    /// decided it): the start timeout runs from here. Taken from the clock
+    /// read the restart budget made, so that a restart reads it once.
+    pub(crate) begun: Instant,
 }
 
 impl Link {
@@ -36,6 +42,12 @@ impl Link {
             child: self.name.to_string(),
             reason: reason.to_string(),
         }
+    }
+
+    /// When the start must be over: [`Link::begun`] plus its timeout
+    /// (`None`: no timeout, or one past the clock's range).
+    pub(crate) fn start_deadline(&self) -> Option<Instant> {
+        self.start_timeout.and_then(|t| self.begun.checked_add(t))
     }
 
     pub(crate) fn spawn_error(&self, e: SpawnError) -> SupervisorError {

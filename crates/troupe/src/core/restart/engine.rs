@@ -244,7 +244,13 @@ impl Engine {
             .collect()
     }
 
-    pub(super) fn link(&self, spec: &ChildSpec, previous: Option<Arc<Shared>>) -> Link {
+    /// What a start of `spec` begun at `begun` needs to know.
+    pub(super) fn link(
+        &self,
+        spec: &ChildSpec,
+        previous: Option<Arc<Shared>>,
+        begun: Instant,
+    ) -> Link {
         Link {
             system: self.system.clone(),
             parent: self.me.clone(),
@@ -252,6 +258,7 @@ impl Engine {
             name: spec.name.clone(),
             previous,
             start_timeout: spec.start_timeout,
+            begun,
         }
     }
 
@@ -266,7 +273,8 @@ impl Engine {
         }
         let id = ChildId(self.next_id);
         self.next_id += 1;
-        let shared = match spec.start.start(self.link(&spec, None)).await {
+        let begun = Instant::now();
+        let shared = match spec.start.start(self.link(&spec, None, begun)).await {
             Ok(shared) => shared,
             Err(e) => {
                 self.emit(|| SupervisionEvent::StartFailed {
@@ -278,12 +286,13 @@ impl Engine {
                 return Err(e);
             }
         };
-        self.join(id, spec, shared.clone());
+        self.join(id, spec, shared.clone(), begun);
         Ok((id, shared))
     }
 
-    /// A started child joins the children, last.
-    fn join(&mut self, id: ChildId, spec: ChildSpec, shared: Arc<Shared>) {
+    /// A started child (its start begun at `begun`) joins the children,
+    /// last.
+    fn join(&mut self, id: ChildId, spec: ChildSpec, shared: Arc<Shared>, begun: Instant) {
         self.emit(|| SupervisionEvent::Started {
             supervisor: self.name.to_string(),
             child: id,
@@ -300,7 +309,7 @@ impl Engine {
             spec,
             restarts: 0,
             last_exit: None,
-            retries: Retries::new(),
+            retries: Retries::new(begun),
         });
     }
 
@@ -313,7 +322,7 @@ impl Engine {
         }
         let id = ChildId(self.next_id);
         self.next_id += 1;
-        self.join(id, spec, shared);
+        self.join(id, spec, shared, Instant::now());
     }
 
     /// Stops the child at `idx` if it runs, by its shutdown strategy.

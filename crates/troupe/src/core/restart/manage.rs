@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use tokio::time::Instant;
+
 use super::child::{ChildCounts, ChildState};
 use super::engine::Engine;
 use super::strategy::{RestartStrategy, RestartType};
@@ -74,14 +76,15 @@ impl Engine {
             return Err(SupervisorError::ShuttingDown);
         }
         let child = &self.children[idx];
-        let link = self.link(&child.spec, Some(child.shared.clone()));
+        let begun = Instant::now();
+        let link = self.link(&child.spec, Some(child.shared.clone()), begun);
         let start = child.spec.start.clone();
         let result = start.start(link).await;
         // The child list may not change while it starts: this engine
         // handles one message at a time.
         match result {
             Ok(shared) => {
-                self.restarted(idx, shared.clone());
+                self.restarted(idx, shared.clone(), begun);
                 Ok(shared)
             }
             Err(e) => {

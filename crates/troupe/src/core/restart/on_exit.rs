@@ -97,7 +97,10 @@ impl Engine {
             if self.no_restarts() {
                 return Ok(());
             }
-            if !self.budget.record(Instant::now()) {
+            // The one clock read of a restart: its start, its timeout and
+            // its run's beginning (for `auto_reset`) are counted from it.
+            let now = Instant::now();
+            if !self.budget.record(now) {
                 let (max_restarts, within) = self.config.budget();
                 tracing::warn!(supervisor = %self.name, "restart budget exceeded: giving up");
                 self.emit(|| SupervisionEvent::BudgetExceeded {
@@ -142,16 +145,16 @@ impl Engine {
                 self.schedule_tick(due);
                 return Ok(());
             }
-            match self.start_group(&group).await {
+            match self.start_group(&group, now).await {
                 Some(id) => failed = id,
                 None => return Ok(()),
             }
         }
     }
 
-    /// Starts the children of `group` that are not running, in start order.
-    /// Returns the first that failed to start.
-    async fn start_group(&mut self, group: &[ChildId]) -> Option<ChildId> {
+    /// Starts the children of `group` that are not running, in start order,
+    /// as begun at `begun`. Returns the first that failed to start.
+    async fn start_group(&mut self, group: &[ChildId], begun: Instant) -> Option<ChildId> {
         for &id in group {
             let Some(idx) = self.index(id) else { continue };
             if self.children[idx].running() {
@@ -160,7 +163,7 @@ impl Engine {
             let child = &self.children[idx];
             let previous = Some(child.shared.clone());
             let ended = child.shared.restart_reason();
-            let link = self.link(&child.spec, previous);
+            let link = self.link(&child.spec, previous, begun);
             let start = child.spec.start.clone();
             let result = start.start(link).await;
             let child = &mut self.children[idx];
@@ -169,7 +172,7 @@ impl Engine {
                     shared.count_restart(ended);
                     child.restarts += 1;
                     shared.note_restart(child.restarts, child.last_exit.clone());
-                    self.restarted(idx, shared);
+                    self.restarted(idx, shared, begun);
                 }
                 Err(SupervisorError::ShuttingDown) => {
                     child.state = State::Stopped;
@@ -186,12 +189,12 @@ impl Engine {
         None
     }
 
-    /// Child `idx` runs again as `shared`, which replaces its old process
-    /// if it is a new one; a [`SupervisionEvent::Started`] (a restart)
-    /// says so.
-    pub(super) fn restarted(&mut self, idx: usize, shared: Arc<Shared>) {
+    /// Child `idx` runs again as `shared` (its start begun at `begun`),
+    /// which replaces its old process if it is a new one; a
+    /// [`SupervisionEvent::Started`] (a restart) says so.
+    pub(super) fn restarted(&mut self, idx: usize, shared: Arc<Shared>, begun: Instant) {
         let child = &mut self.children[idx];
-        child.retries.started();
+        child.retries.started(begun);
         child.state = State::Running {
             incarnation: shared.incarnation(),
         };
@@ -249,7 +252,7 @@ impl Engine {
         if due.is_empty() || self.no_restarts() {
             return Ok(());
         }
-        match self.start_group(&due).await {
+        match self.start_group(&due, now).await {
             Some(failed) => self.restart(failed).await,
             None => Ok(()),
         }

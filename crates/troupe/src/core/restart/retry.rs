@@ -42,16 +42,15 @@ pub(crate) struct Retries {
 }
 
 impl Retries {
-    pub(crate) fn new() -> Self {
-        Self {
-            in_row: 0,
-            since: Instant::now(),
-        }
+    /// The first incarnation's start began at `since`.
+    pub(crate) fn new(since: Instant) -> Self {
+        Self { in_row: 0, since }
     }
 
-    /// An incarnation started now.
-    pub(crate) fn started(&mut self) {
-        self.since = Instant::now();
+    /// An incarnation started, its start begun at `since`: a run counts
+    /// from there (its start included).
+    pub(crate) fn started(&mut self, since: Instant) {
+        self.since = since;
     }
 
     /// Counts one more restart after an exit now: `false` if it would be
