@@ -61,11 +61,10 @@ pub(crate) async fn catch<F: Future>(fut: F) -> Result<F::Output, String> {
     let Some(fut) = slot.as_mut().as_pin_mut() else {
         return Err("the future was gone before it ran".into());
     };
-    let res = CatchAnswering(fut).await;
-    if let Err(panic) = &res {
-        crate::request::dropping_failed(panic, || slot.set(None));
+    match CatchAnswering(fut).await {
+        Err(panic) => Err(crate::request::dropping_failed(panic, || slot.set(None)).1),
+        done => done,
     }
-    res
 }
 
 /// The text of a panic payload.

@@ -182,25 +182,33 @@ fn dropping<R>(why: Dropping, f: impl FnOnce() -> R) -> R {
 }
 
 /// Drops a failed handler's state so that response tokens dropped inside
-/// report that the handler panicked, with the panic's message.
-pub(crate) fn drop_failed<T>(value: T, panic: &str) {
-    dropping_failed(panic, || drop(value));
+/// report that the handler panicked, with the panic's message, which is
+/// given back.
+pub(crate) fn drop_failed<T>(value: T, panic: String) -> String {
+    dropping_failed(panic, || drop(value)).1
 }
 
 /// Runs `f`, which drops the state of a handler that panicked with
 /// `panic`: response tokens dropped inside answer
-/// `Failed("the handler panicked: <panic>")`.
-pub(crate) fn dropping_failed<R>(panic: &str, f: impl FnOnce() -> R) -> R {
-    let previous = PANIC.with(|p| p.replace(Some(panic.to_owned())));
-    struct Restore(Option<String>);
+/// `Failed("the handler panicked: <panic>")`. The message is lent to them
+/// (moved, not copied: a restart after a panic went through here) and
+/// given back with `f`'s result.
+pub(crate) fn dropping_failed<R>(panic: String, f: impl FnOnce() -> R) -> (R, String) {
+    /// Puts the message that was there before back, even if `f` panics.
+    struct Restore(Option<Option<String>>);
     impl Drop for Restore {
         fn drop(&mut self) {
-            let previous = self.0.take();
-            PANIC.with(|p| *p.borrow_mut() = previous);
+            if let Some(previous) = self.0.take() {
+                PANIC.with(|p| *p.borrow_mut() = previous);
+            }
         }
     }
-    let _restore = Restore(previous);
-    dropping(Dropping::FailedHandler, f)
+    let mut restore = Restore(Some(PANIC.with(|p| p.replace(Some(panic)))));
+    let result = dropping(Dropping::FailedHandler, f);
+    let previous = restore.0.take().flatten();
+    // A nested lending gave this one back before it returned.
+    let panic = PANIC.with(|p| p.replace(previous)).unwrap_or_default();
+    (result, panic)
 }
 
 /// The error of a request whose handler panicked (with `panic`, if known).
@@ -373,5 +381,35 @@ pub(crate) async fn await_response_until<R>(
         // whole envelope was dropped without the framework seeing it.
         Ok(Err(_)) => Err(RequestError::gone()),
         Err(crate::deadline::Elapsed(t)) => Err(RequestError::Timeout(t)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lent() -> Option<String> {
+        PANIC.with(|p| p.borrow().clone())
+    }
+
+    /// The message is there while the state drops, given back whole
+    /// afterwards, and what was there before is put back, also around a
+    /// nested lending and after a panic inside.
+    #[test]
+    fn a_panic_message_is_lent_for_the_drop_and_given_back() {
+        assert_eq!(lent(), None);
+        let (seen, back) = dropping_failed("outer".to_owned(), || {
+            let (inner, back) = dropping_failed("inner".to_owned(), lent);
+            assert_eq!((inner.as_deref(), back.as_str()), (Some("inner"), "inner"));
+            lent()
+        });
+        assert_eq!((seen.as_deref(), back.as_str()), (Some("outer"), "outer"));
+        assert_eq!(lent(), None);
+
+        let panicked = std::panic::catch_unwind(|| {
+            dropping_failed("lost".to_owned(), || panic!("while dropping"))
+        });
+        assert!(panicked.is_err());
+        assert_eq!(lent(), None);
     }
 }

@@ -411,8 +411,7 @@ fn serve<A: Actor>(
                     // fails this handling as the handler's own panic would.
                     #[cfg(feature = "testkit")]
                     if let Some(panic) = crate::core::probe::take_panic(ctx.shared().addr) {
-                        drop_failed(env, &panic);
-                        let cause = FailureCause::Panic(panic);
+                        let cause = FailureCause::Panic(drop_failed(env, panic));
                         Err(on_failure(
                             &mut run.actor,
                             &mut ctx,
@@ -451,10 +450,7 @@ fn serve<A: Actor>(
                         drop(fut);
                         FailureCause::Panic(panic)
                     }
-                    Err(panic) => {
-                        drop_failed(fut, &panic);
-                        FailureCause::Panic(panic)
-                    }
+                    Err(panic) => FailureCause::Panic(drop_failed(fut, panic)),
                 }
             };
             let failed = on_failure(&mut run.actor, &mut ctx, message, is_request, cause);
