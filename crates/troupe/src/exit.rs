@@ -137,20 +137,10 @@ impl ExitReason {
     }
 }
 
-/// The parts of a reason's text joined, in one allocation of the exact
-/// size. (`format!` starts a text whose first part is an argument from an
-/// empty string and grows it several times: at a restart, that growth was
-/// about a thousand instructions.)
-pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for part in parts {
-        text.push_str(part);
-    }
-    text
-}
-
 /// `"<head>: <detail>"`, with room reserved for a typical detail, so that
-/// writing it rarely grows the text.
+/// writing it rarely grows the text. (`format!` starts a text whose first
+/// part is an argument from an empty string and grows it several times:
+/// at a restart, that growth was about a thousand instructions.)
 pub(crate) fn with_detail(head: &str, detail: &dyn std::fmt::Display) -> String {
     use std::fmt::Write as _;
     let mut text = String::with_capacity(head.len() + 2 + 64);
@@ -164,14 +154,6 @@ pub(crate) fn with_detail(head: &str, detail: &dyn std::fmt::Display) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parts_are_joined_in_one_allocation_of_their_size() {
-        let text = concat(&["a::B", ": panic: ", "boom"]);
-        assert_eq!(text, "a::B: panic: boom");
-        assert_eq!(text.capacity(), text.len());
-        assert_eq!(concat(&[]), "");
-    }
 
     #[test]
     fn a_detail_follows_its_head() {

@@ -264,10 +264,11 @@ impl fmt::Display for Failure {
 
 impl Failure {
     /// The failure as its `Display` writes it, built in one allocation
-    /// when the cause is a panic.
+    /// of its exact size when the cause is a panic (`format!` would grow
+    /// it several times).
     pub(crate) fn text(&self) -> String {
         match &self.cause {
-            FailureCause::Panic(p) => crate::exit::concat(&[self.message, ": panic: ", p]),
+            FailureCause::Panic(p) => [self.message, ": panic: ", p].concat(),
             FailureCause::Error(e) => {
                 crate::exit::with_detail(self.message, &format_args!("error: {e}"))
             }
