@@ -305,9 +305,16 @@ pub mod prelude {
 
 #[doc(hidden)]
 pub mod __private {
-    //! What the macros expand to; not a public API.
+    //! What the macros expand to, and what troupe's own tests look at; not
+    //! a public API.
     pub use crate::functional::matching::{
         Borrowed, MatchEnvelope, NoResponse, Owned, Slot, TakeRegular, TakeRequest,
     };
     pub use crate::message::{CloneProbe, ViaClone, ViaNothing};
+
+    /// Whether the clock that stamps envelopes is calibrated (see
+    /// `tests/clock_calibration.rs`).
+    pub fn clock_calibrated() -> bool {
+        crate::stamp::calibrated()
+    }
 }

@@ -156,6 +156,9 @@ impl Default for ActorSystem {
 
 impl ActorSystem {
     fn build(name: String, config: SystemConfig) -> Self {
+        // Here rather than at the first stamp, which the first spawn or
+        // message of the system would take (see `stamp.rs`).
+        crate::stamp::calibrate();
         let supervision = broadcast::channel(config.dead_letter_buffer.max(1)).0;
         if config.metrics {
             super::instruments::describe();
