@@ -8,6 +8,8 @@ use crate::config::RunConfig;
 use crate::harness::BenchError;
 use crate::workloads::{Sample, Workload};
 
+mod targets;
+
 /// Everything measured for one (workload, framework) pair.
 #[derive(Debug, Default)]
 pub struct Cell {
@@ -338,6 +340,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
          sides ran interleaved, under the same machine load. When the \
          share of other work above is high, compare ratios rather than absolute figures.\n"
     );
+    targets::render(&mut out, input.results, input.workloads);
     let mut errors = Vec::new();
     for &w in input.workloads {
         let spec = w.spec();

@@ -15,6 +15,26 @@ pub fn crash() -> ! {
     std::panic::panic_any(CRASH_MARKER)
 }
 
+/// The environment variable that makes a child end its process as soon as
+/// the timed window of the spawn workload is over, before the actors are
+/// stopped: a profiler run on the child (`valgrind --tool=callgrind`,
+/// `perf record`) then sees the timed part alone, where the teardown of
+/// 100,000 actors would otherwise take more than half of the profile:
+///
+/// ```sh
+/// TROUPE_BENCH_TIMED_ONLY=1 valgrind --tool=callgrind \
+///     target/release/troupe-bench --child spawn troupe-1t "spawn_n=10000" 60000
+/// ```
+pub const TIMED_ONLY: &str = "TROUPE_BENCH_TIMED_ONLY";
+
+/// Ends the process if [`TIMED_ONLY`] is set; called by every adapter's
+/// spawn workload right after its timed window.
+pub fn end_of_timed_spawn() {
+    if std::env::var_os(TIMED_ONLY).is_some() {
+        std::process::exit(0);
+    }
+}
+
 /// A latch that fires a oneshot when it has been hit `n` times. Used by actors to signal the
 /// driver that a phase is over, in the same way for every framework.
 #[derive(Debug)]

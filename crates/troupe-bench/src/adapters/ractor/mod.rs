@@ -494,6 +494,7 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
+    crate::util::end_of_timed_spawn();
     let growth = probe.finish(s.spawn_n);
     for a in &actors {
         a.stop(None);
