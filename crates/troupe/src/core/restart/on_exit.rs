@@ -137,7 +137,9 @@ impl Engine {
             if let Some(delay) = self.restart_delay(failed) {
                 // Through a timer even when it is zero: each restart
                 // yields to the scheduler, and a child failing forever
-                // does not spin (its budget ends it).
+                // does not spin (its budget ends it). The clock is read
+                // again, not `now`: the delay runs from the group's stop,
+                // and stopping its running siblings above may take long.
                 let due = Instant::now() + delay;
                 for c in self.children.iter_mut().filter(|c| group.contains(&c.id)) {
                     c.state = State::Restarting(due);
