@@ -7,9 +7,9 @@
 
 use std::fmt::Write as _;
 
-use super::{fmt_value, Results, Stat};
+use super::{fmt_value, Results};
 use crate::adapters::Framework;
-use crate::workloads::Workload;
+use crate::workloads::{Metric, Workload};
 
 /// Where the report says why a target is missed.
 const WHY: &str = "docs/performance.md";
@@ -104,9 +104,15 @@ fn verdict(troupe: f64, bound: f64, higher_is_better: bool, noise: f64) -> Verdi
     }
 }
 
-/// The figures of one pair, if it ran.
-fn stats(results: &Results, w: Workload, f: Framework) -> Option<Vec<Stat>> {
-    results.medians(w, f)
+/// Two medians of `metric`, and the first over the second.
+fn side_by_side(x: f64, y: f64, metric: &Metric) -> String {
+    format!(
+        "{} vs {} {} ({:.2}×)",
+        fmt_value(x, metric.decimals),
+        fmt_value(y, metric.decimals),
+        metric.unit,
+        x / y
+    )
 }
 
 /// troupe (`ours`) against a peer, metric by metric: one line per pair.
@@ -117,7 +123,7 @@ fn against_peer(
     ours: Framework,
     peer: Framework,
 ) {
-    let (Some(a), Some(b)) = (stats(results, w, ours), stats(results, w, peer)) else {
+    let (Some(a), Some(b)) = (results.medians(w, ours), results.medians(w, peer)) else {
         return; // the peer cannot run it (or troupe failed: its table says so)
     };
     let spec = w.spec();
@@ -130,29 +136,20 @@ fn against_peer(
             metric.higher_is_better,
             x.spread.max(y.spread),
         );
+        let at_least = if metric.higher_is_better {
+            "≥"
+        } else {
+            "≤"
+        };
         lines.push(Line {
             target: format!(
-                "{} ≤ {} on {} ({})",
+                "{} {at_least} {} on {} ({})",
                 ours.name(),
                 peer.name(),
                 spec.id,
                 metric.name
-            )
-            .replace(
-                '≤',
-                if metric.higher_is_better {
-                    "≥"
-                } else {
-                    "≤"
-                },
             ),
-            measured: format!(
-                "{} vs {} {} ({:.2}×)",
-                fmt_value(x.median, metric.decimals),
-                fmt_value(y.median, metric.decimals),
-                metric.unit,
-                x.median / y.median
-            ),
+            measured: side_by_side(x.median, y.median, metric),
             verdict: v,
         });
     }
@@ -177,8 +174,8 @@ fn check(results: &Results, workloads: &[Workload]) -> Vec<Line> {
     }
     for w in NEAR_FLOOR.into_iter().filter(|w| workloads.contains(w)) {
         let (Some(a), Some(b)) = (
-            stats(results, w, Framework::Troupe),
-            stats(results, w, Framework::Tokio),
+            results.medians(w, Framework::Troupe),
+            results.medians(w, Framework::Tokio),
         ) else {
             continue;
         };
@@ -190,13 +187,7 @@ fn check(results: &Results, workloads: &[Workload]) -> Vec<Line> {
                 "troupe ≤ {FLOOR_FACTOR}× the Tokio floor on {} ({})",
                 spec.id, metric.name
             ),
-            measured: format!(
-                "{} vs {} {} ({:.2}×)",
-                fmt_value(x.median, metric.decimals),
-                fmt_value(y.median, metric.decimals),
-                metric.unit,
-                x.median / y.median
-            ),
+            measured: side_by_side(x.median, y.median, metric),
             verdict: verdict(
                 x.median,
                 FLOOR_FACTOR * y.median,
@@ -207,7 +198,7 @@ fn check(results: &Results, workloads: &[Workload]) -> Vec<Line> {
     }
     if workloads.contains(&Workload::Spawn) {
         for f in [Framework::Troupe, Framework::TroupeSingle] {
-            let Some(s) = stats(results, Workload::Spawn, f) else {
+            let Some(s) = results.medians(Workload::Spawn, f) else {
                 continue;
             };
             lines.push(Line {
@@ -225,20 +216,20 @@ fn check(results: &Results, workloads: &[Workload]) -> Vec<Line> {
     if workloads.contains(&Workload::Restarts) {
         let best_peer = MULTI_PEERS
             .into_iter()
-            .filter_map(|p| Some((p, stats(results, Workload::Restarts, p)?[0])))
+            .filter_map(|p| Some((p, results.medians(Workload::Restarts, p)?[0])))
             .max_by(|a, b| a.1.median.total_cmp(&b.1.median));
         if let (Some(ours), Some((peer, theirs))) = (
-            stats(results, Workload::Restarts, Framework::Troupe),
+            results.medians(Workload::Restarts, Framework::Troupe),
             best_peer,
         ) {
             let x = ours[0];
             lines.push(Line {
                 target: format!("troupe's restarts/s ≥ {RESTART_FACTOR}× the best peer's"),
                 measured: format!(
-                    "{:.0} vs {} {:.0} ({:.2}×)",
-                    x.median,
+                    "{} vs {} {} /s ({:.2}×)",
+                    fmt_value(x.median, 0),
                     peer.name(),
-                    theirs.median,
+                    fmt_value(theirs.median, 0),
                     x.median / theirs.median
                 ),
                 verdict: verdict(
@@ -387,7 +378,10 @@ mod tests {
         assert!(line("troupe ≤ ractor on ring (time)").ends_with("| missed, within noise |"));
         assert!(line("troupe ≤ 1.2× the Tokio floor on ring (time)").ends_with("| met |"));
         let restarts = line("troupe's restarts/s ≥ 1.5× the best peer's");
-        assert!(restarts.contains("vs elfo 100 (1.50×)"), "{restarts}");
+        assert!(
+            restarts.contains("150 vs elfo 100 /s (1.50×)"),
+            "{restarts}"
+        );
         assert!(restarts.ends_with("| met |"));
         // Peers that did not run (kameo on ring) get no line.
         assert!(!out.contains("kameo on ring"));
