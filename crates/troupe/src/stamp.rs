@@ -14,7 +14,9 @@
 //! threads are interrupted often (measured under a 20 kHz sampling
 //! profiler). It runs when the first actor system is built ([`calibrate`]),
 //! not at the first stamp, which the first spawn or message would take and
-//! pay for with its latency. Every message is stamped when it is sent, and reading
+//! pay for with its latency.
+//!
+//! Every message is stamped when it is sent, and reading
 //! the monotonic clock (`clock_gettime`, through the vDSO) cost 13 % of a
 //! tell between two worker threads (`perf`); with the counter, a tell took
 //! about 30 % less wall time on a 2-worker runtime

@@ -283,6 +283,21 @@ pub(super) fn render(out: &mut String, results: &Results, workloads: &[Workload]
 mod tests {
     use super::*;
 
+    /// The metrics the targets read by position exist in their workload.
+    #[test]
+    fn the_metrics_compared_are_the_workloads_own() {
+        for w in Workload::ALL {
+            let metrics = w.spec().metrics;
+            assert!(
+                measured(w).iter().all(|&m| m < metrics.len()),
+                "{}",
+                w.spec().id
+            );
+        }
+        let spawn = Workload::Spawn.spec().metrics;
+        assert_eq!((spawn[1].unit, spawn[2].unit), ("µs", "bytes"));
+    }
+
     #[test]
     fn a_target_is_met_missed_or_missed_within_the_spread() {
         // Times: lower is better.
