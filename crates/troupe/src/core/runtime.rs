@@ -1,6 +1,7 @@
 //! Pinning actors to Tokio runtimes by filters over their [`ActorMeta`],
 //! and placing children beside their parent.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -59,6 +60,11 @@ impl Placement {
 pub(crate) struct Runtimes {
     rules: RwLock<Vec<(Filter, Placement)>>,
     default: RwLock<Option<Handle>>,
+    /// Whether a rule or a default runtime was ever set. Until then every
+    /// process runs on the runtime that spawns it, and a spawn or a
+    /// restart takes neither lock (two read locks and a second `Handle`
+    /// were about 100 instructions of each, `scripts/callgrind-bench.sh`).
+    configured: AtomicBool,
 }
 
 /// How far up the tree a process looks for a placed ancestor (a bound
@@ -68,16 +74,26 @@ const MAX_DEPTH: usize = 64;
 impl Runtimes {
     pub(crate) fn add(&self, filter: Filter, placement: Placement) {
         self.rules.write().push((filter, placement));
+        self.configured.store(true, Ordering::Release);
     }
 
     pub(crate) fn set_default(&self, handle: Handle) {
         *self.default.write() = Some(handle);
+        self.configured.store(true, Ordering::Release);
+    }
+
+    /// Whether anything decides where processes run (see `configured`).
+    fn is_configured(&self) -> bool {
+        self.configured.load(Ordering::Acquire)
     }
 
     /// The runtime of the running task, if that is where this process runs
     /// (so its start can run right in the spawner's task).
     pub(crate) fn current_if_selected(&self, shared: &Shared) -> Option<Handle> {
         let here = Handle::try_current().ok()?;
+        if !self.is_configured() {
+            return Some(here);
+        }
         let selected = self.select(shared)?;
         (selected.id() == here.id()).then_some(here)
     }
@@ -130,6 +146,9 @@ impl Runtimes {
 
     /// The runtime this process runs on.
     pub(crate) fn select(&self, shared: &Shared) -> Option<Handle> {
+        if !self.is_configured() {
+            return Handle::try_current().ok();
+        }
         let rules = self.rules.read();
         if let Some((rule, addr)) = Self::placed(&rules, shared) {
             return Some(rules[rule].1.pick(addr).clone());
