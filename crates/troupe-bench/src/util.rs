@@ -19,11 +19,11 @@ pub fn crash() -> ! {
 /// the timed window of the spawn workload is over, before the actors are
 /// stopped: a profiler run on the child (`valgrind --tool=callgrind`,
 /// `perf record`) then sees the timed part alone, where the teardown of
-/// 100,000 actors would otherwise take more than half of the profile:
+/// 100,000 actors would otherwise take more than half of the profile.
+/// `scripts/callgrind-bench.sh` sets it:
 ///
 /// ```sh
-/// TROUPE_BENCH_TIMED_ONLY=1 valgrind --tool=callgrind \
-///     target/release/troupe-bench --child spawn troupe-1t "spawn_n=10000" 60000
+/// bash scripts/callgrind-bench.sh spawn troupe-1t actix
 /// ```
 pub const TIMED_ONLY: &str = "TROUPE_BENCH_TIMED_ONLY";
 
