@@ -161,6 +161,34 @@ async fn actors_a_filter_selects_spread_over_the_core_set() {
     cores.shutdown();
 }
 
+/// A rule added after actors were spawned without one places the actors
+/// spawned after it: a system with no rule yet chooses no runtime, and
+/// must notice the first one.
+#[tokio::test]
+async fn a_rule_added_after_the_first_spawns_places_the_next_ones() {
+    let cores = CoreSet::new("late", 1).unwrap();
+    let system = ActorSystem::isolated();
+    let before = Placed::default()
+        .spawn()
+        .on_system(&system)
+        .named("late-0")
+        .await
+        .unwrap();
+    assert!(!ask(&before).await.starts_with("late-"));
+    system.add_core_set(|meta| meta.key.starts_with("late-"), &cores);
+    let after = Placed::default()
+        .spawn()
+        .on_system(&system)
+        .named("late-1")
+        .await
+        .unwrap();
+    assert_eq!(ask(&after).await, "late-0");
+    // The one spawned before stays where it started: processes never move.
+    assert!(!ask(&before).await.starts_with("late-"));
+    system.shutdown().await;
+    cores.shutdown();
+}
+
 /// A topology's system has a default runtime (the one that drives
 /// `init::start`): a child no filter selects still runs beside its parent,
 /// not there.

@@ -321,65 +321,30 @@ mod tests {
     #[test]
     fn the_section_checks_each_target_against_the_runs_medians() {
         let mut results = Results::default();
-        // Ring (a time): troupe-1t 10 ms against actix's 12: met; troupe
-        // 30 against elfo's 20: missed; ractor 29 ±10 %: within noise.
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::TroupeSingle,
-            &[&[10.0, 0.0]],
-        );
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::Actix,
-            &[&[12.0, 0.0]],
-        );
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::Troupe,
-            &[&[30.0, 0.0]],
-        );
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::Elfo,
-            &[&[20.0, 0.0]],
-        );
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::Ractor,
-            &[&[26.0, 0.0], &[29.0, 0.0], &[32.0, 0.0]],
-        );
-        // The Tokio floor at 25 ms: 30 is 1.2× it, met.
-        put(
-            &mut results,
-            Workload::Ring,
-            Framework::Tokio,
-            &[&[25.0, 0.0]],
-        );
-        // Restarts (a rate): 150 against the best peer's 100 (kameo's 90
-        // is not the best): met.
-        put(
-            &mut results,
-            Workload::Restarts,
-            Framework::Troupe,
-            &[&[150.0]],
-        );
-        put(
-            &mut results,
-            Workload::Restarts,
-            Framework::Elfo,
-            &[&[100.0]],
-        );
-        put(
-            &mut results,
-            Workload::Restarts,
-            Framework::Kameo,
-            &[&[90.0]],
-        );
+        let cells: [(Workload, Framework, &[&[f64]]); 9] = [
+            // Ring (a time): troupe-1t 10 ms against actix's 12: met;
+            // troupe 30 against elfo's 20: missed; ractor 29 ±10 %:
+            // within noise.
+            (Workload::Ring, Framework::TroupeSingle, &[&[10.0, 0.0]]),
+            (Workload::Ring, Framework::Actix, &[&[12.0, 0.0]]),
+            (Workload::Ring, Framework::Troupe, &[&[30.0, 0.0]]),
+            (Workload::Ring, Framework::Elfo, &[&[20.0, 0.0]]),
+            (
+                Workload::Ring,
+                Framework::Ractor,
+                &[&[26.0, 0.0], &[29.0, 0.0], &[32.0, 0.0]],
+            ),
+            // The Tokio floor at 25 ms: 30 is 1.2× it, met.
+            (Workload::Ring, Framework::Tokio, &[&[25.0, 0.0]]),
+            // Restarts (a rate): 150 against the best peer's 100 (kameo's
+            // 90 is not the best): met.
+            (Workload::Restarts, Framework::Troupe, &[&[150.0]]),
+            (Workload::Restarts, Framework::Elfo, &[&[100.0]]),
+            (Workload::Restarts, Framework::Kameo, &[&[90.0]]),
+        ];
+        for (w, f, repeats) in cells {
+            put(&mut results, w, f, repeats);
+        }
         let mut out = String::new();
         render(&mut out, &results, &[Workload::Ring, Workload::Restarts]);
         let line = |target: &str| {
