@@ -17,11 +17,16 @@
 //! Reading the figures: each cell is the median of its repeats, `±` its spread (half the range
 //! over the median), and a difference under the spread is noise; `best` is the best repeat,
 //! the one other work on the machine disturbed least (see the report's header).
+//!
+//! A full run also counts each workload's instructions per operation under valgrind's
+//! callgrind ([`instructions`]), figures that a rerun reproduces whatever the machine's speed
+//! and load: `cargo run --release -p troupe-bench -- --instructions` makes that part alone.
 
 mod adapters;
 mod child;
 mod config;
 mod harness;
+mod instructions;
 mod load;
 mod report;
 mod scaling;
@@ -44,7 +49,7 @@ const USAGE: &str = "\
 troupe-bench: benchmarks of troupe against ractor, kameo, actix, tokio-actors, elfo and raw Tokio
 
 USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] [--out PATH]
-                    [--scaling | --no-scaling]
+                    [--scaling | --no-scaling] [--instructions | --no-instructions]
 
   --quick          small sizes, one repeat, report on stdout only (also TROUPE_BENCH_QUICK=1)
   --repeats N      repeats per (workload, framework) pair (full: 7 after one
@@ -60,6 +65,10 @@ USAGE: troupe-bench [--quick] [--repeats N] [--only W1,W2] [--frameworks F1,F2] 
                    beside it
   --scaling        run only the scaling series (cost against size, with SVG charts)
   --no-scaling     skip the scaling series
+  --instructions   count only the instructions per operation, under valgrind's callgrind
+                   (with --only and --frameworks: of those); with --scaling, both
+  --no-instructions  skip the instruction counts (a full run makes them when valgrind is
+                   installed, and says so in the report when it is not; --quick skips them)
 ";
 
 /// Parsed command line.
@@ -73,6 +82,9 @@ struct Args {
     tables: bool,
     /// Run the scaling series (false with `--no-scaling`, or `--only`).
     scaling: bool,
+    /// Count the instructions per operation (false with `--no-instructions`, `--only` or
+    /// `--quick`).
+    instructions: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -84,7 +96,8 @@ fn parse_args() -> Result<Args, String> {
     let mut frameworks = Framework::ALL.to_vec();
     let mut out = None;
     let mut filtered = false;
-    let (mut tables, mut scaling, mut only) = (true, true, false);
+    let (mut scaling, mut only) = (true, false);
+    let (mut only_scaling, mut only_instructions, mut instructions) = (false, false, true);
     let mut it = raw.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -95,10 +108,15 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--quick" => {}
             "--scaling" => {
-                tables = false;
+                only_scaling = true;
                 filtered = true;
             }
             "--no-scaling" => scaling = false,
+            "--instructions" => {
+                only_instructions = true;
+                filtered = true;
+            }
+            "--no-instructions" => instructions = false,
             "-h" | "--help" => return Err(String::new()),
             "--repeats" => {
                 cfg.repeats = value("--repeats")?
@@ -125,6 +143,10 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
+    // `--scaling` and `--instructions` each ask for their part alone (both: the two parts);
+    // without either, the tables run, and the other parts unless skipped or filtered out.
+    let tables = !only_scaling && !only_instructions;
+    let quick = cfg.quick;
     Ok(Args {
         cfg,
         workloads,
@@ -132,7 +154,8 @@ fn parse_args() -> Result<Args, String> {
         out,
         filtered,
         tables,
-        scaling: scaling && (!only || !tables),
+        scaling: only_scaling || (tables && scaling && !only),
+        instructions: only_instructions || (tables && instructions && !only && !quick),
     })
 }
 
@@ -300,6 +323,11 @@ fn main() {
             }
         }
         let section = scaling::render(&scaled, charts.as_ref().map(|_| CHARTS));
+        markdown = insert_before_setup(&markdown, &section);
+    }
+    if args.instructions {
+        let counts = instructions::run(cfg, &args.workloads, &args.frameworks);
+        let section = instructions::render(&counts, &args.frameworks);
         markdown = insert_before_setup(&markdown, &section);
     }
     println!("{markdown}");

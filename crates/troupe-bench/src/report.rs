@@ -338,7 +338,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
          table (the median by troupe's median, the best by troupe's best): for times and memory below 1 beats troupe, for rates above 1 beats troupe. \
          These ratios hold better from one run to the next than the absolute figures: both \
          sides ran interleaved, under the same machine load. When the \
-         share of other work above is high, compare ratios rather than absolute figures.\n"
+         share of other work above is high, compare ratios rather than absolute figures.\n\
+         - To see a change in the code from one report to the next, compare the \
+         *Instructions per operation* section (when the report has it): those counts do not \
+         depend on the machine's speed or load.\n"
     );
     targets::render(&mut out, input.results, input.workloads);
     let mut errors = Vec::new();

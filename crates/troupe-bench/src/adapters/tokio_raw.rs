@@ -255,7 +255,7 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("spawned tasks dropped the completion")?;
     let elapsed = start.elapsed();
-    crate::util::end_of_timed_spawn();
+    crate::util::end_of_timed_spawn(elapsed);
     let growth = probe.finish(s.spawn_n);
     drop(handles);
     Ok(Sample::timed(elapsed).with_growth(growth))

@@ -63,7 +63,7 @@ async fn spawn(ctx: Context, s: Sizes, finished: Once<oneshot::Receiver<()>>) ->
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
-    crate::util::end_of_timed_spawn();
+    crate::util::end_of_timed_spawn(elapsed);
     let growth = probe.finish(s.spawn_n);
     Ok(Sample::timed(elapsed).with_growth(growth))
 }

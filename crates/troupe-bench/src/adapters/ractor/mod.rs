@@ -494,7 +494,7 @@ async fn spawn(s: Sizes) -> RunResult {
     }
     finished.await.ctx("actors dropped the completion")?;
     let elapsed = start.elapsed();
-    crate::util::end_of_timed_spawn();
+    crate::util::end_of_timed_spawn(elapsed);
     let growth = probe.finish(s.spawn_n);
     for a in &actors {
         a.stop(None);
