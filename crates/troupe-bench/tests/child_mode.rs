@@ -12,6 +12,17 @@ fn bench() -> Command {
     Command::new(env!("CARGO_BIN_EXE_troupe-bench"))
 }
 
+/// Runs a child that must succeed, and returns its one outcome line.
+fn outcome_line(mut child: Command) -> String {
+    let out = child.output().expect("the bench starts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// A quick, filtered run: its one cell comes back from a child process as a figure.
 #[test]
 fn a_quick_run_reports_the_figure_its_child_measured() {
@@ -36,17 +47,9 @@ fn a_quick_run_reports_the_figure_its_child_measured() {
 /// The child mode prints one outcome line on stdout.
 #[test]
 fn the_child_mode_prints_one_outcome_line() {
-    let out = bench()
-        .args(["--child", "ask", "tokio", SMALL, "10000"])
-        .output()
-        .expect("the bench starts");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.trim();
+    let mut child = bench();
+    child.args(["--child", "ask", "tokio", SMALL, "10000"]);
+    let line = outcome_line(child);
     assert!(
         line.starts_with("troupe-bench-outcome v1 ok panics=0 elapsed_ns="),
         "{line}"
@@ -76,18 +79,11 @@ fn bad_child_arguments_are_a_clear_error() {
 /// prints its outcome (the time, without the heap figure that only the teardown would give).
 #[test]
 fn a_spawn_child_cut_after_its_timed_window_prints_its_outcome() {
-    let out = bench()
+    let mut child = bench();
+    child
         .env("TROUPE_BENCH_TIMED_ONLY", "1")
-        .args(["--child", "spawn", "tokio-1t", SMALL, "10000"])
-        .output()
-        .expect("the bench starts");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.trim();
+        .args(["--child", "spawn", "tokio-1t", SMALL, "10000"]);
+    let line = outcome_line(child);
     assert!(
         line.starts_with("troupe-bench-outcome v1 ok panics=0 elapsed_ns=")
             && line.contains(" heap=- "),
