@@ -4,8 +4,9 @@
 #   1. every example, run to completion (and no colour codes in a pipe);
 #   2. Miri and loom on the unsafe code (scripts/check-unsafe.sh; installs
 #      nightly's miri if missing, and says so first);
-#   3. the benchmark crate's `--quick` smoke run (compiles the peer
-#      frameworks in release; needs Rust 1.88). Its clippy run is left out
+#   3. the benchmark crate's tests and its `--quick` smoke run (compiles
+#      the peer frameworks in release; needs Rust 1.88; the tests add about
+#      1.5 minutes on 2 cores). Its clippy run is left out
 #      to keep CI under 20 minutes on 2 cores (it would check-build the
 #      peers a second time): after changing the benchmark crate, run
 #      `cargo clippy -p troupe-bench --all-targets -- -D warnings`.
@@ -45,6 +46,9 @@ bash scripts/check-unsafe.sh
 echo "== the benchmark crate: a quick run (builds ractor, kameo, actix, elfo)"
 cargo run --profile smoke -q -p troupe-bench -- --quick > /dev/null
 echo "benchmarks --quick: ok"
+# Its own tests: the report's parts, the wire format between the harness and
+# its children, the child mode end to end.
+cargo test --profile smoke -q -p troupe-bench
 if [ -n "${CI:-}" ]; then
     # Nothing later uses the peers' release build: give the disk back.
     rm -rf "$target_dir/smoke"
