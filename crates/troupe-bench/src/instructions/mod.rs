@@ -175,6 +175,14 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// No counts, and why.
+    fn none(why: String) -> Counts {
+        Counts {
+            cells: Vec::new(),
+            missing: Some(why),
+        }
+    }
+
     fn get(&self, workload: Workload, framework: Framework) -> Option<&Count> {
         self.cells
             .iter()
@@ -186,30 +194,19 @@ impl Counts {
 /// Counts every point of `workloads` for `frameworks`.
 pub fn run(cfg: &RunConfig, workloads: &[Workload], frameworks: &[Framework]) -> Counts {
     if !callgrind::available() {
-        return Counts {
-            cells: Vec::new(),
-            missing: Some(
-                "valgrind was not found: install it (Debian: `apt-get install valgrind`) and \
-                 run the bench again"
-                    .to_string(),
-            ),
-        };
+        return Counts::none(
+            "valgrind was not found: install it (Debian: `apt-get install valgrind`) and run \
+             the bench again"
+                .to_string(),
+        );
     }
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
-        Err(e) => {
-            return Counts {
-                cells: Vec::new(),
-                missing: Some(format!("cannot find the bench's own executable: {e}")),
-            }
-        }
+        Err(e) => return Counts::none(format!("cannot find the bench's own executable: {e}")),
     };
     let dir = std::env::temp_dir().join(format!("troupe-bench-callgrind-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return Counts {
-            cells: Vec::new(),
-            missing: Some(format!("cannot create {}: {e}", dir.display())),
-        };
+        return Counts::none(format!("cannot create {}: {e}", dir.display()));
     }
     let mut counts = Counts::default();
     for point in POINTS.iter().filter(|p| workloads.contains(&p.workload)) {
